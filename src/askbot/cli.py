@@ -1,0 +1,163 @@
+"""The ``askbot`` command: a thin face over the library.
+
+Every failure reaches the user as one readable line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from askbot import engine
+from askbot.config import Settings
+from askbot.errors import AskbotError
+from askbot.retrieve import Answer, Decision
+
+app = typer.Typer(
+    help="askbot: answers free-form questions from curated FAQs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+CorpusOption = Annotated[
+    Path | None,
+    typer.Option("--corpus", help="Corpus folder (default: ASKBOT_CORPUS_DIR or corpus/)."),
+]
+IndexOption = Annotated[
+    Path | None, typer.Option("--index", help="Index folder (default: ASKBOT_INDEX_DIR or index/).")
+]
+ModelOption = Annotated[
+    str | None, typer.Option("--model", help="Model folder or package (default: ASKBOT_MODEL).")
+]
+
+
+def settings_from(corpus: Path | None, index: Path | None, model: str | None) -> Settings:
+    """Settings from the environment, with command-line options taking precedence."""
+    overrides = {"corpus_dir": corpus, "index_dir": index, "model": model}
+    return Settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
+
+
+@app.command()
+def build(
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
+    force: Annotated[bool, typer.Option(help="Rebuild even if the index is fresh.")] = False,
+) -> None:
+    """(Re)build the index when the corpus or model changed, and report counts."""
+    settings = settings_from(corpus, index, model)
+    with Progress(
+        TextColumn("embedding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("embedding", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        loaded, built_index, built = engine.build(settings, force=force, progress=progress)
+    manifest = built_index.manifest
+    state = "built" if built else "up to date"
+    out.print(
+        f"index {state}: {len(loaded.collections)} collection(s), {manifest.entry_count} entries, "
+        f"{manifest.vector_count} vectors, model {manifest.model_id} -> {settings.index_dir}"
+    )
+
+
+@app.command()
+def ask(
+    question: Annotated[
+        str | None,
+        typer.Argument(help="The question; omit to read one question per line from stdin."),
+    ] = None,
+    collection: Annotated[str | None, typer.Option(help="Only search this collection.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (JSONL for stdin).")] = False,
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
+) -> None:
+    """Answer one question, or every line of stdin."""
+    retriever = engine.open_retriever(settings_from(corpus, index, model))
+    if question is not None:
+        questions = [question]
+    else:
+        questions = [line.strip() for line in sys.stdin if line.strip()]
+    for start in range(0, len(questions), 64):
+        for answer in retriever.ask_many(questions[start : start + 64], collection):
+            if as_json:
+                print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+            else:
+                print_answer(answer)
+
+
+def print_answer(answer: Answer) -> None:
+    """Human-readable rendering of an answer."""
+    confidence = f"[dim](confidence {answer.confidence:.2f})[/dim]"
+    if answer.decision is Decision.ANSWER and answer.answer is not None:
+        out.print(f"[bold]{escape(answer.answer.question)}[/bold] {confidence}")
+        out.print(escape(answer.answer.text))
+    elif answer.decision is Decision.CLARIFY:
+        out.print(f"Did you mean… {confidence}")
+        for number, alternative in enumerate(answer.alternatives, start=1):
+            out.print(f"  {number}. {escape(alternative.question)}")
+    else:
+        out.print(f"I don't know: nothing in the FAQ matches well enough. {confidence}")
+        if answer.alternatives:
+            out.print(f"[dim]Closest: {escape(answer.alternatives[0].question)}[/dim]")
+
+
+def escape(text: str) -> str:
+    """Keep FAQ text literal in rich output (no markup injection)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+@app.command()
+def chat(
+    collection: Annotated[str | None, typer.Option(help="Only search this collection.")] = None,
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
+) -> None:
+    """An interactive conversation in the terminal (Ctrl-D or 'quit' to leave)."""
+    retriever = engine.open_retriever(settings_from(corpus, index, model))
+    out.print("[dim]Ask a question (Ctrl-D or 'quit' to leave).[/dim]")
+    while True:
+        try:
+            message = input("you> ").strip()
+        except EOFError:
+            out.print()
+            return
+        if message.lower() in {"quit", "exit"}:
+            return
+        if message:
+            print_answer(retriever.ask(message, collection))
+
+
+def main() -> None:
+    """Console-script entry point: run the app, turning errors into one line."""
+    try:
+        app()
+    except AskbotError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Reading FAQ collections from a corpus folder: one file per article or topic.
+
+>>> corpus = load_corpus(Path("corpus"))  # doctest: +SKIP
+>>> [c.id for c in corpus.collections]  # doctest: +SKIP
+['south-korea-japan-relations']
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from askbot.corpus.entries import (
+    Collection,
+    Corpus,
+    FaqEntry,
+    derive_entry_id,
+    hash_files,
+    normalise_question,
+    slugify,
+)
+from askbot.corpus.readers import READERS, RawCollection
+from askbot.errors import CorpusError
+
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "Collection",
+    "Corpus",
+    "FaqEntry",
+    "corpus_files",
+    "corpus_from_entries",
+    "derive_entry_id",
+    "load_corpus",
+    "normalise_question",
+]
+
+SUPPORTED_SUFFIXES = tuple(READERS)
+_COLLECTION_ID_MAX = 64
+
+
+def corpus_files(root: Path) -> list[Path]:
+    """The collection files of a corpus folder (or the one file given), sorted.
+
+    Hidden files, files starting with ``_`` and ``README*`` are skipped so a corpus folder
+    can carry its own notes.
+    """
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        raise CorpusError(root, None, "corpus folder does not exist")
+    return sorted(
+        path
+        for path in root.iterdir()
+        if path.is_file()
+        and path.suffix.lower() in READERS
+        and not path.name.startswith((".", "_"))
+        and not path.name.lower().startswith("readme")
+    )
+
+
+def load_collection(path: Path) -> Collection:
+    """Read and validate one collection file."""
+    raw = READERS[path.suffix.lower()](path)
+    collection_id = raw.id or slugify(path.stem)
+    if len(collection_id) > _COLLECTION_ID_MAX:
+        raise CorpusError(path, None, f"collection id longer than {_COLLECTION_ID_MAX} characters")
+    return _validate(path, collection_id, raw)
+
+
+def _validate(path: Path, collection_id: str, raw: RawCollection) -> Collection:
+    if not raw.entries:
+        raise CorpusError(path, None, "no FAQ entries found")
+    entries: list[FaqEntry] = []
+    seen_ids: dict[str, int] = {}
+    for item in raw.entries:
+        question = " ".join(item.question.split())
+        answer = item.answer.strip()
+        if not question:
+            raise CorpusError(path, item.line, "empty question")
+        if not answer:
+            raise CorpusError(path, item.line, f"empty answer for question {question!r}")
+        entry_id = item.id or derive_entry_id(collection_id, question)
+        if entry_id in seen_ids:
+            what = "duplicate id" if item.id else "duplicate question"
+            raise CorpusError(
+                path, item.line, f"{what} {entry_id!r} (first at line {seen_ids[entry_id]})"
+            )
+        seen_ids[entry_id] = item.line
+        entries.append(
+            FaqEntry(
+                id=entry_id,
+                collection=collection_id,
+                question=question,
+                answer=answer,
+                alternates=tuple(dict.fromkeys(" ".join(a.split()) for a in item.alternates)),
+                tags=tuple(item.tags),
+                follow_ups=tuple(item.follow_ups),
+                source=path.name,
+                line=item.line,
+            )
+        )
+    title = raw.title or path.stem.replace("-", " ").replace("_", " ").strip().title()
+    return Collection(
+        id=collection_id,
+        title=title,
+        summary=raw.summary.strip(),
+        entries=tuple(entries),
+        source=path.name,
+    )
+
+
+def corpus_from_entries(entries: list[FaqEntry], *, title: str = "", summary: str = "") -> Corpus:
+    """A corpus made in memory (evaluation sets, tests), one collection per entry collection."""
+    by_collection: dict[str, list[FaqEntry]] = {}
+    for entry in entries:
+        by_collection.setdefault(entry.collection, []).append(entry)
+    digest = hashlib.sha256()
+    for entry in entries:
+        digest.update(repr(entry).encode())
+    collections = tuple(
+        Collection(id=name, title=title or name, summary=summary, entries=tuple(group))
+        for name, group in by_collection.items()
+    )
+    return Corpus(collections=collections, content_hash=digest.hexdigest())
+
+
+def load_corpus(root: Path) -> Corpus:
+    """Read every collection file under ``root``; any malformed file raises ``CorpusError``."""
+    files = corpus_files(root)
+    if not files:
+        raise CorpusError(root, None, f"no collection files ({', '.join(SUPPORTED_SUFFIXES)})")
+    collections: list[Collection] = []
+    seen: dict[str, Path] = {}
+    entry_sources: dict[str, Path] = {}
+    for path in files:
+        collection = load_collection(path)
+        if collection.id in seen:
+            raise CorpusError(
+                path,
+                None,
+                f"collection id {collection.id!r} already used by {seen[collection.id].name}",
+            )
+        seen[collection.id] = path
+        for entry in collection.entries:
+            if entry.id in entry_sources:
+                other = entry_sources[entry.id].name
+                raise CorpusError(path, entry.line, f"duplicate id {entry.id!r} (also in {other})")
+            entry_sources[entry.id] = path
+        collections.append(collection)
+    base = root if root.is_dir() else root.parent
+    return Corpus(
+        collections=tuple(collections), content_hash=hash_files(files, base), root=str(root)
+    )

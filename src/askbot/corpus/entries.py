@@ -1,0 +1,99 @@
+"""The corpus's data types: ``FaqEntry``, ``Collection`` and ``Corpus``, with stable ids."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def normalise_question(text: str) -> str:
+    """Case-, accent-width- and punctuation-insensitive form of a question, used for ids."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_NON_WORD.sub(" ", folded).split())
+
+
+def derive_entry_id(collection: str, question: str) -> str:
+    """A stable id from collection + normalised question (a content hash, never ``hash()``).
+
+    >>> derive_entry_id("demo", "What is askbot?") == derive_entry_id("demo", "what is  ASKBOT")
+    True
+    """
+    digest = hashlib.sha256(f"{collection}\n{normalise_question(question)}".encode()).hexdigest()
+    return f"{collection}/{digest[:10]}"
+
+
+def slugify(name: str) -> str:
+    """Lowercase ASCII slug of a file stem, used as a collection id."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return "-".join(re.findall(r"[a-z0-9]+", ascii_name.lower())) or "collection"
+
+
+@dataclass(frozen=True, slots=True)
+class FaqEntry:
+    """One question and its answer, with optional alternate phrasings."""
+
+    id: str
+    collection: str
+    question: str
+    answer: str
+    alternates: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    follow_ups: tuple[str, ...] = ()
+    source: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """The FAQ of one article or topic, read from one corpus file."""
+
+    id: str
+    title: str
+    summary: str
+    entries: tuple[FaqEntry, ...]
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Corpus:
+    """Every collection of a corpus folder, plus a hash of its content."""
+
+    collections: tuple[Collection, ...]
+    content_hash: str
+    root: str = ""
+    _by_id: dict[str, FaqEntry] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for entry in self.entries():
+            self._by_id[entry.id] = entry
+
+    def entries(self) -> Iterator[FaqEntry]:
+        """Every entry of every collection, in file order."""
+        for collection in self.collections:
+            yield from collection.entries
+
+    def entry(self, entry_id: str) -> FaqEntry | None:
+        """The entry with that id, or None."""
+        return self._by_id.get(entry_id)
+
+    def collection(self, collection_id: str) -> Collection | None:
+        """The collection with that id, or None."""
+        return next((c for c in self.collections if c.id == collection_id), None)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+
+def hash_files(files: list[Path], root: Path) -> str:
+    """SHA-256 over the relative names and bytes of the corpus files, in sorted order."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()

@@ -1,0 +1,364 @@
+"""The vector index: FAISS over L2-normalised vectors, saved as a folder with a manifest.
+
+Each FAQ entry is represented by several vectors (its question, each alternate phrasing, and
+question + answer) so a reader's wording can match any of them; ``rows`` maps every vector back
+to its entry and kind. Inner product equals cosine because every vector has unit length.
+
+On disk an index folder holds immutable builds and a pointer to the one in service::
+
+    index/
+      CURRENT                 name of the build in service (replaced atomically)
+      builds/<build-id>/      manifest.json, vectors.faiss, rows.npy
+
+A build is written to a temporary folder, fsynced, renamed into ``builds/`` and only then
+published by atomically replacing ``CURRENT``: a crash at any point leaves the previous index
+serving, and a reader never sees half a build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+import numpy.typing as npt
+
+from askbot.corpus import Collection, Corpus, FaqEntry
+from askbot.embed import Embedder, Vectors
+from askbot.errors import (
+    IndexCorruptError,
+    IndexMissingError,
+    IndexModelError,
+    IndexStaleError,
+)
+
+FORMAT_VERSION = 1
+POINTER_NAME = "CURRENT"
+BUILDS_DIR = "builds"
+KEEP_BUILDS = 3  # the one serving plus two to roll back to
+
+
+class VectorKind(IntEnum):
+    """What text a vector was made from."""
+
+    QUESTION = 0
+    ALTERNATE = 1
+    QUESTION_ANSWER = 2
+
+
+def entry_texts(entry: FaqEntry) -> list[tuple[VectorKind, str]]:
+    """The texts embedded for one entry, each with its kind."""
+    texts = [(VectorKind.QUESTION, entry.question)]
+    texts += [(VectorKind.ALTERNATE, alternate) for alternate in entry.alternates]
+    if entry.answer:  # intent-style sets have no answers; a bare question would count twice
+        texts.append((VectorKind.QUESTION_ANSWER, f"{entry.question} {entry.answer}"))
+    return texts
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """What an index was built from; checked on every load."""
+
+    format_version: int
+    model_id: str
+    dimension: int
+    corpus_hash: str
+    entry_count: int
+    vector_count: int
+    build_time: float
+    build_id: str
+    files: dict[str, str]  # file name -> sha256, to detect truncation and corruption
+    collections: list[dict[str, Any]]
+    entries: list[dict[str, Any]]
+
+
+class FaqIndex:
+    """Entries, their vectors in a FAISS index, and the manifest describing them."""
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        entries: Sequence[FaqEntry],
+        collections: Sequence[Collection],
+        vectors: faiss.Index,
+        rows: npt.NDArray[np.int32],
+    ) -> None:
+        if vectors.ntotal != len(rows):
+            raise IndexCorruptError(f"index holds {vectors.ntotal} vectors but {len(rows)} rows")
+        self.manifest = manifest
+        self.entries = list(entries)
+        self.collections = list(collections)
+        self.vectors = vectors
+        self.rows = rows
+        # Group vector positions by entry, and entry positions by collection, once.
+        order = np.argsort(rows[:, 0], kind="stable")
+        bounds = np.searchsorted(rows[order, 0], np.arange(len(self.entries) + 1))
+        self._vector_ids_by_entry = [
+            order[bounds[i] : bounds[i + 1]] for i in range(len(self.entries))
+        ]
+        by_collection: dict[str, list[int]] = {}
+        for position, entry in enumerate(self.entries):
+            by_collection.setdefault(entry.collection, []).append(position)
+        self._entries_by_collection = {
+            name: np.asarray(positions, dtype=np.int64) for name, positions in by_collection.items()
+        }
+
+    @property
+    def model_id(self) -> str:
+        """The embedding model this index was built with."""
+        return self.manifest.model_id
+
+    def collection_ids(self) -> list[str]:
+        """Ids of every collection in the index."""
+        return [collection.id for collection in self.collections]
+
+    def entries_of(self, collection: str) -> npt.NDArray[np.int64]:
+        """Positions of the entries of one collection."""
+        return self._entries_by_collection.get(collection, np.zeros(0, np.int64))
+
+    def vector_ids_of(self, entry_position: int) -> npt.NDArray[np.int64]:
+        """Positions in the FAISS index of one entry's vectors."""
+        return self._vector_ids_by_entry[entry_position]
+
+    def vector_ids_of_collection(self, collection: str) -> npt.NDArray[np.int64]:
+        """Positions in the FAISS index of every vector of one collection."""
+        entries = self.entries_of(collection)
+        if len(entries) == 0:
+            return np.zeros(0, np.int64)
+        return np.concatenate([self._vector_ids_by_entry[i] for i in entries])
+
+    def reconstruct(self, vector_ids: npt.NDArray[np.int64]) -> Vectors:
+        """The stored vectors at these positions."""
+        out = np.empty((len(vector_ids), self.manifest.dimension), dtype=np.float32)
+        for row, vector_id in enumerate(vector_ids):
+            out[row] = self.vectors.reconstruct(int(vector_id))
+        return out
+
+
+def build_index(
+    corpus: Corpus,
+    embedder: Embedder,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    batch_size: int = 256,
+) -> FaqIndex:
+    """Embed every entry of ``corpus`` and return an index in memory (not yet saved)."""
+    entries = list(corpus.entries())
+    texts: list[str] = []
+    rows: list[tuple[int, int]] = []
+    for position, entry in enumerate(entries):
+        for kind, text in entry_texts(entry):
+            texts.append(text)
+            rows.append((position, int(kind)))
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    for start in range(0, len(texts), batch_size):
+        vectors[start : start + batch_size] = embedder.encode(texts[start : start + batch_size])
+        if progress:
+            progress(min(start + batch_size, len(texts)), len(texts))
+    flat = faiss.IndexFlatIP(embedder.dimension)
+    flat.add(vectors)
+    build_time = time.time()
+    build_id = (
+        time.strftime("%Y%m%dT%H%M%S", time.gmtime(build_time)) + f"-{corpus.content_hash[:8]}"
+    )
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        model_id=embedder.model_id,
+        dimension=embedder.dimension,
+        corpus_hash=corpus.content_hash,
+        entry_count=len(entries),
+        vector_count=len(texts),
+        build_time=build_time,
+        build_id=build_id,
+        files={},
+        collections=[
+            {"id": c.id, "title": c.title, "summary": c.summary, "source": c.source}
+            for c in corpus.collections
+        ],
+        entries=[_entry_to_json(entry) for entry in entries],
+    )
+    return FaqIndex(
+        manifest, entries, corpus.collections, flat, np.asarray(rows, dtype=np.int32).reshape(-1, 2)
+    )
+
+
+def _entry_to_json(entry: FaqEntry) -> dict[str, Any]:
+    data = asdict(entry)
+    for key in ("alternates", "tags", "follow_ups"):
+        data[key] = list(data[key])
+    return data
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def save_index(index: FaqIndex, index_dir: Path) -> Path:
+    """Write ``index`` as a new build under ``index_dir`` and publish it atomically."""
+    builds = index_dir / BUILDS_DIR
+    builds.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=builds))
+    try:
+        faiss.write_index(index.vectors, str(staging / "vectors.faiss"))
+        np.save(staging / "rows.npy", index.rows)
+        files = {name: _sha256(staging / name) for name in ("vectors.faiss", "rows.npy")}
+        manifest = {**asdict(index.manifest), "files": files}
+        (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
+        for name in (*files, "manifest.json"):
+            _fsync(staging / name)
+        final = builds / index.manifest.build_id
+        if final.exists():  # same corpus rebuilt within the same second
+            shutil.rmtree(final)
+        staging.rename(final)
+        _fsync(builds)
+        _publish(index_dir, final.name)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _prune_builds(builds, keep=final.name)
+    return final
+
+
+def _publish(index_dir: Path, build_id: str) -> None:
+    pointer = index_dir / POINTER_NAME
+    tmp = index_dir / f".{POINTER_NAME}.{os.getpid()}.tmp"
+    tmp.write_text(build_id + "\n")
+    _fsync(tmp)
+    os.replace(tmp, pointer)  # atomic on POSIX: readers see the old or the new build, never none
+    _fsync(index_dir)
+
+
+def _prune_builds(builds: Path, keep: str) -> None:
+    done = sorted(
+        (p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.name,
+    )
+    stale_staging = [p for p in builds.iterdir() if p.name.startswith(".staging-")]
+    for path in done[:-KEEP_BUILDS] + stale_staging:
+        if path.name != keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def current_build(index_dir: Path) -> Path:
+    """The folder of the build in service, or ``IndexMissingError``."""
+    pointer = index_dir / POINTER_NAME
+    try:
+        build_id = pointer.read_text().strip()
+    except FileNotFoundError:
+        raise IndexMissingError(f"no index in {index_dir} (run: askbot build)") from None
+    build = index_dir / BUILDS_DIR / build_id
+    if not build_id or "/" in build_id or not build.is_dir():
+        raise IndexCorruptError(f"{pointer} names a build that does not exist: {build_id!r}")
+    return build
+
+
+def read_manifest(index_dir: Path) -> Manifest:
+    """Read and sanity-check the manifest of the build in service."""
+    path = current_build(index_dir) / "manifest.json"
+    try:
+        data = json.loads(path.read_text())
+        manifest = Manifest(**data)
+    except (OSError, ValueError, TypeError) as exc:
+        raise IndexCorruptError(f"{path} is unreadable: {exc}") from None
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexCorruptError(
+            f"{path} has format version {manifest.format_version}, this askbot reads "
+            f"{FORMAT_VERSION} (run: askbot build)"
+        )
+    return manifest
+
+
+def check_manifest(
+    manifest: Manifest, *, model_id: str | None = None, corpus_hash: str | None = None
+) -> None:
+    """Refuse an index built with another model, or from another version of the corpus."""
+    if model_id is not None and manifest.model_id != model_id:
+        raise IndexModelError(
+            f"index was built with model {manifest.model_id!r}, but the configured model is "
+            f"{model_id!r} (run: askbot build)"
+        )
+    if corpus_hash is not None and manifest.corpus_hash != corpus_hash:
+        raise IndexStaleError("the corpus changed since the index was built (run: askbot build)")
+
+
+def load_index(
+    index_dir: Path, *, model_id: str | None = None, corpus_hash: str | None = None
+) -> FaqIndex:
+    """Load the build in service, verifying its files and (if given) model and corpus."""
+    manifest = read_manifest(index_dir)
+    check_manifest(manifest, model_id=model_id, corpus_hash=corpus_hash)
+    build = current_build(index_dir)
+    for name, expected in manifest.files.items():
+        path = build / name
+        if not path.exists():
+            raise IndexCorruptError(f"{path} is missing (run: askbot build)")
+        if _sha256(path) != expected:
+            raise IndexCorruptError(f"{path} is truncated or corrupted (run: askbot build)")
+    try:
+        vectors = faiss.read_index(str(build / "vectors.faiss"))
+        rows = np.load(build / "rows.npy")
+    except Exception as exc:  # faiss raises RuntimeError, numpy ValueError/OSError
+        raise IndexCorruptError(f"{build} cannot be read: {exc}") from None
+    entries = [
+        FaqEntry(**{**e, **{k: tuple(e[k]) for k in ("alternates", "tags", "follow_ups")}})
+        for e in manifest.entries
+    ]
+    collections = [
+        Collection(
+            id=c["id"],
+            title=c["title"],
+            summary=c["summary"],
+            source=c.get("source", ""),
+            entries=tuple(e for e in entries if e.collection == c["id"]),
+        )
+        for c in manifest.collections
+    ]
+    if vectors.d != manifest.dimension or len(entries) != manifest.entry_count:
+        raise IndexCorruptError(f"{build} does not match its manifest (run: askbot build)")
+    return FaqIndex(manifest, entries, collections, vectors, rows)
+
+
+def ensure_index(
+    corpus: Corpus,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    force: bool = False,
+) -> tuple[FaqIndex, bool]:
+    """Load the index if it is fresh for ``corpus`` and ``embedder``, else build and save it.
+
+    Returns the index and whether it was (re)built.
+    """
+    if not force:
+        try:
+            return load_index(
+                index_dir, model_id=embedder.model_id, corpus_hash=corpus.content_hash
+            ), False
+        except (IndexMissingError, IndexStaleError, IndexModelError, IndexCorruptError):
+            pass  # any of these means: build anew (the old build stays until the new one lands)
+    index = build_index(corpus, embedder, progress=progress)
+    save_index(index, index_dir)
+    return index, True

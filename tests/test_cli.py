@@ -1,0 +1,115 @@
+"""The ``askbot`` command as a user runs it: a real process, the real model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASKBOT_")}
+    return subprocess.run(
+        [sys.executable, "-m", "askbot.cli", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with the seed corpus and a built index, as after `askbot build`."""
+    import shutil
+
+    from tests.conftest import SEED_CORPUS
+
+    root = tmp_path_factory.mktemp("cli")
+    shutil.copytree(SEED_CORPUS, root / "corpus")
+    result = run("build", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert "index built: 1 collection(s), 6 entries" in result.stdout
+    return root
+
+
+def test_build_again_is_up_to_date(workdir: Path) -> None:
+    result = run("build", cwd=workdir)
+    assert result.returncode == 0
+    assert "index up to date" in result.stdout
+
+
+def test_ask_prints_the_answer(workdir: Path) -> None:
+    result = run("ask", "why are Seoul and Tokyo getting closer?", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    assert "What prompted South Korea and Japan to strengthen ties now?" in result.stdout
+    assert "confidence" in result.stdout
+
+
+def test_ask_json_and_stdin_jsonl(workdir: Path) -> None:
+    result = run(
+        "ask",
+        "--json",
+        cwd=workdir,
+        stdin="could this become a wider Asian alliance?\n\nhow do I reset my password?\n",
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["decision"] for line in lines] == ["answer", "fallback"]
+    assert lines[0]["answer"]["question"] == "Could this lead to a broader alliance in Asia?"
+    assert lines[1]["answer"] is None and lines[1]["alternatives"]
+
+
+def test_stale_index_is_refused_by_ask(workdir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(workdir, copy)
+    seed = next((copy / "corpus").iterdir())
+    seed.write_text(seed.read_text() + "\n-\nA new question?\nA new answer.\n")
+    result = run("ask", "anything", cwd=copy)
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("error:")
+    assert "corpus changed" in result.stderr and "askbot build" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("ask", "hi", "--collection", "nope"), "unknown collection 'nope'"),
+        (("ask", "hi", "--index", "no-index-here"), "no index in no-index-here"),
+        (("build", "--corpus", "missing"), "missing: corpus folder does not exist"),
+        (("ask", "hi", "--model", "no-such-model-pkg"), "neither a model folder nor an installed"),
+    ],
+)
+def test_errors_are_one_line(workdir: Path, args: tuple[str, ...], message: str) -> None:
+    result = run(*args, cwd=workdir)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_malformed_corpus_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "bad.csv").write_text("question,answer\nq,a\nr,\n")
+    result = run("build", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "bad.csv:3: empty answer" in result.stderr
+
+
+def test_chat_reads_turns_until_eof(workdir: Path) -> None:
+    result = run(
+        "chat", cwd=workdir, stdin="could this become a wider Asian alliance?\ntell me a joke\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Could this lead to a broader alliance in Asia?" in result.stdout
+    assert "I don't know" in result.stdout

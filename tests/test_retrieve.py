@@ -1,0 +1,133 @@
+"""Retrieval with the real packaged model: the three decisions, scoping, confidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from askbot.corpus import load_corpus
+from askbot.embed import Embedder
+from askbot.errors import UnknownCollectionError
+from askbot.index import build_index
+from askbot.retrieve import Decision, Retriever
+from tests.conftest import DATA, SEED_CORPUS
+
+SEED = "south-korea-japan-relations"
+
+# Reader phrasings of each seed question (by its first words), none sharing its wording.
+PARAPHRASES = {
+    "What prompted": [
+        "why are Seoul and Tokyo getting closer?",
+        "Why are South Korea and Japan cooperating now?",
+        "why did Lee Jae-myung visit Japan?",
+    ],
+    "How will this improved": [
+        "what does this mean for the economy and trade?",
+    ],
+    "Could this lead": [
+        "could this become a wider Asian alliance?",
+        "will other countries join them in an alliance?",
+        "is a regional alliance possible?",
+    ],
+    "What are the regional": ["what are they worried about in the region?"],
+    "Will this diplomatic": [
+        "what does this mean for relations with China?",
+        "does this change their ties with Beijing and Washington?",
+    ],
+}
+
+OFF_TOPIC = [
+    "what's the weather in Paris tomorrow?",
+    "how do I reset my password?",
+    "what is the capital of France",
+    "recipe for chocolate cake",
+    "how do I cancel my subscription?",
+    "tell me a joke",
+]
+
+
+@pytest.fixture(scope="module")
+def seed(embedder: Embedder) -> Retriever:
+    return Retriever(build_index(load_corpus(SEED_CORPUS), embedder), embedder)
+
+
+def entry_starting(retriever: Retriever, prefix: str) -> str:
+    return next(e.id for e in retriever.index.entries if e.question.startswith(prefix))
+
+
+def test_each_faq_question_is_answered_by_its_entry(seed: Retriever) -> None:
+    for entry in seed.index.entries:
+        answer = seed.ask(entry.question)
+        assert answer.decision is Decision.ANSWER, entry.question
+        assert answer.answer is not None and answer.answer.id == entry.id
+        assert answer.confidence > 0.9
+        assert answer.answer.text == entry.answer and answer.answer.collection == SEED
+
+
+@pytest.mark.parametrize(
+    ("prefix", "question"), [(p, q) for p, qs in PARAPHRASES.items() for q in qs]
+)
+def test_paraphrases_are_answered_by_the_right_entry(
+    seed: Retriever, prefix: str, question: str
+) -> None:
+    answer = seed.ask(question)
+    assert answer.decision is Decision.ANSWER
+    assert answer.answer is not None and answer.answer.id == entry_starting(seed, prefix)
+
+
+@pytest.mark.parametrize("question", OFF_TOPIC)
+def test_off_topic_questions_fall_back(seed: Retriever, question: str) -> None:
+    answer = seed.ask(question)
+    assert answer.decision is Decision.FALLBACK
+    assert answer.answer is None
+    assert answer.confidence < 0.2
+    assert answer.alternatives, "a fallback still offers the closest questions"
+
+
+def test_confidence_orders_good_above_bad(seed: Retriever) -> None:
+    exact = seed.ask("Could this lead to a broader alliance in Asia?").confidence
+    paraphrase = seed.ask("is a regional alliance possible?").confidence
+    off = seed.ask("how do I reset my password?").confidence
+    assert 1.0 >= exact > paraphrase > off >= 0.0
+
+
+def test_two_close_entries_ask_for_clarification(embedder: Embedder, tmp_path: Path) -> None:
+    (tmp_path / "passports.md").write_text(
+        "## How do I renew my passport?\nFill in form P1 at the town hall.\n\n"
+        "## How do I replace a lost passport?\nReport the loss, then fill in form P3.\n\n"
+        "## How long is a passport valid?\nTen years for adults.\n"
+    )
+    retriever = Retriever(build_index(load_corpus(tmp_path), embedder), embedder)
+    answer = retriever.ask("passport form")
+    assert answer.decision is Decision.CLARIFY
+    assert answer.answer is None
+    offered = {a.question for a in answer.alternatives}
+    assert {"How do I renew my passport?", "How do I replace a lost passport?"} <= offered
+    assert retriever.ask("How do I replace a lost passport?").decision is Decision.ANSWER
+
+
+def test_scoping_to_a_collection(embedder: Embedder) -> None:
+    retriever = Retriever(build_index(load_corpus(DATA / "corpus_good"), embedder), embedder)
+    unscoped = retriever.ask("can I bring my dog")
+    assert unscoped.answer is not None and unscoped.answer.id == "pets-1"
+    scoped = retriever.ask("can I bring my dog", collection="bikes")
+    assert {a.id for a in scoped.alternatives} | (
+        {scoped.answer.id} if scoped.answer else set()
+    ) <= {"bikes-1", retriever.index.entries[retriever.index.entries_of("bikes")[1]].id}
+    with pytest.raises(UnknownCollectionError, match="known: bikes"):
+        retriever.ask("anything", collection="nope")
+
+
+def test_ask_many_matches_ask(seed: Retriever) -> None:
+    questions = ["why are Seoul and Tokyo getting closer?", "tell me a joke"]
+    batch = seed.ask_many(questions)
+    assert [a.to_dict() for a in batch] == [seed.ask(q).to_dict() for q in questions]
+
+
+def test_json_shape(seed: Retriever) -> None:
+    data = seed.ask("could this become a wider Asian alliance?").to_dict()
+    assert set(data) == {"decision", "confidence", "answer", "alternatives"}
+    assert set(data["answer"]) == {"id", "question", "text", "collection"}
+    assert all(set(a) == {"id", "question", "confidence"} for a in data["alternatives"])
+    assert all(0.0 <= a["confidence"] <= 1.0 for a in data["alternatives"])
