@@ -20,7 +20,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASKBOT_", extra="ignore")
 
     corpus_dir: Path = Field(default=Path("corpus"), description="Folder of FAQ collection files.")
-    index_dir: Path = Field(default=Path("index"), description="Folder the built index is saved in.")
+    index_dir: Path = Field(
+        default=Path("index"), description="Folder the built index is saved in."
+    )
     model: str = Field(
         default=DEFAULT_MODEL,
         description="Embedding model: a folder holding a sentence-transformers model, "
