@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -54,3 +54,60 @@ def seed_corpus_dir(tmp_path: Path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(SEED_CORPUS, target)
     return target
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `askbot serve` process (2 workers) on a free loopback port; yields its base URL."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    root = tmp_path_factory.mktemp("live")
+    shutil.copytree(DATA / "corpus_api", root / "corpus")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASKBOT_")}
+    env.update(ASKBOT_DEMO_COLLECTION="south-korea-japan-relations")
+    log = (root / "server.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "askbot.cli", "serve", "--port", str(port), "--workers", "2"],
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 240
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"askbot serve exited: {(root / 'server.log').read_text()}")
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"askbot serve not ready: {(root / 'server.log').read_text()}")
+            time.sleep(0.5)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()

@@ -28,3 +28,27 @@ class Settings(BaseSettings):
         description="Embedding model: a folder holding a sentence-transformers model, "
         "or the name of an installed Python package that carries one.",
     )
+
+    # Serving
+    host: str = Field(default="127.0.0.1", description="Address `askbot serve` binds to.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port `askbot serve` binds to.")
+    workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes.")
+    db_path: Path = Field(
+        default=Path("var/askbot.sqlite3"),
+        description="SQLite file for sessions, feedback and the question log.",
+    )
+    session_url: str | None = Field(
+        default=None, description="Session store: unset for SQLite, or redis://host:port/db."
+    )
+    session_ttl_seconds: float = Field(
+        default=1800.0, gt=0, description="A session expires after this long idle."
+    )
+    max_message_chars: int = Field(default=1000, ge=1, description="Longest accepted message.")
+    max_body_bytes: int = Field(default=16384, ge=256, description="Largest accepted request body.")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API from a browser (the widget's host pages).",
+    )
+    demo_collection: str | None = Field(
+        default=None, description="Collection shown on the demo page at / (default: the first)."
+    )

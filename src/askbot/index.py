@@ -106,6 +106,7 @@ class FaqIndex:
         self._vector_ids_by_entry = [
             order[bounds[i] : bounds[i + 1]] for i in range(len(self.entries))
         ]
+        self._positions = {entry.id: position for position, entry in enumerate(self.entries)}
         by_collection: dict[str, list[int]] = {}
         for position, entry in enumerate(self.entries):
             by_collection.setdefault(entry.collection, []).append(position)
@@ -121,6 +122,10 @@ class FaqIndex:
     def collection_ids(self) -> list[str]:
         """Ids of every collection in the index."""
         return [collection.id for collection in self.collections]
+
+    def position_of(self, entry_id: str) -> int:
+        """Position of an entry by id (``KeyError`` if absent)."""
+        return self._positions[entry_id]
 
     def entries_of(self, collection: str) -> npt.NDArray[np.int64]:
         """Positions of the entries of one collection."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -178,15 +179,22 @@ class Retriever:
         """Answer one question, optionally scoped to one collection."""
         return self.ask_many([question], collection)[0]
 
-    def ask_many(self, questions: Sequence[str], collection: str | None = None) -> list[Answer]:
-        """Answer several questions with one encoder call."""
+    def ask_many(
+        self,
+        questions: Sequence[str],
+        collection: str | None = None,
+        *,
+        exclude: AbstractSet[str] = frozenset(),
+    ) -> list[Answer]:
+        """Answer several questions with one encoder call, never matching ``exclude``d ids."""
         if collection is not None and collection not in self.index.collection_ids():
             raise UnknownCollectionError(collection, self.index.collection_ids())
         if not questions:
             return []
         vectors = self.embedder.encode(list(questions))
         return [
-            self.answer_vector(q, v, collection) for q, v in zip(questions, vectors, strict=True)
+            self.answer_vector(q, v, collection, exclude=exclude)
+            for q, v in zip(questions, vectors, strict=True)
         ]
 
     def rank(
@@ -209,6 +217,15 @@ class Retriever:
         # Ties go to the entry listed first in the corpus, so results are deterministic.
         return sorted(scored, key=lambda item: (-item[1], item[0]))
 
+    def related(self, entry_id: str, limit: int = 3) -> list[FaqEntry]:
+        """Other entries of the same collection, most similar question first."""
+        position = self.index.position_of(entry_id)
+        entry = self.index.entries[position]
+        ids = self.index.vector_ids_of(position)
+        anchor = self._matrix[ids[self._kinds[ids] == VectorKind.QUESTION][0]]
+        ranked = [(p, s) for p, s in self.rank(anchor, entry.collection) if p != position]
+        return [self.index.entries[p] for p, _ in ranked[:limit]]
+
     def _entry_score(self, entry: int, vector: npt.NDArray[np.float32]) -> float:
         ids = self.index.vector_ids_of(entry)
         sims = self._matrix[ids] @ vector
@@ -222,10 +239,17 @@ class Retriever:
         return weight * best_phrasing + (1.0 - weight) * float(combined.max())
 
     def answer_vector(
-        self, question: str, vector: npt.NDArray[np.float32], collection: str | None = None
+        self,
+        question: str,
+        vector: npt.NDArray[np.float32],
+        collection: str | None = None,
+        *,
+        exclude: AbstractSet[str] = frozenset(),
     ) -> Answer:
         """Turn an already-embedded question into an ``Answer``."""
         ranked = self.rank(vector, collection)
+        if exclude:
+            ranked = [(i, s) for i, s in ranked if self.index.entries[i].id not in exclude]
         if not ranked:
             return Answer(question, Decision.FALLBACK, 0.0, None, [])
         scores = [score for _, score in ranked]

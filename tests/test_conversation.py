@@ -1,0 +1,106 @@
+"""Follow-ups, clarification picks and "tell me more", with the real model on the seed FAQ."""
+
+from __future__ import annotations
+
+import pytest
+
+from askbot.conversation import Conversation, SessionState, is_elliptical, new_state
+from askbot.corpus import load_corpus
+from askbot.embed import Embedder
+from askbot.index import build_index
+from askbot.retrieve import Decision, Retriever
+from tests.conftest import DATA
+
+
+@pytest.fixture(scope="module")
+def conversation(embedder: Embedder) -> Conversation:
+    index = build_index(load_corpus(DATA / "corpus_api"), embedder)
+    return Conversation(Retriever(index, embedder))
+
+
+def talk(conversation: Conversation, *messages: str, collection: str | None = None) -> list:  # type: ignore[type-arg]
+    state: SessionState = new_state(collection)
+    replies = []
+    for message in messages:
+        reply, state = conversation.reply(state, message)
+        replies.append(reply)
+    return replies
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("and what about China?", True),
+        ("why?", True),
+        ("will that lead to an alliance?", True),
+        ("what are the regional security concerns driving the cooperation?", False),
+        ("How long is a passport valid?", False),
+    ],
+)
+def test_elliptical_messages_are_recognised(message: str, expected: bool) -> None:
+    assert is_elliptical(message) is expected
+
+
+def test_follow_up_is_resolved_from_context(conversation: Conversation) -> None:
+    first, follow = talk(
+        conversation, "why are Seoul and Tokyo getting closer?", "will that lead to an alliance?"
+    )
+    assert first.decision is Decision.ANSWER
+    assert follow.decision is Decision.ANSWER
+    assert follow.answer.question == "Could this lead to a broader alliance in Asia?"
+
+
+def test_pick_after_clarify_by_number_ordinal_and_text(conversation: Conversation) -> None:
+    for pick in ("1", "2", "the second", "How do I replace a lost passport"):
+        asked, picked = talk(conversation, "passport form", pick, collection="passports")
+        assert asked.decision is Decision.CLARIFY
+        options = [a.id for a in asked.alternatives]
+        assert picked.decision is Decision.ANSWER and picked.via == "clarification"
+        if pick == "1":
+            assert picked.answer.id == options[0]
+        elif pick.startswith("How"):
+            assert picked.answer.question == "How do I replace a lost passport?"
+        else:
+            assert picked.answer.id == options[1]
+
+
+def test_out_of_range_pick_is_searched_instead(conversation: Conversation) -> None:
+    asked, picked = talk(conversation, "passport form", "9", collection="passports")
+    assert asked.decision is Decision.CLARIFY
+    assert picked.via == "search"
+
+
+def test_tell_me_more_moves_to_an_unseen_entry(conversation: Conversation) -> None:
+    replies = talk(
+        conversation,
+        "could this become a wider Asian alliance?",
+        "tell me more",
+        "tell me more",
+        collection="south-korea-japan-relations",
+    )
+    ids = [r.answer.id for r in replies]
+    assert len(set(ids)) == 3
+    assert all(r.via == "more" for r in replies[1:])
+
+
+def test_fallback_then_number_picks_a_suggested_question(conversation: Conversation) -> None:
+    fallback, picked = talk(
+        conversation, "how do I reset my password?", "3", collection="south-korea-japan-relations"
+    )
+    assert fallback.decision is Decision.FALLBACK
+    assert [s.question for s in fallback.suggestions][:1] == [
+        "What prompted South Korea and Japan to strengthen ties now?"
+    ]
+    assert picked.answer.id == fallback.suggestions[2].id
+
+
+def test_suggestions_exclude_what_was_shown(conversation: Conversation) -> None:
+    first, second = talk(
+        conversation,
+        "could this become a wider Asian alliance?",
+        "what history do they share?",
+        collection="south-korea-japan-relations",
+    )
+    assert first.answer.id not in {s.id for s in second.suggestions}
+    assert second.answer.id not in {s.id for s in second.suggestions}
+    assert 0 < len(second.suggestions) <= 3
