@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # torch is pinned here, not in pyproject: an unpinned torch pulls a multi-GB CUDA build.
 TORCH := torch==2.13.0
 
-.PHONY: install serve test lint
+.PHONY: install system-deps serve test lint
 
 install: $(VENV)/.installed
 
@@ -17,14 +17,23 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# What the tests need beyond Python: Debian's Chromium and redis-server, axe-core from npm.
+# Skipped quietly when already present; needs root (or sudo) the first time.
+system-deps:
+	@command -v chromium >/dev/null && command -v redis-server >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium fonts-dejavu-core redis-server >/dev/null; }
+	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund --silent
+
 serve: install
-	$(BIN)/askbot build
-	$(BIN)/askbot chat
+	$(BIN)/askbot serve
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint system-deps
 	$(BIN)/pytest

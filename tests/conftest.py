@@ -65,8 +65,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class LiveServer(str):
+    """The base URL of a running server, also carrying the SQLite file it writes."""
+
+    db_path: Path
+
+
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A real `askbot serve` process (2 workers) on a free loopback port; yields its base URL."""
     import os
     import subprocess
@@ -79,7 +85,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     shutil.copytree(DATA / "corpus_api", root / "corpus")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASKBOT_")}
-    env.update(ASKBOT_DEMO_COLLECTION="south-korea-japan-relations")
+    env.update(
+        ASKBOT_DEMO_COLLECTION="south-korea-japan-relations",
+        ASKBOT_DB_PATH=str(root / "askbot.sqlite3"),
+    )
     log = (root / "server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "askbot.cli", "serve", "--port", str(port), "--workers", "2"],
@@ -88,7 +97,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = LiveServer(f"http://127.0.0.1:{port}")
+    base.db_path = root / "askbot.sqlite3"
     deadline = time.monotonic() + 240
     try:
         while True:

@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 
 
-def run(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path, stdin: str | None = None, **settings: str
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASKBOT_")}
+    env.update({f"ASKBOT_{k.upper()}": v for k, v in settings.items()})
     return subprocess.run(
         [sys.executable, "-m", "askbot.cli", *args],
         cwd=cwd,
@@ -113,3 +116,33 @@ def test_chat_reads_turns_until_eof(workdir: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Could this lead to a broader alliance in Asia?" in result.stdout
     assert "I don't know" in result.stdout
+
+
+def test_report_groups_unanswered_questions(tmp_path: Path) -> None:
+    from askbot.store import Journal
+
+    journal = Journal(tmp_path / "log.sqlite3")
+    for question in [
+        "when is the next election?",
+        "When is the next election",
+        "what's the weather?",
+    ]:
+        journal.log_question(
+            session_id="s1",
+            question=question,
+            collection=None,
+            decision="fallback",
+            confidence=0.05,
+            answer_id=None,
+            latency_ms=10.0,
+        )
+    journal.close()
+    result = run("report", "--since", "1d", cwd=tmp_path, db_path=str(tmp_path / "log.sqlite3"))
+    assert result.returncode == 0, result.stderr
+    assert "3 unanswered questions in 2 groups" in result.stdout
+    first_row = result.stdout.index("election")
+    assert first_row < result.stdout.index("weather")
+    bad = run(
+        "report", "--since", "yesterday-ish", cwd=tmp_path, db_path=str(tmp_path / "log.sqlite3")
+    )
+    assert bad.returncode == 1 and "cannot read" in bad.stderr

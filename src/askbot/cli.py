@@ -6,7 +6,9 @@ Every failure reaches the user as one readable line on stderr and a non-zero exi
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -146,6 +148,77 @@ def chat(
             return
         if message:
             print_answer(retriever.ask(message, collection))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default 1).")] = None,
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
+) -> None:
+    """Build the index if missing or stale, then serve the chat API and widget."""
+    import uvicorn
+
+    settings = settings_from(corpus, index, model)
+    overrides = {"host": host, "port": port, "workers": workers}
+    settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    _, built_index, built = engine.build(settings)
+    manifest = built_index.manifest
+    err.print(
+        f"index {'built' if built else 'up to date'}: {manifest.entry_count} entries; "
+        f"serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s)",
+        soft_wrap=True,
+    )
+    # Worker processes build their own Settings from the environment: hand ours down.
+    for name, value in settings.model_dump(mode="json").items():
+        if value is not None:
+            os.environ[f"ASKBOT_{name.upper()}"] = (
+                value if isinstance(value, str) else json.dumps(value)
+            )
+    if settings.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="askbot-metrics-")
+    uvicorn.run(
+        "askbot.api:app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@app.command()
+def report(
+    since: Annotated[
+        str | None, typer.Option(help="Only questions since: 7d, 24h, 30m or an ISO date.")
+    ] = None,
+    threshold: Annotated[
+        float, typer.Option(help="Cosine similarity at which questions count as the same.")
+    ] = 0.75,
+    model: ModelOption = None,
+) -> None:
+    """Questions that ended in fallback or got unhelpful feedback, grouped, most frequent first."""
+    from askbot.embed import load_embedder
+    from askbot.report import parse_since, render_report, unanswered_report
+    from askbot.store import Journal
+
+    settings = settings_from(None, None, model)
+    start = parse_since(since) if since else None
+    if not settings.db_path.exists():
+        out.print(f"No questions logged yet ({settings.db_path} does not exist).")
+        return
+    journal = Journal(settings.db_path)
+    try:
+        groups = unanswered_report(
+            journal, load_embedder(settings.model), since=start, threshold=threshold
+        )
+    finally:
+        journal.close()
+    print(render_report(groups, width=max(out.width, 80)), end="")
 
 
 def main() -> None:

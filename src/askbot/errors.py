@@ -11,6 +11,7 @@ The tree::
     │   ├── IndexCorruptError  a file of the index is missing, truncated or unreadable
     │   ├── IndexStaleError    the corpus changed since the index was built
     │   └── IndexModelError    the index was built with another embedding model
+    ├── StoreError             the session store or the journal cannot be opened or used
     └── UnknownCollectionError a question was scoped to a collection that does not exist
 
 Low confidence is never an error: it is an ``Answer`` whose decision is ``fallback``.
@@ -63,6 +64,10 @@ class IndexStaleError(IndexError_):
 
 class IndexModelError(IndexError_):
     """The index was built with another embedding model than the one configured."""
+
+
+class StoreError(AskbotError):
+    """The session store or the journal (SQLite file, Redis server) cannot be opened or used."""
 
 
 class UnknownCollectionError(AskbotError):

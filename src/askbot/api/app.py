@@ -1,0 +1,386 @@
+"""The FastAPI app: chat, collections, feedback, health, metrics, and the widget's files.
+
+``create_app(settings)`` is the only way to make one; ``askbot serve`` runs it under uvicorn
+through ``app_from_env`` (one app per worker process). Every error body has the shape
+``{"error": {"code", "message"}}``; no stack trace ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from askbot.api.metrics import Metrics
+from askbot.api.schemas import (
+    ChatRequest,
+    ChatResponse,
+    CollectionDetail,
+    CollectionList,
+    CollectionSummary,
+    ErrorBody,
+    FeedbackRequest,
+    FeedbackResponse,
+    Health,
+    SuggestionOut,
+)
+from askbot.config import Settings
+from askbot.conversation import Conversation, new_state
+from askbot.corpus import load_corpus
+from askbot.embed import Embedder, load_embedder
+from askbot.errors import AskbotError
+from askbot.index import load_index
+from askbot.retrieve import Retriever
+from askbot.store import Journal, SessionStore, open_session_store
+
+log = logging.getLogger("askbot.api")
+
+# C0/C1 control characters other than tab and newline carry no meaning in a question.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class ApiError(Exception):
+    """An error with an HTTP status and a machine-readable code."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass
+class Service:
+    """Everything a request needs, loaded once per worker at start-up."""
+
+    retriever: Retriever
+    conversation: Conversation
+    sessions: SessionStore
+    journal: Journal
+
+
+def get_service(request: Request) -> Service:
+    """The loaded service, or 503 while the index is not loaded."""
+    found: Service | None = request.app.state.service
+    if found is None:
+        raise ApiError(503, "not_ready", f"askbot is not ready: {request.app.state.not_ready}")
+    return found
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+def error_response(status: int, code: str, message: str, **headers: str) -> JSONResponse:
+    """The one shape of every error body."""
+    body = ErrorBody.model_validate({"error": {"code": code, "message": message}})
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers or None)
+
+
+class BodySizeLimit:
+    """Refuses request bodies over the limit with 413 before the app reads them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_large = error_response(
+            413, "body_too_large", f"request body over {self.max_bytes} bytes"
+        )
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await too_large(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise ApiError(413, "body_too_large", f"request body over {self.max_bytes} bytes")
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastAPI:
+    """Build the app; the index loads in the lifespan, so use ``with TestClient(app)``.
+
+    >>> app = create_app(Settings())  # doctest: +SKIP
+    """
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.service = None
+        app.state.not_ready = "starting"
+        try:
+            app.state.service = _load_service(settings, embedder)
+            app.state.not_ready = None
+        except AskbotError as exc:
+            # Stay up and say why on /readyz rather than crash-looping under a supervisor.
+            app.state.not_ready = str(exc)
+            log.error("askbot is not ready: %s", exc)
+        yield
+        if app.state.service is not None:
+            app.state.service.sessions.close()
+            app.state.service.journal.close()
+
+    app = FastAPI(
+        title="askbot",
+        version="1",
+        summary="Answers free-form questions from curated FAQs, with a calibrated confidence.",
+        lifespan=lifespan,
+        responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+            expose_headers=[
+                "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+            ],
+            max_age=600,
+        )
+    _install_error_handlers(app)
+    _install_metrics_middleware(app, metrics)
+
+    @app.post("/v1/chat", response_model=ChatResponse, tags=["chat"])
+    def chat(body: ChatRequest, svc: ServiceDep) -> ChatResponse:
+        """Answer a message, in the context of its session's earlier turns."""
+        started = time.perf_counter()
+        message = clean_message(body.message, settings.max_message_chars)
+        collections = svc.retriever.index.collection_ids()
+        if body.collection is not None and body.collection not in collections:
+            raise ApiError(404, "unknown_collection", f"unknown collection {body.collection!r}")
+        if body.session_id is None:
+            session_id, state = svc.sessions.new_id(), new_state(body.collection)
+        else:
+            session_id = body.session_id
+            found = svc.sessions.get(session_id)
+            if found is None:
+                raise ApiError(404, "unknown_session", "unknown or expired session_id")
+            state = found
+        reply, state = svc.conversation.reply(state, message, body.collection)
+        svc.sessions.put(session_id, state)
+        latency = time.perf_counter() - started
+        svc.journal.log_question(
+            session_id=session_id,
+            question=message,
+            collection=body.collection,
+            decision=reply.decision.value,
+            confidence=reply.confidence,
+            answer_id=reply.answer.id if reply.answer else None,
+            latency_ms=latency * 1000,
+        )
+        metrics.decisions.labels(reply.decision.value).inc()
+        metrics.chat_latency.labels(reply.decision.value).observe(latency)
+        return ChatResponse.model_validate({"session_id": session_id, **reply.to_dict()})
+
+    @app.post("/v1/feedback", response_model=FeedbackResponse, tags=["chat"])
+    def feedback(body: FeedbackRequest, svc: ServiceDep) -> FeedbackResponse:
+        """Record whether an answer helped; acknowledged only once it is on disk."""
+        if svc.sessions.get(body.session_id) is None:
+            raise ApiError(404, "unknown_session", "unknown or expired session_id")
+        try:
+            svc.retriever.index.position_of(body.answer_id)
+        except KeyError:
+            raise ApiError(404, "unknown_answer", f"unknown answer_id {body.answer_id!r}") from None
+        comment = clean_message(body.comment, 2000) if body.comment else None
+        row = svc.journal.add_feedback(
+            session_id=body.session_id,
+            answer_id=body.answer_id,
+            helpful=body.helpful,
+            comment=comment,
+        )
+        return FeedbackResponse(id=row)
+
+    @app.get("/v1/collections", response_model=CollectionList, tags=["collections"])
+    def collections(svc: ServiceDep) -> CollectionList:
+        """Every collection served."""
+        return CollectionList(
+            collections=[
+                CollectionSummary(id=c.id, title=c.title, summary=c.summary, count=len(c.entries))
+                for c in svc.retriever.index.collections
+            ]
+        )
+
+    @app.get(
+        "/v1/collections/{collection_id}", response_model=CollectionDetail, tags=["collections"]
+    )
+    def collection(collection_id: str, svc: ServiceDep) -> CollectionDetail:
+        """One collection with its questions."""
+        for c in svc.retriever.index.collections:
+            if c.id == collection_id:
+                questions = [SuggestionOut(id=e.id, question=e.question) for e in c.entries]
+                return CollectionDetail(
+                    id=c.id, title=c.title, summary=c.summary, questions=questions
+                )
+        raise ApiError(404, "unknown_collection", f"unknown collection {collection_id!r}")
+
+    @app.get("/healthz", response_model=Health, tags=["health"])
+    def healthz() -> Health:
+        """The process is alive."""
+        return Health(status="ok")
+
+    @app.get("/readyz", response_model=Health, tags=["health"], responses={503: {"model": Health}})
+    def readyz(request: Request) -> Response:
+        """The index is loaded and questions can be answered."""
+        svc: Service | None = request.app.state.service
+        if svc is None:
+            body = Health(status="not ready", reason=request.app.state.not_ready)
+            return JSONResponse(body.model_dump(), status_code=503)
+        manifest = svc.retriever.index.manifest
+        return JSONResponse(Health(status="ready", index=manifest.build_id).model_dump())
+
+    @app.get("/metrics", tags=["health"], response_class=Response)
+    def prometheus() -> Response:
+        """Prometheus exposition."""
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    @app.get("/widget.js", include_in_schema=False)
+    def widget() -> Response:
+        return Response(
+            _web_file("widget.js"),
+            media_type="text/javascript; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+
+    @app.get("/demo.css", include_in_schema=False)
+    def demo_css() -> Response:
+        return Response(_web_file("demo.css"), media_type="text/css; charset=utf-8")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def demo(request: Request, collection: str | None = None) -> HTMLResponse:
+        """The demo article page; ``?collection=ID`` previews another collection's widget."""
+        svc: Service | None = request.app.state.service
+        chosen = None
+        if svc is not None and svc.retriever.index.collections:
+            if collection is not None and collection not in svc.retriever.index.collection_ids():
+                raise ApiError(404, "unknown_collection", "unknown collection")
+            wanted = collection or settings.demo_collection
+            chosen = next(
+                (c for c in svc.retriever.index.collections if c.id == wanted),
+                svc.retriever.index.collections[0],
+            )
+        page = _web_file("demo.html").decode()
+        values = {
+            "title": chosen.title if chosen else "askbot",
+            "summary": chosen.summary if chosen else "askbot is not ready yet.",
+            "collection": chosen.id if chosen else "",
+        }
+        for key, value in values.items():
+            page = page.replace("{{" + key + "}}", html.escape(value, quote=True))
+        return HTMLResponse(page, headers=PAGE_HEADERS)
+
+    return app
+
+
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        # The widget styles its shadow root with a constructable stylesheet, which CSP
+        # does not govern, so no 'unsafe-inline' is needed anywhere.
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+        "img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def clean_message(text: str, max_chars: int) -> str:
+    """Strip control characters and surrounding space; refuse empty or over-long text."""
+    cleaned = _CONTROL.sub("", text).strip()
+    if not cleaned:
+        raise ApiError(422, "empty_message", "message is empty")
+    if len(cleaned) > max_chars:
+        raise ApiError(
+            422, "message_too_long", f"message is {len(cleaned)} characters, limit {max_chars}"
+        )
+    return cleaned
+
+
+def _web_file(name: str) -> bytes:
+    return resources.files("askbot").joinpath("web", name).read_bytes()
+
+
+def _load_service(settings: Settings, embedder: Embedder | None) -> Service:
+    corpus = load_corpus(settings.corpus_dir)
+    embedder = embedder or load_embedder(settings.model, threads=1)
+    index = load_index(
+        settings.index_dir, model_id=embedder.model_id, corpus_hash=corpus.content_hash
+    )
+    retriever = Retriever(index, embedder)
+    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    return Service(
+        retriever=retriever,
+        conversation=Conversation(retriever),
+        sessions=open_session_store(
+            settings.session_url, settings.db_path, settings.session_ttl_seconds
+        ),
+        journal=Journal(settings.db_path),
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+            problems.append(f"{where or 'body'}: {error.get('msg', 'invalid')}")
+        return error_response(422, "invalid_request", "; ".join(problems)[:1000])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s", request.url.path)
+        return error_response(500, "internal_error", "internal error (logged on the server)")
+
+
+def _install_metrics_middleware(app: FastAPI, metrics: Metrics) -> None:
+    @app.middleware("http")
+    async def observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        metrics.requests.labels(path, request.method, str(response.status_code)).inc()
+        metrics.latency.labels(path).observe(time.perf_counter() - started)
+        return response
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn factory for worker processes: settings from ``ASKBOT_*`` variables."""
+    return create_app(Settings())

@@ -1,0 +1,171 @@
+"""The journal: every question asked and every feedback given, in the shared SQLite file.
+
+Durability: the file runs with ``synchronous=NORMAL``, under which a WAL commit survives the
+process being killed but not a power cut. ``add_feedback`` alone switches its connection to
+``synchronous=FULL`` for its one write, so the WAL is fsynced before the call returns: the API
+acknowledges feedback only after that, and an acknowledged feedback is never lost. The question
+log stays on NORMAL because it sits on every chat request's path, where an fsync each time
+would cost more than the last moments of a log are worth.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from askbot.errors import StoreError
+from askbot.store.database import Database
+
+_QUESTION_COLUMNS = (
+    "id, asked_at, session_id, question, collection, decision, confidence, answer_id, latency_ms"
+)
+_FEEDBACK_COLUMNS = "id, created_at, session_id, answer_id, helpful, comment"
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionRecord:
+    """One logged question and what askbot decided."""
+
+    id: int
+    asked_at: float  # Unix time (seconds)
+    session_id: str
+    question: str
+    collection: str | None
+    decision: str
+    confidence: float
+    answer_id: str | None
+    latency_ms: float
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> QuestionRecord:
+        """Build from a row selected as ``_QUESTION_COLUMNS``."""
+        id_, asked_at, session_id, question, collection, decision, confidence, answer, ms = row
+        return cls(
+            int(id_), float(asked_at), session_id, question, collection, decision,
+            float(confidence), answer, float(ms),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackRecord:
+    """One reader's verdict on an answer."""
+
+    id: int
+    created_at: float  # Unix time (seconds)
+    session_id: str
+    answer_id: str
+    helpful: bool
+    comment: str | None
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> FeedbackRecord:
+        """Build from a row selected as ``_FEEDBACK_COLUMNS``."""
+        return cls(int(row[0]), float(row[1]), row[2], row[3], bool(row[4]), row[5])
+
+
+class Journal:
+    """The SQLite log of questions and feedback, shared by every worker process on a machine.
+
+    >>> journal = Journal(Path("var/askbot.sqlite3"))  # doctest: +SKIP
+    >>> journal.add_feedback(session_id="s", answer_id="a", helpful=False, comment=None)
+    1
+    """
+
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._db = Database(path)
+
+    def log_question(
+        self,
+        *,
+        session_id: str,
+        question: str,
+        collection: str | None,
+        decision: str,
+        confidence: float,
+        answer_id: str | None,
+        latency_ms: float,
+    ) -> None:
+        """Record a question, its decision and how long answering took, stamped with now."""
+        row = (
+            self._clock(), session_id, question, collection, decision, float(confidence),
+            answer_id, float(latency_ms),
+        )  # fmt: skip
+        sql = f"INSERT INTO questions ({_QUESTION_COLUMNS}) VALUES (NULL{', ?' * len(row)})"
+        with self._db.connect() as conn:
+            conn.execute(sql, row)
+
+    def add_feedback(
+        self, *, session_id: str, answer_id: str, helpful: bool, comment: str | None
+    ) -> int:
+        """Record feedback on an answer, fsynced to disk before returning; return its row id."""
+        with self._db.connect() as conn:
+            conn.execute("PRAGMA synchronous = FULL")
+            try:
+                cursor = conn.execute(
+                    f"INSERT INTO feedback ({_FEEDBACK_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?)",
+                    (self._clock(), session_id, answer_id, int(helpful), comment),
+                )
+            finally:
+                conn.execute(f"PRAGMA synchronous = {self._db.synchronous}")
+        if cursor.lastrowid is None:  # cannot happen for an INSERT into a rowid table
+            raise StoreError(f"database {self._db.path}: feedback row id missing")
+        return cursor.lastrowid
+
+    def questions(
+        self, *, since: float | None = None, decisions: Collection[str] | None = None
+    ) -> list[QuestionRecord]:
+        """Questions asked at or after ``since`` (Unix time), optionally of some decisions only."""
+        where, params = ["1"], list[Any]()
+        if since is not None:
+            where.append("asked_at >= ?")
+            params.append(since)
+        if decisions is not None:
+            if not decisions:
+                return []
+            where.append(f"decision IN ({', '.join('?' * len(decisions))})")
+            params.extend(decisions)
+        sql = f"SELECT {_QUESTION_COLUMNS} FROM questions WHERE {' AND '.join(where)} ORDER BY id"
+        with self._db.connect() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [QuestionRecord.from_row(row) for row in rows]
+
+    def feedback(
+        self, *, since: float | None = None, helpful: bool | None = None
+    ) -> list[FeedbackRecord]:
+        """Feedback given at or after ``since`` (Unix time), optionally only helpful or not."""
+        where, params = ["1"], list[Any]()
+        if since is not None:
+            where.append("created_at >= ?")
+            params.append(since)
+        if helpful is not None:
+            where.append("helpful = ?")
+            params.append(int(helpful))
+        sql = f"SELECT {_FEEDBACK_COLUMNS} FROM feedback WHERE {' AND '.join(where)} ORDER BY id"
+        with self._db.connect() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [FeedbackRecord.from_row(row) for row in rows]
+
+    def answered_question(
+        self, *, session_id: str, answer_id: str, before: float | None = None
+    ) -> QuestionRecord | None:
+        """The latest question in a session that got this answer (at or before ``before``).
+
+        Feedback names a session and an answer, not a question: this finds the question it
+        judged. If none was logged before ``before``, the latest at any time is returned.
+        """
+        with self._db.connect() as conn:
+            row = conn.execute(
+                f"SELECT {_QUESTION_COLUMNS} FROM questions "
+                "WHERE session_id = ? AND answer_id = ? "
+                "ORDER BY (asked_at <= ?) DESC, asked_at DESC, id DESC LIMIT 1",
+                (session_id, answer_id, float("inf") if before is None else before),
+            ).fetchone()
+        return None if row is None else QuestionRecord.from_row(row)
+
+    def close(self) -> None:
+        """Close this process's connection."""
+        self._db.close()

@@ -1,0 +1,225 @@
+"""Session stores: where a conversation's state waits between requests, until it goes idle.
+
+``SqliteSessionStore`` shares sessions between the worker processes of one machine;
+``RedisSessionStore`` between machines. Both keep a session for ``ttl_seconds`` after its last
+``put``; an idle session reads as unknown (``None``).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from askbot.errors import ConfigError, StoreError
+from askbot.store.database import Database
+
+if TYPE_CHECKING:
+    import redis
+
+SessionState = dict[str, Any]
+
+REDIS_KEY_PREFIX = "askbot:session:"
+# Expired rows are deleted by a put at most this often per process; get() ignores them anyway.
+PURGE_INTERVAL_SECONDS = 60.0
+# Seconds to wait for Redis before a request fails with StoreError, unless the URL says otherwise.
+REDIS_TIMEOUT_SECONDS = 5.0
+
+
+class SessionStore(Protocol):
+    """Keeps each session's JSON-able state between requests; forgets it after an idle TTL."""
+
+    def new_id(self) -> str:
+        """A fresh, unguessable session id."""
+        ...
+
+    def get(self, session_id: str) -> SessionState | None:
+        """The session's state, or ``None`` if it is unknown or has expired."""
+        ...
+
+    def put(self, session_id: str, state: SessionState) -> None:
+        """Save the session's state and restart its idle timer."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+def new_session_id() -> str:
+    """128 random bits, URL-safe: a session id is a bearer token, so it must not be guessable."""
+    return secrets.token_urlsafe(16)
+
+
+def _check_ttl(ttl_seconds: float) -> float:
+    if not ttl_seconds > 0:
+        raise ConfigError(f"session TTL must be positive, got {ttl_seconds}")
+    return float(ttl_seconds)
+
+
+def _dump(state: SessionState) -> str:
+    return json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+
+
+class SqliteSessionStore:
+    """Sessions in the shared SQLite file: one machine, any number of worker processes.
+
+    >>> store = SqliteSessionStore(Path("var/askbot.sqlite3"), ttl_seconds=1800)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self, path: Path, ttl_seconds: float, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.ttl_seconds = _check_ttl(ttl_seconds)
+        # Wall-clock time, not monotonic: the timestamps are compared across processes.
+        self._clock = clock
+        self._db = Database(path)
+        self._last_purge = -float("inf")
+
+    def new_id(self) -> str:
+        """A fresh, unguessable session id."""
+        return new_session_id()
+
+    def get(self, session_id: str) -> SessionState | None:
+        """The session's state, or ``None`` if it is unknown or idle for longer than the TTL."""
+        with self._db.connect() as conn:
+            row = conn.execute(
+                "SELECT state FROM sessions WHERE id = ? AND updated_at >= ?",
+                (session_id, self._clock() - self.ttl_seconds),
+            ).fetchone()
+        if row is None:
+            return None
+        state: SessionState = json.loads(row[0])
+        return state
+
+    def put(self, session_id: str, state: SessionState) -> None:
+        """Save the state and restart the idle timer; now and then, delete expired sessions."""
+        payload = _dump(state)
+        now = self._clock()
+        with self._db.connect() as conn:
+            conn.execute(
+                "INSERT INTO sessions (id, state, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
+                "updated_at = excluded.updated_at",
+                (session_id, payload, now),
+            )
+        if now - self._last_purge >= min(PURGE_INTERVAL_SECONDS, self.ttl_seconds):
+            self.purge_expired()
+
+    def purge_expired(self) -> int:
+        """Delete sessions idle for longer than the TTL; return how many went."""
+        now = self._clock()
+        with self._db.connect() as conn:
+            deleted = conn.execute(
+                "DELETE FROM sessions WHERE updated_at < ?", (now - self.ttl_seconds,)
+            ).rowcount
+        self._last_purge = now
+        return int(deleted)
+
+    def close(self) -> None:
+        """Close this process's connection."""
+        self._db.close()
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by ``***``, fit for a log line or an error."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+class RedisSessionStore:
+    """Sessions in Redis, so several machines can serve one conversation.
+
+    Each session is one string key ``askbot:session:<id>`` holding the JSON state, written
+    with an expiry of ``ttl_seconds``: Redis itself forgets idle sessions.
+
+    >>> store = RedisSessionStore("redis://localhost:6379/0", ttl_seconds=1800)  # doctest: +SKIP
+    """
+
+    def __init__(self, url: str, ttl_seconds: float) -> None:
+        self.ttl_seconds = _check_ttl(ttl_seconds)
+        # Milliseconds, so a fractional TTL is honoured; SET ... PX sets value and expiry at once.
+        self._ttl_ms = max(1, round(self.ttl_seconds * 1000))
+        self._where = redact_url(url)
+        try:
+            import redis
+        except ImportError as exc:
+            raise StoreError(
+                f"session URL {self._where} needs the redis package: pip install redis"
+            ) from exc
+        self._errors: tuple[type[Exception], ...] = (redis.RedisError,)
+        try:
+            self._client: redis.Redis = redis.Redis.from_url(
+                url,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            )
+        except ValueError as exc:
+            raise StoreError(f"invalid session URL {self._where}: {exc}") from exc
+        try:
+            # Connect now: a wrong URL should stop start-up, not the first reader's question.
+            self._client.ping()
+        except redis.RedisError as exc:
+            self._client.close()
+            raise StoreError(f"cannot reach Redis at {self._where}: {exc}") from exc
+
+    def new_id(self) -> str:
+        """A fresh, unguessable session id."""
+        return new_session_id()
+
+    def get(self, session_id: str) -> SessionState | None:
+        """The session's state, or ``None`` if it is unknown or Redis has expired it."""
+        try:
+            raw = self._client.get(REDIS_KEY_PREFIX + session_id)
+        except self._errors as exc:
+            raise StoreError(f"Redis at {self._where}: {exc}") from exc
+        if raw is None:
+            return None
+        if not isinstance(raw, bytes | str):
+            raise StoreError(f"Redis at {self._where}: unexpected reply {type(raw).__name__}")
+        state: SessionState = json.loads(raw)
+        return state
+
+    def put(self, session_id: str, state: SessionState) -> None:
+        """Save the state with a fresh expiry of ``ttl_seconds``."""
+        payload = _dump(state)
+        try:
+            self._client.set(REDIS_KEY_PREFIX + session_id, payload, px=self._ttl_ms)
+        except self._errors as exc:
+            raise StoreError(f"Redis at {self._where}: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+
+def open_session_store(url: str | None, db_path: Path, ttl_seconds: float) -> SessionStore:
+    """The store a session URL names: unset or ``sqlite://`` → SQLite at ``db_path``.
+
+    ``sqlite:///abs/path.sqlite3`` picks another file; ``redis://``, ``rediss://`` and
+    ``unix://`` URLs pick Redis.
+
+    >>> open_session_store(None, Path("var/askbot.sqlite3"), 1800)  # doctest: +SKIP
+    <askbot.store.sessions.SqliteSessionStore object at ...>
+    """
+    if url is None or not url.strip():
+        return SqliteSessionStore(db_path, ttl_seconds)
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "sqlite":
+        path = url.split("://", 1)[1]
+        return SqliteSessionStore(Path(path) if path else db_path, ttl_seconds)
+    if scheme in {"redis", "rediss", "unix"}:
+        return RedisSessionStore(url, ttl_seconds)
+    raise ConfigError(
+        f"unsupported session URL {redact_url(url)}: use sqlite:// or redis://host:port/db"
+    )

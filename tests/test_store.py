@@ -1,0 +1,531 @@
+"""Session stores (SQLite, Redis) and the journal: sharing, expiry, concurrency, durability."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from askbot.errors import ConfigError, StoreError
+from askbot.store import (
+    REDIS_KEY_PREFIX,
+    SCHEMA_VERSION,
+    Journal,
+    RedisSessionStore,
+    SqliteSessionStore,
+    open_session_store,
+)
+from askbot.store.sessions import redact_url
+from tests.conftest import free_port
+
+
+class Clock:
+    """A settable clock, so expiry is tested without sleeping."""
+
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def run_python(code: str, *args: object) -> subprocess.Popen[str]:
+    """Start ``python -c code args...`` with pipes, as a separate process."""
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *map(str, args)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def log(
+    journal: Journal,
+    session_id: str,
+    question: str,
+    decision: str = "answer",
+    answer_id: str | None = "a",
+) -> None:
+    journal.log_question(
+        session_id=session_id, question=question, collection=None, decision=decision,
+        confidence=0.5, answer_id=answer_id, latency_ms=2.0,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "var" / "askbot.sqlite3"
+
+
+# --- SQLite sessions -------------------------------------------------------------------------
+
+
+def test_session_round_trip_and_unknown_id(db: Path) -> None:
+    store = SqliteSessionStore(db, ttl_seconds=60)
+    try:
+        session_id = store.new_id()
+        assert store.get(session_id) is None
+        store.put(session_id, {"turns": [{"q": "héllo"}], "collection": None})
+        assert store.get(session_id) == {"turns": [{"q": "héllo"}], "collection": None}
+        store.put(session_id, {"turns": []})
+        assert store.get(session_id) == {"turns": []}
+        assert store.get("no-such-session") is None
+    finally:
+        store.close()
+
+
+def test_new_ids_are_long_random_and_url_safe(db: Path) -> None:
+    with_store = SqliteSessionStore(db, ttl_seconds=60)
+    ids = {with_store.new_id() for _ in range(1000)}
+    with_store.close()
+    assert len(ids) == 1000
+    assert all(len(i) >= 22 and i.replace("-", "").replace("_", "").isalnum() for i in ids)
+
+
+def test_session_put_by_one_store_is_read_by_another_on_the_same_file(db: Path) -> None:
+    first, second = SqliteSessionStore(db, 60), SqliteSessionStore(db, 60)
+    try:
+        first.put("s1", {"n": 1})
+        assert second.get("s1") == {"n": 1}
+        second.put("s1", {"n": 2})
+        assert first.get("s1") == {"n": 2}
+    finally:
+        first.close()
+        second.close()
+
+
+def test_session_put_by_another_process_is_visible(db: Path) -> None:
+    code = (
+        "import sys; from pathlib import Path; from askbot.store import SqliteSessionStore\n"
+        "s = SqliteSessionStore(Path(sys.argv[1]), 60); s.put('from-child', {'pid': 1}); s.close()"
+    )
+    child = run_python(code, db)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    store = SqliteSessionStore(db, 60)
+    assert store.get("from-child") == {"pid": 1}
+    store.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_store_used_after_fork_opens_its_own_connection(db: Path) -> None:
+    # A server that forks workers after building the app must not share one SQLite handle.
+    store = SqliteSessionStore(db, 60)
+    store.put("parent", {"n": 1})
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit code, skip pytest's teardown
+        code = 1
+        try:
+            store.put("child", {"n": 2})
+            reopened = bool(store._db._inherited)  # the parent's handle was set aside
+            code = 0 if reopened and store.get("parent") == {"n": 1} else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    try:
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert store.get("child") == {"n": 2}
+    finally:
+        store.close()
+
+
+def test_session_expires_after_idle_ttl_and_put_refreshes_it(db: Path) -> None:
+    clock = Clock()
+    store = SqliteSessionStore(db, ttl_seconds=10, clock=clock)
+    try:
+        store.put("idle", {"a": 1})
+        store.put("busy", {"b": 1})
+        clock.now += 9
+        store.put("busy", {"b": 2})  # refreshes busy's timer, not idle's
+        clock.now += 2  # idle: 11 s since its put; busy: 2 s
+        assert store.get("idle") is None
+        assert store.get("busy") == {"b": 2}
+        clock.now += 10.5
+        assert store.get("busy") is None
+    finally:
+        store.close()
+
+
+def test_expired_sessions_are_purged_from_the_file(db: Path) -> None:
+    clock = Clock()
+    store = SqliteSessionStore(db, ttl_seconds=10, clock=clock)
+    store.put("old", {})
+    clock.now += 30
+    store.put("new", {})  # more than the purge interval later: deletes "old" on the way
+    store.close()
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT id FROM sessions").fetchall()
+    conn.close()
+    assert rows == [("new",)]
+
+
+# --- the file itself ---------------------------------------------------------------------------
+
+
+def test_new_file_gets_wal_mode_and_schema_version(db: Path) -> None:
+    Journal(db).close()
+    Journal(db).close()  # reopening an up-to-date file changes nothing
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    finally:
+        conn.close()
+    assert {"sessions", "questions", "feedback"} <= tables
+
+
+def test_file_from_a_newer_askbot_is_refused(db: Path) -> None:
+    Journal(db).close()
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="newer"):
+        Journal(db)
+
+
+def test_corrupt_file_is_a_clear_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "askbot.sqlite3"
+    path.write_bytes(b"this is not a database\n" * 500)
+    with pytest.raises(StoreError, match=r"askbot\.sqlite3.*not a database"):
+        Journal(path)
+    with pytest.raises(StoreError, match="not a database"):
+        SqliteSessionStore(path, 60)
+
+
+def test_unwritable_location_is_a_clear_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "var"
+    blocker.write_text("a file where the folder should be")
+    with pytest.raises(StoreError, match=r"cannot open database .*var.* is a file"):
+        Journal(blocker / "askbot.sqlite3")
+
+
+def test_use_after_close_is_a_store_error_and_close_is_idempotent(db: Path) -> None:
+    journal = Journal(db)
+    journal.close()
+    journal.close()
+    with pytest.raises(StoreError, match="closed"):
+        journal.feedback()
+
+
+# --- journal -------------------------------------------------------------------------------------
+
+
+def test_questions_are_logged_with_timestamps_and_filtered(db: Path) -> None:
+    clock = Clock(1000.0)
+    journal = Journal(db, clock=clock)
+    try:
+        log(journal, "s1", "how do I renew?", "answer", "passports/renew")
+        clock.now = 2000.0
+        log(journal, "s1", "what about pets?", "fallback", None)
+        clock.now = 3000.0
+        log(journal, "s2", "which one?", "clarify", "passports/renew")
+
+        everything = journal.questions()
+        assert [q.asked_at for q in everything] == [1000.0, 2000.0, 3000.0]
+        first = everything[0]
+        assert (first.session_id, first.question, first.decision, first.answer_id) == (
+            "s1", "how do I renew?", "answer", "passports/renew",
+        )  # fmt: skip
+        assert (first.confidence, first.latency_ms, first.collection) == (0.5, 2.0, None)
+        assert [q.question for q in journal.questions(since=2000.0)] == [
+            "what about pets?", "which one?",
+        ]  # fmt: skip
+        assert [q.decision for q in journal.questions(decisions={"fallback", "clarify"})] == [
+            "fallback", "clarify",
+        ]  # fmt: skip
+        assert journal.questions(decisions=[]) == []
+        assert journal.questions(since=2500.0, decisions=["fallback"]) == []
+    finally:
+        journal.close()
+
+
+def test_feedback_is_stored_and_filtered(db: Path) -> None:
+    clock = Clock(1000.0)
+    journal = Journal(db, clock=clock)
+    try:
+        first = journal.add_feedback(session_id="s", answer_id="a", helpful=True, comment=None)
+        clock.now = 2000.0
+        second = journal.add_feedback(session_id="s", answer_id="b", helpful=False, comment="meh")
+        assert second > first
+        unhelpful = journal.feedback(helpful=False)
+        assert [(f.id, f.answer_id, f.helpful, f.comment) for f in unhelpful] == [
+            (second, "b", False, "meh"),
+        ]  # fmt: skip
+        assert [f.helpful for f in journal.feedback()] == [True, False]
+        assert [f.id for f in journal.feedback(since=1500.0)] == [second]
+    finally:
+        journal.close()
+
+
+def test_feedback_finds_the_latest_question_that_got_that_answer(db: Path) -> None:
+    clock = Clock(1000.0)
+    journal = Journal(db, clock=clock)
+    try:
+        log(journal, "s", "first ask", answer_id="x")
+        clock.now = 1100.0
+        log(journal, "s", "second ask", answer_id="x")
+        log(journal, "other", "elsewhere", answer_id="x")
+        clock.now = 1200.0
+        log(journal, "s", "after the feedback", answer_id="x")
+        found = journal.answered_question(session_id="s", answer_id="x", before=1150.0)
+        assert found is not None and found.question == "second ask"
+        latest = journal.answered_question(session_id="s", answer_id="x")
+        assert latest is not None and latest.question == "after the feedback"
+        assert journal.answered_question(session_id="s", answer_id="nope") is None
+    finally:
+        journal.close()
+
+
+def test_feedback_alone_is_written_with_synchronous_full(db: Path) -> None:
+    # A power cut cannot be staged in a test; what can be checked is that the feedback insert,
+    # and only it, runs under synchronous=FULL (fsync of the WAL before the call returns).
+    journal = Journal(db)
+    statements: list[str] = []
+    journal._db._connection.set_trace_callback(statements.append)
+    log(journal, "s", "q")
+    journal.add_feedback(session_id="s", answer_id="a", helpful=True, comment=None)
+    journal._db._connection.set_trace_callback(None)
+    try:
+        feedback_at = next(i for i, s in enumerate(statements) if "INTO feedback" in s)
+        question_at = next(i for i, s in enumerate(statements) if "INTO questions" in s)
+        assert statements[feedback_at - 1] == "PRAGMA synchronous = FULL"
+        assert statements[feedback_at + 1] == "PRAGMA synchronous = NORMAL"
+        assert "FULL" not in " ".join(statements[: question_at + 1])
+        with journal._db.connect() as conn:
+            assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL again
+    finally:
+        journal.close()
+
+
+def test_threads_sharing_one_journal_lose_nothing(db: Path) -> None:
+    journal = Journal(db)
+    errors: list[BaseException] = []
+
+    def work(worker: int) -> None:
+        try:
+            for i in range(50):
+                log(journal, f"t{worker}", f"q{i}")
+        except BaseException as exc:  # surfaced by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert errors == []
+        assert len(journal.questions()) == 400
+    finally:
+        journal.close()
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from askbot.store import Journal, SqliteSessionStore
+
+path, writer, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+print("ready", flush=True)
+sys.stdin.readline()  # start line: every writer opens and writes at the same moment
+journal, sessions = Journal(path), SqliteSessionStore(path, 60)
+for i in range(count):
+    journal.log_question(session_id=writer, question=f"{writer} {i}", collection=None,
+                         decision="answer", confidence=0.5, answer_id=f"a{i}", latency_ms=1.0)
+    if i % 5 == 0:
+        journal.add_feedback(session_id=writer, answer_id=f"a{i}", helpful=True, comment=None)
+    sessions.put(f"{writer}-{i % 7}", {"i": i})
+journal.close()
+sessions.close()
+"""
+
+
+def test_processes_writing_to_one_fresh_file_at_once_lose_nothing(db: Path) -> None:
+    # Started together on a file that does not exist yet: they also race to create the schema.
+    writers, count = ["w0", "w1", "w2"], 200
+    children = [run_python(WRITER, db, name, count) for name in writers]
+    for child in children:
+        assert child.stdout is not None and child.stdout.readline() == "ready\n"
+    for child in children:
+        assert child.stdin is not None
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    for child in children:
+        _, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err
+    journal, sessions = Journal(db), SqliteSessionStore(db, 60)
+    try:
+        questions = journal.questions()
+        assert len(questions) == len(writers) * count
+        assert {q.question for q in questions} == {
+            f"{w} {i}" for w in writers for i in range(count)
+        }
+        assert len(journal.feedback()) == len(writers) * count // 5
+        for name in writers:
+            assert sessions.get(f"{name}-{(count - 1) % 7}") == {"i": count - 1}
+    finally:
+        journal.close()
+        sessions.close()
+
+
+FEEDBACK_THEN_KILLED = """
+import sys
+from pathlib import Path
+from askbot.store import Journal
+
+journal = Journal(Path(sys.argv[1]))
+for i in range(100_000):
+    row = journal.add_feedback(session_id="s", answer_id=f"a{i}", helpful=False, comment="no")
+    print("acked", row, flush=True)
+"""
+
+
+def test_acknowledged_feedback_survives_sigkill(db: Path) -> None:
+    child = run_python(FEEDBACK_THEN_KILLED, db)
+    assert child.stdout is not None
+    acked: list[int] = []
+    for line in child.stdout:
+        acked.append(int(line.split()[1]))
+        if len(acked) == 20:
+            child.kill()  # SIGKILL: no atexit, no close, no checkpoint
+            break
+    # Acks printed between our read and the kill still count: collect them from the pipe.
+    rest, _ = child.communicate(timeout=30)
+    acked += [int(line.split()[1]) for line in rest.splitlines() if line.startswith("acked ")]
+    assert child.returncode == -9
+    journal = Journal(db)
+    try:
+        stored = {f.id for f in journal.feedback()}
+    finally:
+        journal.close()
+    assert set(acked) <= stored
+
+
+# --- choosing a store --------------------------------------------------------------------------
+
+
+def test_open_session_store_picks_sqlite_by_default(db: Path, tmp_path: Path) -> None:
+    for url in (None, "", "sqlite://"):
+        store = open_session_store(url, db, 60)
+        assert isinstance(store, SqliteSessionStore)
+        store.close()
+    other = tmp_path / "other.sqlite3"
+    store = open_session_store(f"sqlite://{other}", db, 60)
+    store.put("s", {})
+    store.close()
+    assert other.exists()
+
+
+def test_open_session_store_refuses_unknown_schemes_and_bad_ttl(db: Path) -> None:
+    with pytest.raises(ConfigError, match="unsupported session URL"):
+        open_session_store("mongodb://localhost", db, 60)
+    with pytest.raises(ConfigError, match="TTL"):
+        open_session_store(None, db, 0)
+
+
+def test_redact_url_hides_the_password() -> None:
+    assert redact_url("redis://user:s3cret@host:6380/1") == "redis://user:***@host:6380/1"
+    assert redact_url("redis://host:6379/0") == "redis://host:6379/0"
+
+
+# --- Redis ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private redis-server on a free loopback port, without persistence."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
+    import redis
+
+    port = free_port()
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path_factory.mktemp("redis"))],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        client = redis.Redis.from_url(url)
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    client.ping()
+                    break
+                except redis.ConnectionError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+        finally:
+            client.close()
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_redis_session_put_on_one_instance_is_read_by_another(redis_url: str) -> None:
+    import redis
+
+    one, two = RedisSessionStore(redis_url, 60), RedisSessionStore(redis_url, 60)
+    raw = redis.Redis.from_url(redis_url)
+    try:
+        session_id = one.new_id()
+        one.put(session_id, {"turns": [{"q": "and China?"}]})
+        assert two.get(session_id) == {"turns": [{"q": "and China?"}]}
+        two.put(session_id, {"turns": []})
+        assert one.get(session_id) == {"turns": []}
+        assert two.get("no-such-session") is None
+        ttl_ms = raw.pttl(REDIS_KEY_PREFIX + session_id)
+        assert isinstance(ttl_ms, int) and 0 < ttl_ms <= 60_000
+    finally:
+        one.close()
+        two.close()
+        raw.close()
+
+
+def test_redis_session_expires_after_idle_ttl_and_put_refreshes_it(redis_url: str) -> None:
+    import redis
+
+    store, raw = RedisSessionStore(redis_url, ttl_seconds=1), redis.Redis.from_url(redis_url)
+    try:
+        store.put("idle", {"a": 1})
+        store.put("busy", {"b": 1})
+        time.sleep(0.6)
+        store.put("busy", {"b": 2})
+        # Refreshed: close to the full second again, where without it at most 0.4 s would remain.
+        assert raw.pttl(REDIS_KEY_PREFIX + "busy") > 500
+        time.sleep(0.6)  # idle: at least 1.2 s since its put, past the TTL
+        assert store.get("idle") is None
+        assert raw.exists(REDIS_KEY_PREFIX + "idle") == 0
+    finally:
+        store.close()
+        raw.close()
+
+
+def test_open_session_store_picks_redis_for_a_redis_url(redis_url: str, db: Path) -> None:
+    store = open_session_store(redis_url, db, 60)
+    try:
+        assert isinstance(store, RedisSessionStore)
+        assert not db.exists()  # the SQLite file is not touched for sessions
+    finally:
+        store.close()
+
+
+def test_unreachable_redis_fails_at_start_without_leaking_the_password() -> None:
+    url = f"redis://user:s3cret@127.0.0.1:{free_port()}/0"
+    with pytest.raises(StoreError, match=r"cannot reach Redis at redis://user:\*\*\*@") as info:
+        RedisSessionStore(url, 60)
+    assert "s3cret" not in str(info.value)
