@@ -1,0 +1,138 @@
+"""Embedder wrappers for serving: micro-batching of concurrent calls, and a bounded cache.
+
+Under load many request threads each want one short query encoded. One encoder call on a
+batch of 16 costs far less than 16 calls of one, so ``MicroBatchingEmbedder`` holds each call
+for at most ``max_wait`` seconds (or until ``max_batch`` texts are waiting), encodes them
+together on one background thread, and hands every caller its own rows. A lone request waits
+at most ``max_wait``; in practice less, because the worker starts as soon as it is idle.
+
+``CachingEmbedder`` keeps the vectors of recent texts (suggestion clicks repeat exactly).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from concurrent.futures import Future
+from queue import Empty, SimpleQueue
+
+import numpy as np
+
+from askbot.embed import Embedder, Vectors
+
+
+class MicroBatchingEmbedder:
+    """Merges concurrent ``encode`` calls from many threads into few encoder calls."""
+
+    def __init__(self, inner: Embedder, *, max_batch: int = 32, max_wait: float = 0.002) -> None:
+        if max_batch < 1 or max_wait < 0:
+            raise ValueError("max_batch must be >= 1 and max_wait >= 0")
+        self.inner = inner
+        self.max_batch = max_batch
+        self.max_wait = max_wait
+        self._queue: SimpleQueue[tuple[list[str], Future[Vectors]] | None] = SimpleQueue()
+        self._worker = threading.Thread(target=self._run, name="askbot-encoder", daemon=True)
+        self._worker.start()
+        self.calls = 0  # encoder calls made, for tests and benchmarks
+        self.texts = 0
+
+    @property
+    def model_id(self) -> str:
+        """Same model as the wrapped embedder."""
+        return self.inner.model_id
+
+    @property
+    def dimension(self) -> int:
+        """Same dimension as the wrapped embedder."""
+        return self.inner.dimension
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        """Encode, sharing one encoder call with whatever else is waiting."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        future: Future[Vectors] = Future()
+        self._queue.put((list(texts), future))
+        return future.result()
+
+    def close(self) -> None:
+        """Stop the background thread."""
+        self._queue.put(None)
+        self._worker.join(timeout=5)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            size = len(first[0])
+            # Gather what else arrives within max_wait, up to max_batch texts.
+            while size < self.max_batch:
+                try:
+                    item = self._queue.get(timeout=self.max_wait)
+                except Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)  # stop after serving this batch
+                    break
+                batch.append(item)
+                size += len(item[0])
+            texts = [text for chunk, _ in batch for text in chunk]
+            try:
+                vectors = self.inner.encode(texts)
+            except BaseException as exc:  # every waiting caller gets the error, none hangs
+                for _, future in batch:
+                    future.set_exception(exc)
+                continue
+            self.calls += 1
+            self.texts += len(texts)
+            start = 0
+            for chunk, future in batch:
+                future.set_result(vectors[start : start + len(chunk)])
+                start += len(chunk)
+
+
+class CachingEmbedder:
+    """Remembers the vectors of the most recent ``capacity`` distinct texts."""
+
+    def __init__(self, inner: Embedder, *, capacity: int = 4096) -> None:
+        self.inner = inner
+        self.capacity = capacity
+        self._cache: OrderedDict[str, Vectors] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+
+    @property
+    def model_id(self) -> str:
+        """Same model as the wrapped embedder."""
+        return self.inner.model_id
+
+    @property
+    def dimension(self) -> int:
+        """Same dimension as the wrapped embedder."""
+        return self.inner.dimension
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        """Encode only the texts not seen recently."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        missing: list[int] = []
+        with self._lock:
+            for row, text in enumerate(texts):
+                cached = self._cache.get(text)
+                if cached is None:
+                    missing.append(row)
+                else:
+                    self._cache.move_to_end(text)
+                    out[row] = cached
+                    self.hits += 1
+        if missing:
+            fresh = self.inner.encode([texts[row] for row in missing])
+            with self._lock:
+                for row, vector in zip(missing, fresh, strict=True):
+                    out[row] = vector
+                    self._cache[texts[row]] = vector.copy()
+                    self._cache.move_to_end(texts[row])
+                while len(self._cache) > self.capacity:
+                    self._cache.popitem(last=False)
+        return out
