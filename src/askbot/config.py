@@ -7,6 +7,7 @@ the core modules never read the environment themselves.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,15 @@ class Settings(BaseSettings):
         default=DEFAULT_MODEL,
         description="Embedding model: a folder holding a sentence-transformers model, "
         "or the name of an installed Python package that carries one.",
+    )
+
+    backend: Literal["onnx-int8", "onnx-fp32", "torch"] = Field(
+        default="onnx-int8",
+        description="Encoder backend: an ONNX export made at build time (no torch when serving), "
+        "or the torch model itself.",
+    )
+    threads: int = Field(
+        default=1, ge=1, le=64, description="Encoder threads per process (workers = cores)."
     )
 
     # Serving
@@ -51,4 +61,26 @@ class Settings(BaseSettings):
     )
     demo_collection: str | None = Field(
         default=None, description="Collection shown on the demo page at / (default: the first)."
+    )
+
+    # Access and limits (see SECURITY.md)
+    api_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description='Bot clients\' API keys, hashed: JSON {"name": "sha256:<hex>"} '
+        "(askbot hash-key). Unset: /v1 is open to any client.",
+    )
+    admin_key_hash: str | None = Field(
+        default=None,
+        description="Hash of the admin key (sha256:<hex>); unset disables the admin routes.",
+    )
+    rate_limit: str | None = Field(
+        default="60/minute",
+        description="Per-client rate on /v1 (by key name, else IP), e.g. 60/minute; "
+        "empty for none.",
+    )
+    max_in_flight: int = Field(
+        default=64, ge=1, description="Requests one worker handles at once before shedding (503)."
+    )
+    reload_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often each worker checks index/CURRENT for a new build."
     )

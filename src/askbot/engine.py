@@ -1,17 +1,60 @@
 """Assembles the stages from ``Settings``: corpus, embedder, index and retriever.
 
 The faces (CLI, API, evaluation) call these instead of wiring the stages themselves.
+
+With an ONNX backend, ``askbot build`` exports the model once into
+``<index>/encoders/<name>-<fingerprint>-<precision>/`` and embeds the corpus with that export,
+so the corpus vectors and the query vectors come from the same encoder and serving never
+imports torch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from askbot.config import Settings
 from askbot.corpus import Corpus, load_corpus
-from askbot.embed import Embedder, load_embedder
+from askbot.corpus.entries import slugify
+from askbot.embed import Embedder, fingerprint_model, load_embedder, resolve_model_path
 from askbot.index import FaqIndex, ensure_index, load_index
 from askbot.retrieve import Retriever
+
+
+def encoder_dir(settings: Settings) -> Path:
+    """Where the ONNX export of the configured model and precision lives."""
+    model_path = resolve_model_path(settings.model)
+    precision = settings.backend.removeprefix("onnx-")
+    name = f"{slugify(settings.model)}-{fingerprint_model(model_path)}-{precision}"
+    return settings.index_dir / "encoders" / name
+
+
+def load_query_embedder(settings: Settings, *, threads: int | None = None) -> Embedder:
+    """The embedder that serves queries: the ONNX export, or the torch model."""
+    threads = threads or settings.threads
+    if settings.backend == "torch":
+        return load_embedder(settings.model, threads=threads)
+    from askbot.onnx_embed import OnnxEmbedder  # onnxruntime is only needed on this path
+
+    return OnnxEmbedder(encoder_dir(settings), threads=threads)
+
+
+def ensure_encoder(settings: Settings) -> Embedder:
+    """The build-time embedder, exporting the ONNX model first if it is not there yet."""
+    if settings.backend == "torch":
+        return load_embedder(settings.model)
+    from askbot.onnx_embed import OnnxEmbedder, export_onnx
+
+    target = encoder_dir(settings)
+    if not (target / "onnx_export.json").exists():
+        export_onnx(
+            resolve_model_path(settings.model),
+            target,
+            quantize=settings.backend == "onnx-int8",
+            name=settings.model,
+        )
+    # Building is a batch job: use both cores.
+    return OnnxEmbedder(target, threads=2)
 
 
 def build(
@@ -23,7 +66,7 @@ def build(
 ) -> tuple[Corpus, FaqIndex, bool]:
     """Read the corpus and (re)build the index if it is missing, stale or forced."""
     corpus = load_corpus(settings.corpus_dir)
-    embedder = embedder or load_embedder(settings.model)
+    embedder = embedder or ensure_encoder(settings)
     index, built = ensure_index(
         corpus, settings.index_dir, embedder, progress=progress, force=force
     )
@@ -33,7 +76,7 @@ def build(
 def open_retriever(settings: Settings, *, embedder: Embedder | None = None) -> Retriever:
     """A retriever over the saved index, refusing one that is stale or from another model."""
     corpus = load_corpus(settings.corpus_dir)
-    embedder = embedder or load_embedder(settings.model)
+    embedder = embedder or load_query_embedder(settings)
     index = load_index(
         settings.index_dir, model_id=embedder.model_id, corpus_hash=corpus.content_hash
     )
