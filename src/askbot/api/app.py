@@ -37,10 +37,12 @@ from askbot.api.schemas import (
     Health,
     SuggestionOut,
 )
+from askbot.batching import CachingEmbedder, MicroBatchingEmbedder
 from askbot.config import Settings
 from askbot.conversation import Conversation, new_state
 from askbot.corpus import load_corpus
-from askbot.embed import Embedder, load_embedder
+from askbot.embed import Embedder
+from askbot.engine import load_query_embedder
 from askbot.errors import AskbotError
 from askbot.index import load_index
 from askbot.retrieve import Retriever
@@ -327,7 +329,8 @@ def _web_file(name: str) -> bytes:
 
 def _load_service(settings: Settings, embedder: Embedder | None) -> Service:
     corpus = load_corpus(settings.corpus_dir)
-    embedder = embedder or load_embedder(settings.model, threads=1)
+    # Micro-batch concurrent requests into one encoder call; cache repeated questions.
+    embedder = embedder or CachingEmbedder(MicroBatchingEmbedder(load_query_embedder(settings)))
     index = load_index(
         settings.index_dir, model_id=embedder.model_id, corpus_hash=corpus.content_hash
     )
