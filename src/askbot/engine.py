@@ -17,7 +17,8 @@ from askbot.config import Settings
 from askbot.corpus import Corpus, load_corpus
 from askbot.corpus.entries import slugify
 from askbot.embed import Embedder, fingerprint_model, load_embedder, resolve_model_path
-from askbot.index import FaqIndex, ensure_index, load_index
+from askbot.errors import IndexMissingError
+from askbot.index import FaqIndex, ensure_index, load_index, read_manifest
 from askbot.retrieve import Retriever
 
 
@@ -36,7 +37,11 @@ def load_query_embedder(settings: Settings, *, threads: int | None = None) -> Em
         return load_embedder(settings.model, threads=threads)
     from askbot.onnx_embed import OnnxEmbedder  # onnxruntime is only needed on this path
 
-    return OnnxEmbedder(encoder_dir(settings), threads=threads)
+    export = encoder_dir(settings)
+    if not export.is_dir():
+        read_manifest(settings.index_dir)  # no index at all says so first
+        raise IndexMissingError(f"no {settings.backend} encoder in {export} (run: askbot build)")
+    return OnnxEmbedder(export, threads=threads)
 
 
 def ensure_encoder(settings: Settings) -> Embedder:
