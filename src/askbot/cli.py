@@ -221,6 +221,42 @@ def report(
     print(render_report(groups, width=max(out.width, 80)), end="")
 
 
+@app.command()
+def reload(
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
+) -> None:
+    """Rebuild the index if the corpus changed; running servers swap it in without downtime.
+
+    A corpus error is reported as ``file:line: problem`` and the old index keeps serving.
+    """
+    from askbot.api.reload import rebuild
+
+    settings = settings_from(corpus, index, model)
+    build_id = rebuild(settings, wait=True)
+    out.print(
+        f"index {build_id} in service; running workers load it within "
+        f"{settings.reload_poll_seconds:g} s"
+    )
+
+
+@app.command("hash-key")
+def hash_key(
+    key: Annotated[
+        str | None, typer.Argument(help="The key to hash; omit to generate a new random one.")
+    ] = None,
+) -> None:
+    """Print an API key's hash for ASKBOT_API_KEYS / ASKBOT_ADMIN_KEY_HASH (new key if none)."""
+    from askbot.api.security import hash_key as digest
+    from askbot.api.security import new_key
+
+    if key is None:
+        key = new_key()
+        out.print(f"key:  {key}", soft_wrap=True)
+    out.print(f"hash: {digest(key)}", soft_wrap=True)
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning errors into one line."""
     try:

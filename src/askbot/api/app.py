@@ -7,9 +7,11 @@ through ``app_from_env`` (one app per worker process). Every error body has the 
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import re
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -21,10 +23,20 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
+from prometheus_client import Counter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from askbot.api.limits import Guard
 from askbot.api.metrics import Metrics
+from askbot.api.reload import (
+    IndexWatcher,
+    ReloadBusyError,
+    ReloadStatus,
+    new_components,
+    read_status,
+    start_rebuild,
+)
 from askbot.api.schemas import (
     ChatRequest,
     ChatResponse,
@@ -37,6 +49,7 @@ from askbot.api.schemas import (
     Health,
     SuggestionOut,
 )
+from askbot.api.security import AccessPolicy
 from askbot.batching import CachingEmbedder, MicroBatchingEmbedder
 from askbot.config import Settings
 from askbot.conversation import Conversation, new_state
@@ -44,7 +57,7 @@ from askbot.corpus import load_corpus
 from askbot.embed import Embedder
 from askbot.engine import load_query_embedder
 from askbot.errors import AskbotError
-from askbot.index import load_index
+from askbot.index import FaqIndex, load_index
 from askbot.retrieve import Retriever
 from askbot.store import Journal, SessionStore, open_session_store
 
@@ -52,6 +65,8 @@ log = logging.getLogger("askbot.api")
 
 # C0/C1 control characters other than tab and newline carry no meaning in a question.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# A lone surrogate (JSON "\\ud800") is not text: it cannot even be stored as UTF-8.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class ApiError(Exception):
@@ -125,11 +140,20 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
     >>> app = create_app(Settings())  # doctest: +SKIP
     """
     metrics = Metrics()
+    policy = AccessPolicy(settings)
+    clients = Counter(
+        "askbot_client_requests_total",
+        "Requests to /v1 by client (API key name, browser, anonymous or admin).",
+        ["client"],
+        registry=metrics.registry,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.service = None
         app.state.not_ready = "starting"
+        app.state.reload_error = None
+        log.warning("%s", policy.describe())
         try:
             app.state.service = _load_service(settings, embedder)
             app.state.not_ready = None
@@ -137,7 +161,10 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
             # Stay up and say why on /readyz rather than crash-looping under a supervisor.
             app.state.not_ready = str(exc)
             log.error("askbot is not ready: %s", exc)
+        watcher = _watch_index(app, settings, embedder)
+        watcher.start()
         yield
+        watcher.stop()
         if app.state.service is not None:
             app.state.service.sessions.close()
             app.state.service.journal.close()
@@ -149,13 +176,19 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
         lifespan=lifespan,
         responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
     )
+    app.add_middleware(
+        Guard,
+        settings=settings,
+        policy=policy,
+        on_caller=lambda caller: clients.labels(caller.name).inc(),
+    )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type"],
+            allow_headers=["Content-Type", "Authorization", "X-API-Key"],
             expose_headers=[
                 "Retry-After",
                 "RateLimit-Limit",
@@ -164,6 +197,7 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
             ],
             max_age=600,
         )
+    app.add_middleware(SecurityHeaders)
     _install_error_handlers(app)
     _install_metrics_middleware(app, metrics)
 
@@ -253,7 +287,36 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
             body = Health(status="not ready", reason=request.app.state.not_ready)
             return JSONResponse(body.model_dump(), status_code=503)
         manifest = svc.retriever.index.manifest
-        return JSONResponse(Health(status="ready", index=manifest.build_id).model_dump())
+        body = Health(
+            status="ready", index=manifest.build_id, reason=request.app.state.reload_error
+        )
+        return JSONResponse(body.model_dump())
+
+    @app.post(
+        "/v1/admin/reload",
+        response_model=ReloadStatus,
+        status_code=202,
+        tags=["admin"],
+        responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+    )
+    def reload(request: Request) -> ReloadStatus:
+        """Rebuild the index from the corpus in the background (admin key); poll the GET."""
+        svc: Service | None = request.app.state.service
+        try:
+            start_rebuild(settings, svc.retriever.embedder if svc else embedder)
+        except ReloadBusyError as exc:
+            raise ApiError(409, "reload_running", str(exc)) from None
+        return ReloadStatus(state="running", started_at=time.time())
+
+    @app.get(
+        "/v1/admin/reload",
+        response_model=ReloadStatus,
+        tags=["admin"],
+        responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}},
+    )
+    def reload_status() -> ReloadStatus:
+        """The state of the last rebuild; workers swap a new build in within a second or so."""
+        return read_status(settings.index_dir)
 
     @app.get("/metrics", tags=["health"], response_class=Response)
     def prometheus() -> Response:
@@ -313,7 +376,7 @@ PAGE_HEADERS = {
 
 def clean_message(text: str, max_chars: int) -> str:
     """Strip control characters and surrounding space; refuse empty or over-long text."""
-    cleaned = _CONTROL.sub("", text).strip()
+    cleaned = _SURROGATE.sub("", _CONTROL.sub("", text)).strip()
     if not cleaned:
         raise ApiError(422, "empty_message", "message is empty")
     if len(cleaned) > max_chars:
@@ -327,10 +390,86 @@ def _web_file(name: str) -> bytes:
     return resources.files("askbot").joinpath("web", name).read_bytes()
 
 
+class SecurityHeaders:
+    """CSP, nosniff, framing and referrer headers on every response but the API docs pages.
+
+    The docs (Swagger UI, ReDoc) load scripts from a CDN and inline, so a strict CSP breaks them;
+    they serve no user data.
+    """
+
+    EXCLUDED = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in PAGE_HEADERS.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.EXCLUDED:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name for name, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self.headers if k not in present]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _watch_index(app: FastAPI, settings: Settings, given: Embedder | None) -> IndexWatcher:
+    """A watcher that swaps each newly published build into ``app.state.service``."""
+    lock = threading.Lock()
+    loaded: list[Embedder] = [given] if given is not None else []
+
+    def embedder_now() -> Embedder:
+        svc: Service | None = app.state.service
+        if svc is not None:
+            return svc.retriever.embedder
+        with lock:
+            if not loaded:
+                loaded.append(_query_embedder(settings))
+            return loaded[0]
+
+    def current() -> str | None:
+        svc: Service | None = app.state.service
+        return svc.retriever.index.manifest.build_id if svc is not None else None
+
+    def swap(index: FaqIndex) -> None:
+        svc: Service | None = app.state.service
+        retriever, conversation = new_components(index, embedder_now())
+        if svc is None:
+            settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+            sessions = open_session_store(
+                settings.session_url, settings.db_path, settings.session_ttl_seconds
+            )
+            app.state.service = Service(
+                retriever, conversation, sessions, Journal(settings.db_path)
+            )
+            app.state.not_ready = None
+        else:
+            # One reference assignment: a request keeps the Service it started with.
+            app.state.service = dataclasses.replace(
+                svc, retriever=retriever, conversation=conversation
+            )
+        app.state.reload_error = None
+
+    def failed(reason: str) -> None:
+        app.state.reload_error = reason
+
+    return IndexWatcher(settings, current, swap, failed, model_id=lambda: embedder_now().model_id)
+
+
+def _query_embedder(settings: Settings) -> Embedder:
+    """The embedder a worker answers with (also used when a first index appears later)."""
+    # Micro-batch concurrent requests into one encoder call; cache repeated questions.
+    return CachingEmbedder(MicroBatchingEmbedder(load_query_embedder(settings)))
+
+
 def _load_service(settings: Settings, embedder: Embedder | None) -> Service:
     corpus = load_corpus(settings.corpus_dir)
-    # Micro-batch concurrent requests into one encoder call; cache repeated questions.
-    embedder = embedder or CachingEmbedder(MicroBatchingEmbedder(load_query_embedder(settings)))
+    embedder = embedder or _query_embedder(settings)
     index = load_index(
         settings.index_dir, model_id=embedder.model_id, corpus_hash=corpus.content_hash
     )
@@ -359,8 +498,17 @@ def _install_error_handlers(app: FastAPI) -> None:
             problems.append(f"{where or 'body'}: {error.get('msg', 'invalid')}")
         return error_response(422, "invalid_request", "; ".join(problems)[:1000])
 
+    @app.exception_handler(UnicodeError)
+    async def not_text(request: Request, exc: UnicodeError) -> JSONResponse:
+        return error_response(422, "invalid_text", "the request holds text that is not valid UTF-8")
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's "error parsing the body": invalid UTF-8 or a body that is not JSON.
+            return error_response(
+                422, "invalid_body", "the request body is not JSON in valid UTF-8"
+            )
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail))
 

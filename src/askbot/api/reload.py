@@ -1,0 +1,206 @@
+"""Updates without downtime: rebuild in the background, and swap the new index into every worker.
+
+A rebuild (``askbot reload`` or ``POST /v1/admin/reload``) holds an exclusive file lock in the
+index folder, so only one runs at a time across processes, and publishes by replacing
+``index/CURRENT`` atomically (see ``askbot.index``). Every worker runs an ``IndexWatcher``
+thread that reads ``CURRENT`` once a second; when it names a new build the watcher loads it off
+the request path and replaces the worker's service reference in one assignment. A request
+holds the service it started with, so requests in flight finish on the old index. A build that
+fails to load is reported (``/readyz`` reason) and the old one keeps serving.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from askbot import engine
+from askbot.config import Settings
+from askbot.conversation import Conversation
+from askbot.embed import Embedder
+from askbot.errors import AskbotError
+from askbot.index import POINTER_NAME, FaqIndex, load_index
+from askbot.retrieve import Retriever
+
+log = logging.getLogger("askbot.api")
+
+LOCK_NAME = ".reload.lock"
+STATUS_NAME = ".reload-status.json"
+
+
+class ReloadBusyError(AskbotError):
+    """Another rebuild holds the lock."""
+
+
+class ReloadStatus(BaseModel):
+    """The state of the last rebuild, shared by all workers through a file."""
+
+    state: Literal["idle", "running", "succeeded", "failed"]
+    message: str | None = None
+    build: str | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+
+
+@contextlib.contextmanager
+def reload_lock(index_dir: Path, *, wait: bool) -> Iterator[None]:
+    """Hold the rebuild lock; ``ReloadBusyError`` if another holds it and ``wait`` is false."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with (index_dir / LOCK_NAME).open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise ReloadBusyError("a rebuild is already running") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def read_status(index_dir: Path) -> ReloadStatus:
+    """The last rebuild's status (``idle`` if there never was one)."""
+    try:
+        return ReloadStatus.model_validate_json((index_dir / STATUS_NAME).read_text())
+    except (OSError, ValueError):
+        return ReloadStatus(state="idle")
+
+
+def write_status(index_dir: Path, status: ReloadStatus) -> None:
+    """Replace the status file atomically."""
+    tmp = index_dir / f".{STATUS_NAME}.{os.getpid()}.{threading.get_ident()}.tmp"
+    tmp.write_text(status.model_dump_json())
+    os.replace(tmp, index_dir / STATUS_NAME)
+
+
+def rebuild(settings: Settings, *, embedder: Embedder | None = None, wait: bool = True) -> str:
+    """Rebuild under the lock if the corpus changed; returns the build id now in service.
+
+    A corpus error raises (``file:line: problem``) and leaves ``CURRENT`` untouched.
+    """
+    with reload_lock(settings.index_dir, wait=wait):
+        started = time.time()
+        write_status(settings.index_dir, ReloadStatus(state="running", started_at=started))
+        try:
+            _, index, built = engine.build(settings, embedder=embedder)
+        except Exception as exc:
+            write_status(
+                settings.index_dir,
+                ReloadStatus(
+                    state="failed", message=str(exc), started_at=started, finished_at=time.time()
+                ),
+            )
+            raise
+        build_id = index.manifest.build_id
+        write_status(
+            settings.index_dir,
+            ReloadStatus(
+                state="succeeded",
+                message="built" if built else "up to date",
+                build=build_id,
+                started_at=started,
+                finished_at=time.time(),
+            ),
+        )
+        return build_id
+
+
+def start_rebuild(settings: Settings, embedder: Embedder | None) -> None:
+    """Start a rebuild in a background thread; ``ReloadBusyError`` if one is running."""
+    if _locked(settings.index_dir):
+        raise ReloadBusyError("a rebuild is already running")
+
+    def run() -> None:
+        try:
+            rebuild(settings, embedder=embedder, wait=False)
+        except ReloadBusyError:
+            pass  # another process got there first; its status file tells the story
+        except Exception as exc:  # reported through the status file
+            log.error("reload failed: %s", exc)
+
+    threading.Thread(target=run, name="askbot-rebuild", daemon=True).start()
+
+
+def _locked(index_dir: Path) -> bool:
+    try:
+        with reload_lock(index_dir, wait=False):
+            return False
+    except ReloadBusyError:
+        return True
+
+
+def pointer_text(index_dir: Path) -> str | None:
+    """The build id ``CURRENT`` names, or None when there is none."""
+    try:
+        return (index_dir / POINTER_NAME).read_text().strip() or None
+    except OSError:
+        return None
+
+
+class IndexWatcher:
+    """Polls ``CURRENT`` and hands every newly published, loadable build to ``swap``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        current: Callable[[], str | None],
+        swap: Callable[[FaqIndex], None],
+        failed: Callable[[str], None],
+        model_id: Callable[[], str | None],
+    ) -> None:
+        self.settings = settings
+        self.current, self.swap, self.failed, self.model_id = current, swap, failed, model_id
+        self.interval = settings.reload_poll_seconds
+        self._stop = threading.Event()
+        self._refused: str | None = None
+        self._thread = threading.Thread(target=self._run, name="askbot-index-watch", daemon=True)
+
+    def start(self) -> None:
+        """Start polling."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop polling and wait for the thread."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def check(self) -> bool:
+        """Load and swap in the build ``CURRENT`` names if it is new; True if swapped."""
+        wanted = pointer_text(self.settings.index_dir)
+        if wanted is None or wanted == self.current() or wanted == self._refused:
+            return False
+        try:
+            # No corpus check: the rebuild that published this build just verified it,
+            # and the corpus may already hold the editor's next, unbuilt change.
+            index = load_index(self.settings.index_dir, model_id=self.model_id())
+        except AskbotError as exc:
+            if pointer_text(self.settings.index_dir) != wanted:
+                return False  # replaced (and pruned) while we read it: try the newer one
+            self._refused = wanted
+            self.failed(f"build {wanted} was not loaded, still serving the previous one: {exc}")
+            log.error("index %s not loaded: %s", wanted, exc)
+            return False
+        self.swap(index)
+        log.warning("now serving index %s", index.manifest.build_id)
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.check()
+            except Exception:  # never let the watcher die silently
+                log.exception("index watcher")
+
+
+def new_components(index: FaqIndex, embedder: Embedder) -> tuple[Retriever, Conversation]:
+    """A retriever and conversation over a freshly loaded index."""
+    retriever = Retriever(index, embedder)
+    return retriever, Conversation(retriever)

@@ -1,0 +1,101 @@
+"""Start a real ``askbot serve`` process on a free loopback port, for tests that need one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import DATA, free_port
+
+
+@dataclass
+class Server:
+    """A running server: its base URL, working folder, environment and process."""
+
+    url: str
+    root: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+
+    def worker_pids(self) -> list[int]:
+        """The uvicorn worker processes (children of the server process)."""
+        pids = []
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            for pid in (task / "children").read_text().split():
+                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    pids.append(int(pid))  # not multiprocessing's resource tracker
+        return pids
+
+    def log(self) -> str:
+        """What the server printed so far."""
+        return (self.root / "server.log").read_text()
+
+
+def askbot_env(root: Path, **settings: str) -> dict[str, str]:
+    """The environment for askbot commands working in ``root``: no ASKBOT_* leaks in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASKBOT_")}
+    env.update(
+        ASKBOT_CORPUS_DIR=str(root / "corpus"),
+        ASKBOT_INDEX_DIR=str(root / "index"),
+        ASKBOT_DB_PATH=str(root / "askbot.sqlite3"),
+    )
+    env.update({f"ASKBOT_{k.upper()}": v for k, v in settings.items()})
+    return env
+
+
+@contextmanager
+def running_server(root: Path, workers: int = 2, **settings: str) -> Iterator[Server]:
+    """`askbot serve` over a copy of tests/data/corpus_api in ``root``; stopped on exit."""
+    if not (root / "corpus").exists():
+        shutil.copytree(DATA / "corpus_api", root / "corpus")
+    port = free_port()
+    env = askbot_env(root, **settings)
+    log = (root / "server.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "askbot.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    server = Server(f"http://127.0.0.1:{port}", root, env, process)
+    deadline = time.monotonic() + 180
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"askbot serve exited: {server.log()}")
+            try:
+                if httpx.get(f"{server.url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"askbot serve not ready: {server.log()}")
+            time.sleep(0.3)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()

@@ -1,0 +1,181 @@
+"""Updates without downtime: `askbot reload` under load, a bad corpus, and the worker swap."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from askbot import engine
+from askbot.api import create_app
+from askbot.api.reload import ReloadBusyError, read_status, rebuild, reload_lock
+from askbot.config import Settings
+from tests.conftest import DATA, FakeEmbedder
+from tests.servers import running_server
+
+QUESTION = "How do I renew my passport?"
+OLD, NEW = "Fill in form P1 at the town hall.", "Book an appointment online and bring form P9."
+
+
+def edit_answer(corpus: Path, old: str, new: str) -> None:
+    path = corpus / "passports.md"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    shutil.copytree(DATA / "corpus_api", tmp_path / "corpus")
+    built = Settings(
+        corpus_dir=tmp_path / "corpus",
+        index_dir=tmp_path / "index",
+        db_path=tmp_path / "askbot.sqlite3",
+        rate_limit="",
+        reload_poll_seconds=0.05,
+    )
+    engine.build(built, embedder=FakeEmbedder())
+    return built
+
+
+def answer_text(http: TestClient) -> str:
+    reply = http.post("/v1/chat", json={"message": QUESTION}).json()
+    return str(reply["answer"]["text"])
+
+
+def wait_for(condition: object, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_worker_swaps_in_a_rebuilt_index(settings: Settings) -> None:
+    with TestClient(create_app(settings, embedder=FakeEmbedder())) as http:
+        before = http.get("/readyz").json()["index"]
+        assert answer_text(http) == OLD
+        edit_answer(settings.corpus_dir, OLD, NEW)
+        rebuild(settings, embedder=FakeEmbedder())
+        assert wait_for(lambda: http.get("/readyz").json()["index"] != before)
+        assert answer_text(http) == NEW
+        assert read_status(settings.index_dir).state == "succeeded"
+
+
+def test_unloadable_build_keeps_the_old_one_and_says_so(settings: Settings) -> None:
+    with TestClient(create_app(settings, embedder=FakeEmbedder())) as http:
+        before = http.get("/readyz").json()["index"]
+        bogus = settings.index_dir / "builds" / "bogus"
+        bogus.mkdir()
+        (bogus / "manifest.json").write_text("{not json")
+        (settings.index_dir / "CURRENT").write_text("bogus\n")
+        assert wait_for(lambda: http.get("/readyz").json()["reason"] is not None)
+        ready = http.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["index"] == before
+        assert "bogus" in ready.json()["reason"]
+        assert answer_text(http) == OLD
+
+
+def test_worker_that_started_without_index_becomes_ready(tmp_path: Path) -> None:
+    shutil.copytree(DATA / "corpus_api", tmp_path / "corpus")
+    settings = Settings(
+        corpus_dir=tmp_path / "corpus",
+        index_dir=tmp_path / "index",
+        db_path=tmp_path / "askbot.sqlite3",
+        reload_poll_seconds=0.05,
+    )
+    with TestClient(create_app(settings, embedder=FakeEmbedder())) as http:
+        assert http.get("/readyz").status_code == 503
+        rebuild(settings, embedder=FakeEmbedder())
+        assert wait_for(lambda: http.get("/readyz").status_code == 200)
+        assert answer_text(http) == OLD
+
+
+def test_one_rebuild_at_a_time(settings: Settings) -> None:
+    with reload_lock(settings.index_dir, wait=False), pytest.raises(ReloadBusyError):
+        rebuild(settings, embedder=FakeEmbedder(), wait=False)
+
+
+def test_reload_command_reports_a_corpus_error(settings: Settings) -> None:
+    (settings.corpus_dir / "broken.csv").write_text("question,answer\nWhat?,\n")
+    env = {
+        "ASKBOT_CORPUS_DIR": str(settings.corpus_dir),
+        "ASKBOT_INDEX_DIR": str(settings.index_dir),
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "askbot.cli", "reload"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "broken.csv:2:" in result.stderr
+    assert read_status(settings.index_dir).state == "failed"
+
+
+@pytest.mark.slow
+def test_reload_under_load_changes_the_answer_and_fails_nothing(tmp_path: Path) -> None:
+    with running_server(tmp_path, rate_limit="", reload_poll_seconds="0.2") as server:
+        results: list[tuple[int, str]] = []
+        failures: list[str] = []
+        stop = threading.Event()
+
+        def hammer() -> None:
+            with httpx.Client(base_url=server.url, timeout=30) as http:
+                while not stop.is_set():
+                    try:
+                        reply = http.post("/v1/chat", json={"message": QUESTION})
+                    except httpx.HTTPError as exc:
+                        failures.append(repr(exc))
+                        continue
+                    text = reply.json().get("answer", {}) if reply.status_code == 200 else {}
+                    results.append((reply.status_code, (text or {}).get("text", "")))
+
+        threads = [threading.Thread(target=hammer) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        try:
+            assert wait_for(lambda: len(results) >= 20, 30)
+            edit_answer(server.root / "corpus", OLD, NEW)
+            reload = subprocess.run(
+                [sys.executable, "-m", "askbot.cli", "reload"],
+                cwd=server.root,
+                env=server.env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert reload.returncode == 0, reload.stderr
+            swapped_at = len(results)
+
+            def both_workers_new() -> bool:
+                # Fresh connections land on either worker: ten in a row must be new.
+                for _ in range(10):
+                    with httpx.Client(base_url=server.url, timeout=30) as fresh:
+                        reply = fresh.post("/v1/chat", json={"message": QUESTION}).json()
+                    if reply["answer"]["text"] != NEW:
+                        return False
+                return True
+
+            assert wait_for(both_workers_new, 30)
+            assert wait_for(lambda: len(results) >= swapped_at + 20, 30)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=30)
+        assert failures == []
+        statuses = {status for status, _ in results}
+        assert statuses == {200}, statuses
+        texts = [text for _, text in results]
+        assert texts[0] == OLD and texts[-1] == NEW
+        assert set(texts) == {OLD, NEW}
