@@ -146,3 +146,33 @@ def test_report_groups_unanswered_questions(tmp_path: Path) -> None:
         "report", "--since", "yesterday-ish", cwd=tmp_path, db_path=str(tmp_path / "log.sqlite3")
     )
     assert bad.returncode == 1 and "cannot read" in bad.stderr
+
+
+def test_eval_reports_metrics_and_writes_files(tmp_path: Path) -> None:
+    from tests.conftest import DATA
+
+    result = run(
+        "eval",
+        "--faq",
+        str(DATA / "eval" / "faq.jsonl"),
+        "--queries",
+        str(DATA / "eval" / "queries.jsonl"),
+        "--split",
+        "test",
+        "--out",
+        str(tmp_path / "out"),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| askbot |" in result.stdout and "recall@1" in result.stdout
+    written = {p.name for p in (tmp_path / "out").iterdir()}
+    assert {"metrics.json", "report.md", "reliability.png", "precision-coverage.png"} <= written
+    bad = run(
+        "eval",
+        "--faq",
+        str(DATA / "eval" / "faq.jsonl"),
+        "--queries",
+        str(DATA / "eval" / "queries-malformed.jsonl"),
+        cwd=tmp_path,
+    )
+    assert bad.returncode == 1 and "queries-malformed.jsonl:" in bad.stderr

