@@ -74,50 +74,10 @@ class LiveServer(str):
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A real `askbot serve` process (2 workers) on a free loopback port; yields its base URL."""
-    import os
-    import subprocess
-    import sys
-    import time
-
-    import httpx
+    from tests.servers import running_server  # imports this module: import it lazily
 
     root = tmp_path_factory.mktemp("live")
-    shutil.copytree(DATA / "corpus_api", root / "corpus")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASKBOT_")}
-    env.update(
-        ASKBOT_DEMO_COLLECTION="south-korea-japan-relations",
-        ASKBOT_DB_PATH=str(root / "askbot.sqlite3"),
-    )
-    log = (root / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "askbot.cli", "serve", "--port", str(port), "--workers", "2"],
-        cwd=root,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = LiveServer(f"http://127.0.0.1:{port}")
-    base.db_path = root / "askbot.sqlite3"
-    deadline = time.monotonic() + 240
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"askbot serve exited: {(root / 'server.log').read_text()}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"askbot serve not ready: {(root / 'server.log').read_text()}")
-            time.sleep(0.5)
+    with running_server(root, workers=2, demo_collection="south-korea-japan-relations") as server:
+        base = LiveServer(server.url)
+        base.db_path = root / "askbot.sqlite3"
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
