@@ -22,7 +22,23 @@ import numpy as np
 from askbot.embed import Embedder, Vectors
 
 
-class MicroBatchingEmbedder:
+class _Wrapper:
+    """An embedder that delegates identity to the one it wraps (same vectors, same id)."""
+
+    inner: Embedder
+
+    @property
+    def model_id(self) -> str:
+        """Same model as the wrapped embedder."""
+        return self.inner.model_id
+
+    @property
+    def dimension(self) -> int:
+        """Same dimension as the wrapped embedder."""
+        return self.inner.dimension
+
+
+class MicroBatchingEmbedder(_Wrapper):
     """Merges concurrent ``encode`` calls from many threads into few encoder calls."""
 
     def __init__(self, inner: Embedder, *, max_batch: int = 32, max_wait: float = 0.002) -> None:
@@ -36,16 +52,6 @@ class MicroBatchingEmbedder:
         self._worker.start()
         self.calls = 0  # encoder calls made, for tests and benchmarks
         self.texts = 0
-
-    @property
-    def model_id(self) -> str:
-        """Same model as the wrapped embedder."""
-        return self.inner.model_id
-
-    @property
-    def dimension(self) -> int:
-        """Same dimension as the wrapped embedder."""
-        return self.inner.dimension
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         """Encode, sharing one encoder call with whatever else is waiting."""
@@ -93,7 +99,7 @@ class MicroBatchingEmbedder:
                 start += len(chunk)
 
 
-class CachingEmbedder:
+class CachingEmbedder(_Wrapper):
     """Remembers the vectors of the most recent ``capacity`` distinct texts."""
 
     def __init__(self, inner: Embedder, *, capacity: int = 4096) -> None:
@@ -102,16 +108,6 @@ class CachingEmbedder:
         self._cache: OrderedDict[str, Vectors] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
-
-    @property
-    def model_id(self) -> str:
-        """Same model as the wrapped embedder."""
-        return self.inner.model_id
-
-    @property
-    def dimension(self) -> int:
-        """Same dimension as the wrapped embedder."""
-        return self.inner.dimension
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         """Encode only the texts not seen recently."""
