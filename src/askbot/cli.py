@@ -9,6 +9,8 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -48,6 +50,25 @@ def settings_from(corpus: Path | None, index: Path | None, model: str | None) ->
     return Settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
 
 
+@contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A transient progress bar on stderr, fed by a ``progress(done, total)`` callback."""
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield progress
+
+
 @app.command()
 def build(
     corpus: CorpusOption = None,
@@ -57,19 +78,7 @@ def build(
 ) -> None:
     """(Re)build the index when the corpus or model changed, and report counts."""
     settings = settings_from(corpus, index, model)
-    with Progress(
-        TextColumn("embedding"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("embedding", total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with _progress_bar("embedding") as progress:
         loaded, built_index, built = engine.build(settings, force=force, progress=progress)
     manifest = built_index.manifest
     state = "built" if built else "up to date"
@@ -77,6 +86,32 @@ def build(
         f"index {state}: {len(loaded.collections)} collection(s), {manifest.entry_count} entries, "
         f"{manifest.vector_count} vectors, model {manifest.model_id} -> {settings.index_dir}"
     )
+
+
+@app.command()
+def tune(
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the FAQ's pairs.")] = 1,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Go back to the untuned model and rebuild.")
+    ] = False,
+) -> None:
+    """Fine-tune the model on the corpus's own questions, alternates and answers; rebuild."""
+    from askbot.tune import TuneConfig
+
+    settings = settings_from(corpus, index, model)
+    if reset:
+        was = engine.reset_tune(settings)
+        out.print("tune removed" if was else "no tune was active")
+    else:
+        with _progress_bar("tuning") as progress:
+            folder = engine.tune(settings, config=TuneConfig(epochs=epochs), progress=progress)
+        out.print(f"tuned model -> {folder}", soft_wrap=True)
+    with _progress_bar("embedding") as progress:
+        _, built_index, _ = engine.build(settings, progress=progress)
+    out.print(f"index built with {built_index.manifest.model_id}", soft_wrap=True)
 
 
 @app.command()
@@ -275,6 +310,10 @@ def eval_(
         str, typer.Option(help="'default' (askbot) or a BASELINES.md method, e.g. 'MiniLM q-Q'.")
     ] = "default",
     model: ModelOption = None,
+    tune: Annotated[
+        bool,
+        typer.Option("--tune", help="Fine-tune the model on the FAQ first, as `askbot tune` does."),
+    ] = False,
 ) -> None:
     """Measure retrieval on a labelled FAQ: recall, MRR, nDCG, AUROC, ECE, decisions."""
     from askbot.evaluate import markdown_table
@@ -282,7 +321,9 @@ def eval_(
     from askbot.evaluate.run import run_eval
 
     settings = settings_from(None, None, model)
-    result = run_eval(faq, queries, split=split, out=out_dir, scoring=scoring, model=settings.model)
+    result = run_eval(
+        faq, queries, split=split, out=out_dir, scoring=scoring, model=settings.model, tune=tune
+    )
     columns = [c for c in REPORT_COLUMNS if result.metrics.get(c) is not None]
     print(markdown_table({result.ranker: result.metrics}, columns), end="")
 

@@ -23,7 +23,15 @@ from askbot.errors import EmbedderError
 Vectors = npt.NDArray[np.float32]
 
 # Files whose bytes identify a sentence-transformers model folder (small, cheap to hash).
-_IDENTITY_FILES = ("config.json", "modules.json", "tokenizer.json", "1_Pooling/config.json")
+# askbot_tune.json carries a hash of a tuned model's weights: a tuned copy keeps the base
+# model's file sizes, so without it the two would share a fingerprint.
+_IDENTITY_FILES = (
+    "config.json",
+    "modules.json",
+    "tokenizer.json",
+    "1_Pooling/config.json",
+    "askbot_tune.json",
+)
 
 
 @runtime_checkable
@@ -72,6 +80,11 @@ def resolve_model_path(model: str) -> Path:
     raise EmbedderError(f"package {model!r} carries no sentence-transformers model folder")
 
 
+def model_name(model: str) -> str:
+    """The name a model goes by in ids: its package name, or its folder's name."""
+    return resolve_model_path(model).name if Path(model).expanduser().is_dir() else model
+
+
 def fingerprint_model(path: Path) -> str:
     """A short content hash of a model folder's identity files (stable across machines)."""
     digest = hashlib.sha256()
@@ -90,7 +103,7 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model: str, *, batch_size: int = 64, threads: int | None = None) -> None:
         self._path = resolve_model_path(model)
-        self._name = model if not Path(model).expanduser().is_dir() else self._path.name
+        self._name = model_name(model)
         self._batch_size = batch_size
         # Weights come from disk, never a hub: make sure nothing tries the network.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")

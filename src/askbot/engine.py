@@ -6,6 +6,11 @@ With an ONNX backend, ``askbot build`` exports the model once into
 ``<index>/encoders/<name>-<fingerprint>-<precision>/`` and embeds the corpus with that export,
 so the corpus vectors and the query vectors come from the same encoder and serving never
 imports torch.
+
+``askbot tune`` fine-tunes the configured model on the corpus (``askbot.tune``) into
+``<index>/tuned/<model>-<corpus hash>/`` and marks it active in ``<index>/tuned/ACTIVE``; from
+then on every stage here uses the tuned model in place of the configured one (``active_model``),
+so the tune travels with the index folder. ``askbot tune --reset`` goes back to the base model.
 """
 
 from __future__ import annotations
@@ -16,17 +21,82 @@ from pathlib import Path
 from askbot.config import Settings
 from askbot.corpus import Corpus, load_corpus
 from askbot.corpus.entries import slugify
-from askbot.embed import Embedder, fingerprint_model, load_embedder, resolve_model_path
+from askbot.embed import (
+    Embedder,
+    fingerprint_model,
+    load_embedder,
+    model_name,
+    resolve_model_path,
+)
 from askbot.errors import IndexMissingError
 from askbot.index import FaqIndex, ensure_index, load_index, read_manifest
 from askbot.retrieve import Retriever
+from askbot.tune import TuneConfig, read_record, tune_model
+
+ACTIVE_TUNE = "ACTIVE"
+
+
+def tuned_dir(settings: Settings) -> Path:
+    """Where ``askbot tune`` keeps tuned models, beside the index builds."""
+    return settings.index_dir / "tuned"
+
+
+def active_model(settings: Settings) -> str:
+    """The model every stage uses: the active tune of the configured model, else the model."""
+    marker = tuned_dir(settings) / ACTIVE_TUNE
+    if not marker.exists():
+        return settings.model
+    folder = tuned_dir(settings) / marker.read_text().strip()
+    record = read_record(folder) if folder.is_dir() else None
+    if record is None or record.get("base_model") != settings.model:
+        return settings.model  # a tune of another model does not apply to this one
+    return str(folder)
+
+
+def tune(
+    settings: Settings,
+    *,
+    config: TuneConfig | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Fine-tune the configured model on the corpus and make the result the active model."""
+    corpus = load_corpus(settings.corpus_dir)
+    base = resolve_model_path(settings.model)
+    name = f"{slugify(settings.model)}-{corpus.content_hash[:12]}"
+    folder = tune_model(
+        base,
+        list(corpus.entries()),
+        tuned_dir(settings) / name,
+        config=config,
+        record={
+            "base_model": settings.model,
+            "base_fingerprint": fingerprint_model(base),
+            "corpus_hash": corpus.content_hash,
+        },
+        progress=progress,
+    )
+    marker = tuned_dir(settings) / ACTIVE_TUNE
+    staging = marker.with_suffix(".tmp")
+    staging.write_text(name + "\n")
+    staging.replace(marker)  # atomic: a reader sees the old tune or the new one
+    return folder
+
+
+def reset_tune(settings: Settings) -> bool:
+    """Go back to the configured model; returns whether a tune was active."""
+    marker = tuned_dir(settings) / ACTIVE_TUNE
+    if not marker.exists():
+        return False
+    marker.unlink()
+    return True
 
 
 def encoder_dir(settings: Settings) -> Path:
-    """Where the ONNX export of the configured model and precision lives."""
-    model_path = resolve_model_path(settings.model)
+    """Where the ONNX export of the active model and precision lives."""
+    model = active_model(settings)
+    model_path = resolve_model_path(model)
     precision = settings.backend.removeprefix("onnx-")
-    name = f"{slugify(settings.model)}-{fingerprint_model(model_path)}-{precision}"
+    name = f"{slugify(model_name(model))}-{fingerprint_model(model_path)}-{precision}"
     return settings.index_dir / "encoders" / name
 
 
@@ -34,7 +104,7 @@ def load_query_embedder(settings: Settings, *, threads: int | None = None) -> Em
     """The embedder that serves queries: the ONNX export, or the torch model."""
     threads = threads or settings.threads
     if settings.backend == "torch":
-        return load_embedder(settings.model, threads=threads)
+        return load_embedder(active_model(settings), threads=threads)
     from askbot.onnx_embed import OnnxEmbedder  # onnxruntime is only needed on this path
 
     export = encoder_dir(settings)
@@ -46,17 +116,18 @@ def load_query_embedder(settings: Settings, *, threads: int | None = None) -> Em
 
 def ensure_encoder(settings: Settings) -> Embedder:
     """The build-time embedder, exporting the ONNX model first if it is not there yet."""
+    model = active_model(settings)
     if settings.backend == "torch":
-        return load_embedder(settings.model)
+        return load_embedder(model)
     from askbot.onnx_embed import OnnxEmbedder, export_onnx
 
     target = encoder_dir(settings)
     if not (target / "onnx_export.json").exists():
         export_onnx(
-            resolve_model_path(settings.model),
+            resolve_model_path(model),
             target,
             quantize=settings.backend == "onnx-int8",
-            name=settings.model,
+            name=model_name(model),
         )
     # Building is a batch job: use both cores.
     return OnnxEmbedder(target, threads=2)

@@ -6,6 +6,7 @@ The tree::
     ├── ConfigError            a setting is invalid
     ├── CorpusError            a corpus file is malformed (carries file and line)
     ├── EmbedderError          the embedding model cannot be found or loaded
+    ├── TuneError              a corpus gives nothing to fine-tune the model on
     ├── IndexError_            base of everything wrong with a saved index
     │   ├── IndexMissingError  no index has been built at that path
     │   ├── IndexCorruptError  a file of the index is missing, truncated or unreadable
@@ -44,6 +45,10 @@ class CorpusError(AskbotError):
 
 class EmbedderError(AskbotError):
     """The embedding model cannot be found or loaded."""
+
+
+class TuneError(AskbotError):
+    """A corpus gives nothing to fine-tune the model on."""
 
 
 class IndexError_(AskbotError):

@@ -271,14 +271,28 @@ def _read_source_config(model_path: Path) -> dict[str, Any]:
     pad_id = tokenizer.token_to_id(pad_token)
     if pad_id is None:
         raise EmbedderError(f"{model_path}: pad token {pad_token!r} is not in the vocabulary")
+    # sentence-transformers 6 saves (e.g. an ``askbot tune`` result) renamed the dimension key
+    # and keep the length limit only in the tokenizer config.
+    dimension = pooling.get("word_embedding_dimension", pooling.get("embedding_dimension"))
+    max_length = bert_config.get("max_seq_length") or _tokenizer_max_length(model_path) or 512
     return {
-        "dimension": int(pooling["word_embedding_dimension"]),
+        "dimension": int(dimension),
         "pooling": modes[0],
-        "max_seq_length": int(bert_config.get("max_seq_length") or 512),
+        "max_seq_length": int(max_length),
         "do_lower_case": bool(bert_config.get("do_lower_case", False)),
         "pad_token": pad_token,
         "pad_id": int(pad_id),
     }
+
+
+def _tokenizer_max_length(model_path: Path) -> int | None:
+    """``model_max_length`` from the tokenizer config, when it holds a real limit."""
+    file = model_path / "tokenizer_config.json"
+    if not file.exists():
+        return None
+    value = json.loads(file.read_text("utf-8")).get("model_max_length")
+    # Tokenizers without a limit store a huge sentinel (int(1e30)).
+    return int(value) if isinstance(value, int) and 0 < value <= 100_000 else None
 
 
 def _pad_token(model_path: Path) -> str:

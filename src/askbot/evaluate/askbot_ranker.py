@@ -20,6 +20,20 @@ from askbot.retrieve import Calibration, Decision, DecisionPolicy, Retriever, Sc
 COLLECTION = "eval"
 
 
+def faq_entries(entries: Sequence[EvalEntry]) -> list[FaqEntry]:
+    """An evaluation FAQ as one askbot collection."""
+    return [
+        FaqEntry(
+            id=e.id,
+            collection=COLLECTION,
+            question=e.question,
+            answer=e.answer,
+            alternates=e.alternates,
+        )
+        for e in entries
+    ]
+
+
 class AskbotRanker:
     """Ranks an evaluation FAQ with askbot's ``Retriever`` (calibrated, with decisions)."""
 
@@ -36,17 +50,7 @@ class AskbotRanker:
         policy: DecisionPolicy | None = None,
     ) -> None:
         self._name = name
-        faq = [
-            FaqEntry(
-                id=e.id,
-                collection=COLLECTION,
-                question=e.question,
-                answer=e.answer,
-                alternates=e.alternates,
-            )
-            for e in entries
-        ]
-        index = build_index(corpus_from_entries(faq), embedder)
+        index = build_index(corpus_from_entries(faq_entries(entries)), embedder)
         self.retriever = Retriever(
             index, embedder, scoring=scoring, calibration=calibration, policy=policy
         )

