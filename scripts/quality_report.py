@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,7 +32,13 @@ from askbot.evaluate.baselines import CachedEmbedder
 from askbot.evaluate.cache import cached_embedder, save_cache
 from askbot.evaluate.datasets import FAQ_FILE
 from askbot.evaluate.plots import plot_precision_coverage, plot_reliability
-from askbot.evaluate.run import CALIBRATION_SPLIT, fit_set_calibration, split_half
+from askbot.evaluate.run import (
+    CALIBRATION_SPLIT,
+    TunedEmbedders,
+    fit_set_calibration,
+    split_half,
+    tuned_factory,
+)
 from askbot.retrieve import Calibration, DecisionPolicy, Scoring
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,6 +52,7 @@ HEADERS = {
     "auroc-sim": "AUROC-sim",
     "auroc-ans": "AUROC-ans",
     "ece": "ECE",
+    "ece-sim": "ECE-sim",
     "answer-rate": "answer",
     "answer-acc": "acc",
     "clarify-rate": "clarify",
@@ -85,8 +93,9 @@ def set_folders(root: Path) -> list[Path]:
 
 def columns_for(data: EvalSet) -> list[str]:
     """Ranking, abstention, calibration and decision columns for this kind of set."""
-    abstention = ["auroc", "auroc-ans"] if data.has_oos else ["auroc-sim", "auroc-ans"]
-    return [*RANKING, *abstention, "ece", *DECISIONS]
+    if data.has_oos:
+        return [*RANKING, "auroc", "auroc-ans", "ece", *DECISIONS]
+    return [*RANKING, "auroc-sim", "auroc-ans", "ece", "ece-sim", *DECISIONS]
 
 
 def target_lines(name: str, metrics: dict[str, float | int | None]) -> list[str]:
@@ -113,7 +122,9 @@ def plots(name: str, evaluations: list[Evaluation], folder: Path) -> list[Path]:
     ]
 
 
-def section(data: EvalSet, embedder: CachedEmbedder, out: Path, progress: bool) -> str:
+def section(
+    data: EvalSet, embedder: CachedEmbedder, tuned: TunedEmbedders, out: Path, progress: bool
+) -> str:
     """The Markdown section of one set: table, targets, plots."""
     full = data
     split = default_split(data)
@@ -126,6 +137,7 @@ def section(data: EvalSet, embedder: CachedEmbedder, out: Path, progress: bool) 
     default = evaluate_factory(askbot_factory(embedder), data, progress=progress)
     evaluations.append(default)
     best = default
+    tuned_calibration = None
     if split is not None and CALIBRATION_SPLIT in full.splits:
         calibration = fit_set_calibration(full.select(CALIBRATION_SPLIT), embedder)
         name = f"askbot, calibrated on {CALIBRATION_SPLIT}"
@@ -133,6 +145,13 @@ def section(data: EvalSet, embedder: CachedEmbedder, out: Path, progress: bool) 
             askbot_factory(embedder, name, calibration=calibration), data, progress=progress
         )
         evaluations.append(best)
+        tuned_calibration = fit_set_calibration(
+            full.select(CALIBRATION_SPLIT), tuned.for_entries(data.entries)
+        )
+    tuned_result = evaluate_factory(
+        tuned_factory(tuned, calibration=tuned_calibration), data, progress=progress
+    )
+    evaluations.append(tuned_result)
     n_in = sum(q.in_scope for q in data.queries)
     title = f"## {data.name} ({split or 'all'} queries: {n_in} in scope, "
     title += f"{len(data.queries) - n_in} out of scope)\n\n"
@@ -141,8 +160,11 @@ def section(data: EvalSet, embedder: CachedEmbedder, out: Path, progress: bool) 
     )
     images = plots(data.name, evaluations, out / "quality")
     links = "\n".join(f"![{p.stem}](quality/{p.name})" for p in images)
-    targets = "\n".join(target_lines(data.name, dict(best.metrics)))
-    note = f"Targets (issue 4), for **{best.ranker}**:\n\n{targets}\n\n" if targets else ""
+    note = ""
+    for row in (best, tuned_result):
+        targets = "\n".join(target_lines(data.name, dict(row.metrics)))
+        if targets:
+            note += f"Targets (issue 4), for **{row.ranker}**:\n\n{targets}\n\n"
     return f"{title}{table}\n{note}{links}\n\n"
 
 
@@ -181,10 +203,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     embedder = cached_embedder(load_embedder(args.model), args.cache)
     progress = not args.no_progress
-    sections = [
-        section(load_eval_folder(folder), embedder, args.out, progress)
-        for folder in set_folders(args.datasets)
-    ]
+    with tempfile.TemporaryDirectory(prefix="askbot-tune-") as workdir:
+        tuned = TunedEmbedders(args.model, Path(workdir))
+        sections = [
+            section(load_eval_folder(folder), embedder, tuned, args.out, progress)
+            for folder in set_folders(args.datasets)
+        ]
     held = held_out_section(args.datasets, embedder, progress)
     if args.cache:
         save_cache(embedder, args.cache)
@@ -218,11 +242,19 @@ intercept {calibration.intercept}, score {calibration.score_weight}, margin
 (clinc150 train, one half of the stackfaq threads and of the covidfaq entries). **askbot,
 calibrated on train** refits those three numbers on the set's own train split (20 % of its
 intents held out as out-of-scope), as `askbot eval --split test` does when a train split exists.
-No model is fine-tuned; nothing is fitted on a test split.
+Nothing is fitted on a test split.
+
+**askbot + tune** = the same scoring after `askbot tune`: all-MiniLM-L6-v2 fine-tuned for one
+epoch on the FAQ's own texts (each question or alternate paired with another phrasing of its
+entry, each question with its answer; in-batch negatives), as `askbot eval --tune` does. No
+query of any split is used for tuning; the AUROC-sim ranker is tuned on the 80 % of entries it
+indexes. Its confidence is the default calibration, or the one refitted on the train split.
 
 Columns: R@k recall (success) at k, MRR@10, nDCG@10 on in-scope queries; AUROC in-scope vs
 out-of-scope (AUROC-sim: 20 % of the FAQ's groups held out, their queries become OOS);
-AUROC-ans "answered right" vs "wrong or OOS"; ECE (10 bins) of the confidence as P(top-1 right);
+AUROC-ans "answered right" vs "wrong or OOS"; ECE (10 bins) of the confidence as P(top-1 right)
+on the set's queries; ECE-sim the same on the AUROC-sim mix (in-scope plus the held-out
+groups' queries, which have no right answer), the traffic the default calibration assumes;
 then the share of queries answered / clarified / fallen back and the accuracy of each
 (a clarify is right when a relevant entry is offered, a fallback when the query is OOS).
 Baselines have no decisions and a raw score as confidence (no ECE).

@@ -131,7 +131,8 @@ def evaluate_factory(
     """Build a ranker over the set's FAQ and evaluate it; add ``auroc-sim`` when simulating OOS.
 
     ``simulate_oos`` defaults to "the set has no out-of-scope query": a second ranker is built
-    over the FAQ minus 20 % of its groups (``hold_out``) and ``auroc-sim`` is its AUROC there.
+    over the FAQ minus 20 % of its groups (``hold_out``); ``auroc-sim`` and ``ece-sim`` are its
+    AUROC and ECE there.
     """
     result = evaluate(build(dataset.entries), dataset, batch_size=batch_size, progress=progress)
     if simulate_oos is None:
@@ -142,6 +143,9 @@ def evaluate_factory(
     sim = evaluate(build(held.entries), held, batch_size=batch_size, progress=progress)
     metrics = dict(result.metrics)
     metrics["auroc-sim"] = sim.metrics["auroc"]
+    # Calibration when 20 % of the traffic has no answer in the FAQ, as the default
+    # calibration assumes; ``ece`` alone measures it on answerable questions only.
+    metrics["ece-sim"] = sim.metrics["ece"]
     metrics["n-sim-oos"] = sim.metrics["n-oos"]
     return Evaluation(result.ranker, result.dataset, result.calibrated, metrics, result.records)
 
@@ -185,6 +189,7 @@ REPORT_COLUMNS = (
     "auroc-ans",
     "prec@cov50",
     "ece",
+    "ece-sim",
     "answer-rate",
     "answer-acc",
     "clarify-rate",
