@@ -73,7 +73,12 @@ def build(
     corpus = load_corpus(settings.corpus_dir)
     embedder = embedder or ensure_encoder(settings)
     index, built = ensure_index(
-        corpus, settings.index_dir, embedder, progress=progress, force=force
+        corpus,
+        settings.index_dir,
+        embedder,
+        progress=progress,
+        force=force,
+        exact_limit=settings.exact_search_limit,
     )
     return corpus, index, built
 
