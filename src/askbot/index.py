@@ -29,7 +29,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import IntEnum
 from pathlib import Path
 from typing import Any
@@ -97,6 +97,8 @@ class Manifest:
     build_id: str
     files: dict[str, str]  # file name -> sha256, to detect truncation and corruption
     collections: list[dict[str, Any]]
+    # The entry table as stored in manifest.json. In memory the entries are FaqIndex.entries:
+    # an index built or loaded here keeps this empty (the dicts cost ~55 MB at 100k entries).
     entries: list[dict[str, Any]]
     # "flat" (exact) or "hnsw"; builds from before the threshold existed are flat.
     index_type: str = "flat"
@@ -321,7 +323,7 @@ def build_index(
             {"id": c.id, "title": c.title, "summary": c.summary, "source": c.source}
             for c in corpus.collections
         ],
-        entries=[_entry_to_json(entry) for entry in entries],
+        entries=[],  # written from FaqIndex.entries by save_index
         index_type=index_type,
         index_params=index_params,
     )
@@ -366,7 +368,11 @@ def save_index(index: FaqIndex, index_dir: Path) -> Path:
         faiss.write_index(index.vectors, str(staging / "vectors.faiss"))
         np.save(staging / "rows.npy", index.rows)
         files = {name: _sha256(staging / name) for name in ("vectors.faiss", "rows.npy")}
-        manifest = {**asdict(index.manifest), "files": files}
+        manifest = {
+            **asdict(index.manifest),
+            "files": files,
+            "entries": [_entry_to_json(entry) for entry in index.entries],
+        }
         (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
         for name in (*files, "manifest.json"):
             _fsync(staging / name)
@@ -485,6 +491,7 @@ def load_index(
         or vectors.metric_type != faiss.METRIC_INNER_PRODUCT
     ):
         raise IndexCorruptError(f"{build} does not match its manifest (run: askbot build)")
+    manifest = replace(manifest, entries=[])  # they live on as FaqIndex.entries
     return FaqIndex(manifest, entries, collections, vectors, rows)
 
 
