@@ -53,6 +53,10 @@ def test_round_trip_keeps_entries_vectors_and_manifest(saved: Path) -> None:
     assert bike.alternates == ("bicycle on train", "bring a bike")
     assert sorted(index.collection_ids()) == ["bikes", "food", "pets", "travel", "wifi"]
     assert set(manifest.files) == {"vectors.faiss", "rows.npy"}
+    # The entry table is on disk, and in memory only as FaqIndex.entries.
+    stored = json.loads((current_build(saved) / "manifest.json").read_text())
+    assert [e["id"] for e in stored["entries"]] == [e.id for e in index.entries]
+    assert manifest.entries == []
 
 
 def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:

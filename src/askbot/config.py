@@ -39,7 +39,7 @@ class Settings(BaseSettings):
         default=1, ge=1, le=64, description="Encoder threads per process (workers = cores)."
     )
     exact_search_limit: int = Field(
-        default=50_000,
+        default=20_000,
         ge=0,
         description="Vector count up to which the index is exact (flat); an approximate HNSW "
         "index beyond it.",

@@ -52,9 +52,11 @@ POINTER_NAME = "CURRENT"
 BUILDS_DIR = "builds"
 KEEP_BUILDS = 3  # the one serving plus two to roll back to
 
-# Exact search up to this many vectors; an approximate (HNSW) index beyond. Flat search costs
-# ~4 ms per query at 50k vectors on one core (benchmarks/bench_scale.py), HNSW well under 1 ms.
-EXACT_SEARCH_LIMIT = 50_000
+# Exact search up to this many vectors; an approximate (HNSW) index beyond. Flat search reads
+# every vector per question: 0.1-0.7 us per vector on the benchmark machine (memory bound, more
+# when other jobs run), so 20k vectors already cost 2-15 ms against ~6 ms for encoding the
+# question, while HNSW stays under 1 ms (benchmarks/bench_scale.py, docs/performance.md).
+EXACT_SEARCH_LIMIT = 20_000
 # HNSW: 32 links per node, 80 candidates kept while building, 128 while searching (Retriever
 # fetches 64 vectors per question, so efSearch must be at least that). Measured recall@10
 # against exact search on real embeddings: docs/performance.md.
