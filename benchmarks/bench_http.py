@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import random
 import shutil
 import statistics
 import subprocess
@@ -28,8 +26,7 @@ import time
 from pathlib import Path
 
 import httpx
-
-REPO = Path(__file__).resolve().parent.parent
+from common import DATASETS, make_corpus, pct, queries, sequential, wait_ready
 
 NAIVE_PEER = """
 import os
@@ -60,70 +57,6 @@ def chat(body: Chat) -> dict:
 """
 
 
-def make_corpus(datasets: Path, size: int, folder: Path) -> Path:
-    """A JSONL collection of ``size`` real FAQ entries drawn from the shared datasets."""
-    entries = []
-    for name in ("stackfaq", "covidfaq", "clinc150"):
-        for line in (datasets / name / "faq.jsonl").read_text().splitlines():
-            item = json.loads(line)
-            answer = item.get("answer") or item["question"]
-            entries.append(
-                {"id": f"{name}-{item['id']}", "question": item["question"], "answer": answer}
-            )
-            # clinc150's alternates become entries of their own, to reach realistic sizes.
-            for k, alternate in enumerate(item.get("alternates", [])):
-                entries.append(
-                    {"id": f"{name}-{item['id']}-{k}", "question": alternate, "answer": answer}
-                )
-    # stackfaq repeats a thread's question per answer; keep one entry per question.
-    seen, unique = set(), []
-    for entry in entries:
-        if entry["question"].lower() not in seen:
-            seen.add(entry["question"].lower())
-            unique.append(entry)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "bench.jsonl"
-    path.write_text("".join(json.dumps(e) + "\n" for e in unique[:size]))
-    return path
-
-
-def queries(datasets: Path, n: int) -> list[str]:
-    """Real user questions: clinc150 test and covidfaq."""
-    found = []
-    for name in ("clinc150", "covidfaq"):
-        for line in (datasets / name / "queries.jsonl").read_text().splitlines():
-            item = json.loads(line)
-            if item.get("split", "test") == "test":
-                found.append(item["query"])
-    random.Random(0).shuffle(found)
-    return found[:n]
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} not ready")
-
-
-def sequential(base: str, texts: list[str]) -> list[float]:
-    """Latency (ms) of one client sending one request at a time."""
-    times = []
-    with httpx.Client(base_url=base, timeout=30) as client:
-        for text in texts:
-            started = time.perf_counter()
-            client.post("/v1/chat", json={"message": text}).raise_for_status()
-            times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
 async def concurrent(
     base: str, texts: list[str], workers: int, seconds: float
 ) -> tuple[int, int, list[float]]:
@@ -150,15 +83,11 @@ async def concurrent(
     return len(latencies), errors, latencies
 
 
-def pct(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
+    parser.add_argument("--datasets", type=Path, default=DATASETS)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--entries", type=int, default=1000)
     args = parser.parse_args()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import faiss
+import numpy as np
 import pytest
 
 from askbot.corpus import load_corpus
+from askbot.embed import Embedder
 from askbot.errors import (
     IndexCorruptError,
     IndexMissingError,
@@ -16,6 +19,9 @@ from askbot.errors import (
     IndexStaleError,
 )
 from askbot.index import (
+    HNSW_EF_CONSTRUCTION,
+    HNSW_EF_SEARCH,
+    HNSW_M,
     build_index,
     current_build,
     ensure_index,
@@ -23,7 +29,8 @@ from askbot.index import (
     read_manifest,
     save_index,
 )
-from tests.conftest import DATA, FakeEmbedder
+from askbot.retrieve import Retriever
+from tests.conftest import DATA, SEED_CORPUS, FakeEmbedder
 
 
 @pytest.fixture
@@ -46,6 +53,10 @@ def test_round_trip_keeps_entries_vectors_and_manifest(saved: Path) -> None:
     assert bike.alternates == ("bicycle on train", "bring a bike")
     assert sorted(index.collection_ids()) == ["bikes", "food", "pets", "travel", "wifi"]
     assert set(manifest.files) == {"vectors.faiss", "rows.npy"}
+    # The entry table is on disk, and in memory only as FaqIndex.entries.
+    stored = json.loads((current_build(saved) / "manifest.json").read_text())
+    assert [e["id"] for e in stored["entries"]] == [e.id for e in index.entries]
+    assert manifest.entries == []
 
 
 def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
@@ -127,3 +138,112 @@ def test_ensure_index_rebuilds_only_when_needed(
     index, built = ensure_index(load_corpus(seed_corpus_dir), index_dir, fake_embedder)
     assert built and index.manifest.entry_count == 7
     assert len(list((index_dir / "builds").iterdir())) <= 3
+
+
+# 9 entries and 22 vectors in corpus_good; a tiny threshold makes the approximate index cheap.
+GOOD_VECTORS = 22
+
+
+@pytest.fixture(scope="module")
+def hnsw_saved(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    index_dir = tmp_path_factory.mktemp("hnsw") / "index"
+    corpus = load_corpus(DATA / "corpus_good")
+    save_index(build_index(corpus, embedder, exact_limit=GOOD_VECTORS - 1), index_dir)
+    return index_dir
+
+
+def test_the_size_threshold_picks_exact_or_approximate_search(embedder: Embedder) -> None:
+    corpus = load_corpus(DATA / "corpus_good")
+    at_limit = build_index(corpus, embedder, exact_limit=GOOD_VECTORS)
+    assert at_limit.manifest.index_type == "flat"
+    assert isinstance(at_limit.vectors, faiss.IndexFlatIP)
+    past_limit = build_index(corpus, embedder, exact_limit=GOOD_VECTORS - 1)
+    assert past_limit.manifest.index_type == "hnsw"
+    assert isinstance(past_limit.vectors, faiss.IndexHNSWFlat)
+    assert past_limit.vectors.metric_type == faiss.METRIC_INNER_PRODUCT
+    assert past_limit.manifest.index_params == {
+        "m": HNSW_M,
+        "ef_construction": HNSW_EF_CONSTRUCTION,
+        "ef_search": HNSW_EF_SEARCH,
+        "exact_limit": GOOD_VECTORS - 1,
+    }
+    # The same vectors either way, held once: the matrix is a read-only view of FAISS's storage.
+    assert np.array_equal(at_limit.matrix, past_limit.matrix)
+    assert not past_limit.matrix.flags.owndata and not past_limit.matrix.flags.writeable
+    assert np.array_equal(
+        past_limit.matrix, past_limit.vectors.reconstruct_n(0, past_limit.vectors.ntotal)
+    )
+
+
+def test_approximate_index_round_trips_with_its_manifest(
+    hnsw_saved: Path, embedder: Embedder
+) -> None:
+    corpus = load_corpus(DATA / "corpus_good")
+    index = load_index(hnsw_saved, model_id=embedder.model_id, corpus_hash=corpus.content_hash)
+    assert index.manifest.index_type == "hnsw"
+    assert isinstance(index.vectors, faiss.IndexHNSWFlat)
+    assert index.vectors.hnsw.efSearch == HNSW_EF_SEARCH
+    assert index.manifest.vector_count == GOOD_VECTORS == len(index.matrix)
+    stored = json.loads((current_build(hnsw_saved) / "manifest.json").read_text())
+    assert stored["index_type"] == "hnsw" and stored["index_params"]["m"] == HNSW_M
+    with pytest.raises(IndexStaleError):
+        load_index(hnsw_saved, corpus_hash="0" * 64)
+    with pytest.raises(IndexModelError):
+        load_index(hnsw_saved, model_id="another-model@1")
+
+
+def test_a_manifest_naming_another_index_type_is_refused(hnsw_saved: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "index"
+    shutil.copytree(hnsw_saved, copy)
+    path = current_build(copy) / "manifest.json"
+    data = json.loads(path.read_text())
+    data["index_type"] = "flat"
+    path.write_text(json.dumps(data))
+    with pytest.raises(IndexCorruptError, match="does not match its manifest"):
+        load_index(copy)
+
+
+@pytest.mark.parametrize("exact_limit", [GOOD_VECTORS - 1, 1])
+def test_collection_scoped_search_on_the_approximate_index(
+    embedder: Embedder, exact_limit: int
+) -> None:
+    # exact_limit 21: every collection is scanned exactly; 1: the graph is searched with a
+    # selector (each collection holds 2 or more vectors).
+    corpus = load_corpus(DATA / "corpus_good")
+    flat = build_index(corpus, embedder)
+    hnsw = build_index(corpus, embedder, exact_limit=exact_limit)
+    assert hnsw.manifest.index_type == "hnsw"
+    query = embedder.encode(["can I take my bicycle on the train?"])[0]
+    for collection in hnsw.collection_ids():
+        allowed = hnsw.vector_ids_of_collection(collection)
+        assert len(allowed) > exact_limit or exact_limit == GOOD_VECTORS - 1
+        k = len(allowed) + 2  # more than the collection holds: the rest is padding
+        hits = hnsw.search(query, k, collection)
+        assert set(hits[hits >= 0].tolist()) == set(allowed.tolist())
+        assert (hits[len(allowed) :] == -1).all()
+        # Nearest first, as exact search orders them.
+        exact = flat.search(query, 3, collection)
+        assert hits[:3].tolist() == exact.tolist()
+    assert (hnsw.search(query, 4, "no-such-collection") == -1).all()
+    unscoped = hnsw.search(query, 5)
+    assert unscoped.tolist() == flat.search(query, 5).tolist()
+
+
+def test_retrieval_is_the_same_with_the_approximate_index(embedder: Embedder) -> None:
+    # On a small corpus the graph finds every neighbour: answers match exact search.
+    corpus = load_corpus(SEED_CORPUS)
+    exact = Retriever(build_index(corpus, embedder), embedder)
+    approximate = Retriever(build_index(corpus, embedder, exact_limit=0), embedder)
+    assert approximate.index.manifest.index_type == "hnsw"
+    questions = [
+        "why are Seoul and Tokyo getting closer?",
+        "could this become a wider Asian alliance?",
+        "trade",
+        "what's the weather in Paris tomorrow?",
+    ] + [e.question for e in corpus.entries()]
+    for question in questions:
+        a, b = exact.ask(question), approximate.ask(question)
+        assert (a.decision, a.candidates) == (b.decision, b.candidates)
+        assert a.confidence == pytest.approx(b.confidence)
+    entry = next(iter(corpus.entries()))
+    assert exact.related(entry.id) == approximate.related(entry.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from askbot.corpus import load_corpus
@@ -11,6 +12,7 @@ from askbot.embed import Embedder
 from askbot.errors import UnknownCollectionError
 from askbot.index import build_index
 from askbot.retrieve import Decision, Retriever
+from askbot.retrieve.lexical import top_positions
 from tests.conftest import DATA, SEED_CORPUS
 
 SEED = "south-korea-japan-relations"
@@ -164,3 +166,17 @@ def test_json_shape(seed: Retriever) -> None:
     assert set(data["answer"]) == {"id", "question", "text", "collection"}
     assert all(set(a) == {"id", "question", "confidence"} for a in data["alternatives"])
     assert all(0.0 <= a["confidence"] <= 1.0 for a in data["alternatives"])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_top_positions_matches_a_full_stable_sort(seed: int) -> None:
+    # Few distinct values, so ties straddle the k-th place; zeros never count.
+    rng = np.random.default_rng(seed)
+    scores = rng.choice([0.0, 0.0, 0.1, 0.25, 0.4, 0.7], size=300).astype(np.float32)
+    within = np.flatnonzero(rng.random(300) < 0.3)
+    for k in (1, 10, 400):
+        full = np.argsort(-scores, kind="stable")[:k]
+        assert top_positions(scores, k).tolist() == [i for i in full if scores[i] > 0]
+        scoped = np.where(np.isin(np.arange(300), within), scores, 0.0)
+        full = np.argsort(-scoped, kind="stable")[:k]
+        assert top_positions(scores, k, within).tolist() == [i for i in full if scoped[i] > 0]

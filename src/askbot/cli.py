@@ -207,6 +207,8 @@ def serve(
         f"serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s)",
         soft_wrap=True,
     )
+    # The app loads the index itself (in each worker): do not keep a second copy alive here.
+    del built_index, manifest
     # Worker processes build their own Settings from the environment: hand ours down.
     for name, value in settings.model_dump(mode="json").items():
         if value is not None:

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     threads: int = Field(
         default=1, ge=1, le=64, description="Encoder threads per process (workers = cores)."
     )
+    exact_search_limit: int = Field(
+        default=20_000,
+        ge=0,
+        description="Vector count up to which the index is exact (flat); an approximate HNSW "
+        "index beyond it.",
+    )
 
     # Serving
     host: str = Field(default="127.0.0.1", description="Address `askbot serve` binds to.")

@@ -238,13 +238,19 @@ class Conversation:
 
     def _follow_ups(self, entry: FaqEntry) -> list[FaqEntry]:
         found = []
-        by_question = {
-            normalise_question(e.question): e
-            for e in self.retriever.index.entries
-            if e.collection == entry.collection
-        }
+        by_question: dict[str, FaqEntry] | None = None
         for reference in entry.follow_ups:
-            target = self._entry(reference) or by_question.get(normalise_question(reference))
+            target = self._entry(reference)
+            if target is None:
+                # A question, not an id: look it up in the collection (built only when needed,
+                # as it costs a pass over every entry: ~0.1 s per reply at 100k).
+                if by_question is None:
+                    by_question = {
+                        normalise_question(e.question): e
+                        for e in self.retriever.index.entries
+                        if e.collection == entry.collection
+                    }
+                target = by_question.get(normalise_question(reference))
             if target is not None and target.id != entry.id:
                 found.append(target)
         return found

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import faiss
+
 from askbot.config import Settings
 from askbot.corpus import Corpus, load_corpus
 from askbot.corpus.entries import slugify
@@ -101,8 +103,13 @@ def encoder_dir(settings: Settings) -> Path:
 
 
 def load_query_embedder(settings: Settings, *, threads: int | None = None) -> Embedder:
-    """The embedder that serves queries: the ONNX export, or the torch model."""
+    """The embedder that serves queries: the ONNX export, or the torch model.
+
+    FAISS gets the same thread count: by default OpenMP starts one thread per core in every
+    worker, and exact search then slows down several times when the workers share the cores.
+    """
     threads = threads or settings.threads
+    faiss.omp_set_num_threads(threads)
     if settings.backend == "torch":
         return load_embedder(active_model(settings), threads=threads)
     from askbot.onnx_embed import OnnxEmbedder  # onnxruntime is only needed on this path
@@ -144,7 +151,12 @@ def build(
     corpus = load_corpus(settings.corpus_dir)
     embedder = embedder or ensure_encoder(settings)
     index, built = ensure_index(
-        corpus, settings.index_dir, embedder, progress=progress, force=force
+        corpus,
+        settings.index_dir,
+        embedder,
+        progress=progress,
+        force=force,
+        exact_limit=settings.exact_search_limit,
     )
     return corpus, index, built
 

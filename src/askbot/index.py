@@ -4,6 +4,11 @@ Each FAQ entry is represented by several vectors (its question, each alternate p
 question + answer) so a reader's wording can match any of them; ``rows`` maps every vector back
 to its entry and kind. Inner product equals cosine because every vector has unit length.
 
+Up to ``exact_limit`` vectors the index is exact (``IndexFlatIP``); beyond it, an HNSW graph
+over the same vectors (``IndexHNSWFlat``), whose recall@10 against exact search
+``benchmarks/bench_scale.py`` measures. Either way the FAISS index holds the only copy of the
+vectors: ``FaqIndex.matrix`` is a read-only view of its storage, not a second copy.
+
 On disk an index folder holds immutable builds and a pointer to the one in service::
 
     index/
@@ -24,7 +29,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from enum import IntEnum
 from pathlib import Path
 from typing import Any
@@ -46,6 +51,21 @@ FORMAT_VERSION = 1
 POINTER_NAME = "CURRENT"
 BUILDS_DIR = "builds"
 KEEP_BUILDS = 3  # the one serving plus two to roll back to
+
+# Exact search up to this many vectors; an approximate (HNSW) index beyond. Flat search reads
+# every vector per question: 0.1-0.7 us per vector on the benchmark machine (memory bound, more
+# when other jobs run), so 20k vectors already cost 2-15 ms against ~6 ms for encoding the
+# question, while HNSW stays under 1 ms (benchmarks/bench_scale.py, docs/performance.md).
+EXACT_SEARCH_LIMIT = 20_000
+# HNSW: 32 links per node, 80 candidates kept while building, 128 while searching (Retriever
+# fetches 64 vectors per question, so efSearch must be at least that). Measured recall@10
+# against exact search on real embeddings: docs/performance.md.
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+
+# Stands for a collection that holds every vector: searched without a selector.
+_EVERYTHING = faiss.IDSelectorAll()
 
 
 class VectorKind(IntEnum):
@@ -79,7 +99,12 @@ class Manifest:
     build_id: str
     files: dict[str, str]  # file name -> sha256, to detect truncation and corruption
     collections: list[dict[str, Any]]
+    # The entry table as stored in manifest.json. In memory the entries are FaqIndex.entries:
+    # an index built or loaded here keeps this empty (the dicts cost ~55 MB at 100k entries).
     entries: list[dict[str, Any]]
+    # "flat" (exact) or "hnsw"; builds from before the threshold existed are flat.
+    index_type: str = "flat"
+    index_params: dict[str, int] = field(default_factory=dict)
 
 
 class FaqIndex:
@@ -113,6 +138,16 @@ class FaqIndex:
         self._entries_by_collection = {
             name: np.asarray(positions, dtype=np.int64) for name, positions in by_collection.items()
         }
+        vector_collection = np.empty(len(self.entries), dtype=np.int64)
+        for number, positions in enumerate(self._entries_by_collection.values()):
+            vector_collection[positions] = number
+        vector_collection = vector_collection[rows[:, 0]]
+        self._vector_ids_by_collection = {
+            name: np.flatnonzero(vector_collection == number)
+            for number, name in enumerate(self._entries_by_collection)
+        }
+        self._selectors: dict[str, faiss.IDSelector | None] = {}
+        self.matrix = stored_vectors(vectors)
 
     @property
     def model_id(self) -> str:
@@ -136,11 +171,66 @@ class FaqIndex:
         return self._vector_ids_by_entry[entry_position]
 
     def vector_ids_of_collection(self, collection: str) -> npt.NDArray[np.int64]:
-        """Positions in the FAISS index of every vector of one collection."""
-        entries = self.entries_of(collection)
-        if len(entries) == 0:
-            return np.zeros(0, np.int64)
-        return np.concatenate([self._vector_ids_by_entry[i] for i in entries])
+        """Positions in the FAISS index of every vector of one collection, ascending."""
+        return self._vector_ids_by_collection.get(collection, np.zeros(0, np.int64))
+
+    def search(
+        self, vector: npt.NDArray[np.float32], k: int, collection: str | None = None
+    ) -> npt.NDArray[np.int64]:
+        """Positions of the (up to) ``k`` nearest vectors, optionally within one collection.
+
+        Fewer than ``k`` come back (padded with -1) when the collection holds fewer vectors.
+        """
+        selector = None
+        if collection is not None:
+            selector = self._selector(collection)
+            if selector is None:  # an empty or unknown collection
+                return np.full(k, -1, np.int64)
+        if self.manifest.index_type == "flat":
+            target, params = self.vectors, faiss.SearchParameters()
+        elif collection is not None and self._scoped_is_exact(collection):
+            target, params = self._storage(), faiss.SearchParameters()
+        else:
+            # Missing from what mypy infers of faiss (its loader picks a build at run time).
+            target, params = self.vectors, faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
+            params.efSearch = max(self.manifest.index_params["ef_search"], k)
+        if selector is not None and selector is not _EVERYTHING:
+            params.sel = selector  # cached on self, so it outlives the search
+        _, hits = target.search(vector.reshape(1, -1), k, params=params)
+        result: npt.NDArray[np.int64] = hits[0]
+        return result
+
+    def _selector(self, collection: str) -> faiss.IDSelector | None:
+        """A cached selector for one collection's vectors (none for an empty collection)."""
+        if collection not in self._selectors:
+            ids = self.vector_ids_of_collection(collection)
+            selector: faiss.IDSelector | None = None
+            if len(ids) == self.vectors.ntotal and len(ids) > 0:
+                selector = _EVERYTHING
+            elif len(ids) and int(ids[-1]) - int(ids[0]) + 1 == len(ids):
+                # Collections are built one after the other, so their vectors are contiguous.
+                selector = faiss.IDSelectorRange(int(ids[0]), int(ids[-1]) + 1)
+            elif len(ids):
+                selector = faiss.IDSelectorBatch(ids)
+            self._selectors[collection] = selector  # a benign race: both threads store the same
+        return self._selectors[collection]
+
+    def _scoped_is_exact(self, collection: str | None) -> bool:
+        """Whether a scoped search on the approximate index scans the collection exactly.
+
+        A graph search that may visit only a few allowed nodes can miss a small collection's
+        vectors; a collection within the exact limit is cheap to scan exhaustively instead.
+        """
+        if collection is None:
+            return False
+        limit = self.manifest.index_params.get("exact_limit", EXACT_SEARCH_LIMIT)
+        return len(self.vector_ids_of_collection(collection)) <= limit
+
+    def _storage(self) -> faiss.Index:
+        """The flat index under an HNSW graph (exhaustive search over the same vectors)."""
+        hnsw: Any = self.vectors  # an IndexHNSWFlat, typed as the base Index
+        storage: faiss.Index = faiss.downcast_index(hnsw.storage)
+        return storage
 
     def reconstruct(self, vector_ids: npt.NDArray[np.int64]) -> Vectors:
         """The stored vectors at these positions."""
@@ -150,14 +240,59 @@ class FaqIndex:
         return out
 
 
+def stored_vectors(vectors: faiss.Index) -> Vectors:
+    """A read-only view (no copy) of the vectors a flat or HNSW-flat index stores."""
+    flat = (
+        faiss.downcast_index(vectors.storage) if isinstance(vectors, faiss.IndexHNSW) else vectors
+    )
+    if not isinstance(flat, faiss.IndexFlat):
+        raise IndexCorruptError(f"unexpected FAISS index type {type(vectors).__name__}")
+    if flat.ntotal == 0:
+        return np.zeros((0, flat.d), dtype=np.float32)
+    view: Vectors = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(
+        flat.ntotal, flat.d
+    )
+    view.flags.writeable = False
+    return view
+
+
+def vector_index(
+    vectors: Vectors, exact_limit: int = EXACT_SEARCH_LIMIT
+) -> tuple[faiss.Index, str, dict[str, int]]:
+    """A FAISS index over ``vectors``: exact up to ``exact_limit`` of them, HNSW beyond.
+
+    Returns the index, its type and its parameters (both recorded in the manifest).
+    """
+    dimension = vectors.shape[1]
+    if len(vectors) <= exact_limit:
+        flat = faiss.IndexFlatIP(dimension)
+        flat.add(vectors)
+        return flat, "flat", {"exact_limit": exact_limit}
+    hnsw = faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    hnsw.hnsw.efSearch = HNSW_EF_SEARCH
+    hnsw.add(vectors)
+    params = {
+        "m": HNSW_M,
+        "ef_construction": HNSW_EF_CONSTRUCTION,
+        "ef_search": HNSW_EF_SEARCH,
+        "exact_limit": exact_limit,
+    }
+    return hnsw, "hnsw", params
+
+
 def build_index(
     corpus: Corpus,
     embedder: Embedder,
     *,
     progress: Callable[[int, int], None] | None = None,
     batch_size: int = 256,
+    exact_limit: int = EXACT_SEARCH_LIMIT,
 ) -> FaqIndex:
-    """Embed every entry of ``corpus`` and return an index in memory (not yet saved)."""
+    """Embed every entry of ``corpus`` and return an index in memory (not yet saved).
+
+    Up to ``exact_limit`` vectors the FAISS index is exact, beyond it approximate (HNSW).
+    """
     entries = list(corpus.entries())
     texts: list[str] = []
     rows: list[tuple[int, int]] = []
@@ -170,8 +305,8 @@ def build_index(
         vectors[start : start + batch_size] = embedder.encode(texts[start : start + batch_size])
         if progress:
             progress(min(start + batch_size, len(texts)), len(texts))
-    flat = faiss.IndexFlatIP(embedder.dimension)
-    flat.add(vectors)
+    faiss_index, index_type, index_params = vector_index(vectors, exact_limit)
+    del vectors  # the FAISS index holds its own copy
     build_time = time.time()
     build_id = (
         time.strftime("%Y%m%dT%H%M%S", time.gmtime(build_time)) + f"-{corpus.content_hash[:8]}"
@@ -190,10 +325,16 @@ def build_index(
             {"id": c.id, "title": c.title, "summary": c.summary, "source": c.source}
             for c in corpus.collections
         ],
-        entries=[_entry_to_json(entry) for entry in entries],
+        entries=[],  # written from FaqIndex.entries by save_index
+        index_type=index_type,
+        index_params=index_params,
     )
     return FaqIndex(
-        manifest, entries, corpus.collections, flat, np.asarray(rows, dtype=np.int32).reshape(-1, 2)
+        manifest,
+        entries,
+        corpus.collections,
+        faiss_index,
+        np.asarray(rows, dtype=np.int32).reshape(-1, 2),
     )
 
 
@@ -229,7 +370,11 @@ def save_index(index: FaqIndex, index_dir: Path) -> Path:
         faiss.write_index(index.vectors, str(staging / "vectors.faiss"))
         np.save(staging / "rows.npy", index.rows)
         files = {name: _sha256(staging / name) for name in ("vectors.faiss", "rows.npy")}
-        manifest = {**asdict(index.manifest), "files": files}
+        manifest = {
+            **asdict(index.manifest),
+            "files": files,
+            "entries": [_entry_to_json(entry) for entry in index.entries],
+        }
         (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
         for name in (*files, "manifest.json"):
             _fsync(staging / name)
@@ -340,9 +485,25 @@ def load_index(
         )
         for c in manifest.collections
     ]
-    if vectors.d != manifest.dimension or len(entries) != manifest.entry_count:
+    if (
+        vectors.d != manifest.dimension
+        or len(entries) != manifest.entry_count
+        or vectors.ntotal != manifest.vector_count
+        or _index_type(vectors) != manifest.index_type
+        or vectors.metric_type != faiss.METRIC_INNER_PRODUCT
+    ):
         raise IndexCorruptError(f"{build} does not match its manifest (run: askbot build)")
+    manifest = replace(manifest, entries=[])  # they live on as FaqIndex.entries
     return FaqIndex(manifest, entries, collections, vectors, rows)
+
+
+def _index_type(vectors: faiss.Index) -> str:
+    """The manifest's name for a FAISS index's type."""
+    if isinstance(vectors, faiss.IndexHNSWFlat):
+        return "hnsw"
+    if isinstance(vectors, faiss.IndexFlat):
+        return "flat"
+    return type(vectors).__name__
 
 
 def ensure_index(
@@ -352,6 +513,7 @@ def ensure_index(
     *,
     progress: Callable[[int, int], None] | None = None,
     force: bool = False,
+    exact_limit: int = EXACT_SEARCH_LIMIT,
 ) -> tuple[FaqIndex, bool]:
     """Load the index if it is fresh for ``corpus`` and ``embedder``, else build and save it.
 
@@ -364,6 +526,6 @@ def ensure_index(
             ), False
         except (IndexMissingError, IndexStaleError, IndexModelError, IndexCorruptError):
             pass  # any of these means: build anew (the old build stays until the new one lands)
-    index = build_index(corpus, embedder, progress=progress)
+    index = build_index(corpus, embedder, progress=progress, exact_limit=exact_limit)
     save_index(index, index_dir)
     return index, True

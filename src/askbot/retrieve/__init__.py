@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-import faiss
 import numpy as np
 import numpy.typing as npt
 
@@ -31,7 +30,7 @@ from askbot.corpus import FaqEntry
 from askbot.embed import Embedder, Vectors
 from askbot.errors import UnknownCollectionError
 from askbot.index import FaqIndex, VectorKind
-from askbot.retrieve.lexical import LexicalIndex
+from askbot.retrieve.lexical import LexicalIndex, top_positions
 
 
 class Decision(StrEnum):
@@ -185,12 +184,12 @@ class Retriever:
         self.calibration = calibration or Calibration()
         self.policy = policy or DecisionPolicy()
         self.alternatives = alternatives
-        # A copy of every vector, so exact per-entry scoring is one matrix product.
-        self._matrix: Vectors = index.vectors.reconstruct_n(0, index.vectors.ntotal)
+        # Every vector (a view of the FAISS index's own storage, not a copy), so exact
+        # per-entry scoring is one matrix product.
+        self._matrix: Vectors = index.matrix
         self._kinds = index.rows[:, 1]
         self._owners = index.rows[:, 0]
         self._lexical = LexicalIndex([lexical_document(e) for e in index.entries])
-        self._collection_of = np.array([e.collection for e in index.entries], dtype=object)
 
     def ask(self, question: str, collection: str | None = None) -> Answer:
         """Answer one question, optionally scoped to one collection."""
@@ -227,23 +226,16 @@ class Retriever:
         ``lexical`` holds the question's normalised BM25 score for every entry (none: dense only).
         """
         k = min(self.scoring.candidate_vectors, self.index.vectors.ntotal)
-        params = None
         if collection is not None:
-            allowed = self.index.vector_ids_of_collection(collection)
-            k = min(k, len(allowed))
-            selector = faiss.IDSelectorBatch(allowed)  # kept alive by this frame during search
-            params = faiss.SearchParameters()
-            params.sel = selector
+            k = min(k, len(self.index.vector_ids_of_collection(collection)))
         if k == 0:
             return []
-        _, hits = self.index.vectors.search(vector.reshape(1, -1), k, params=params)
-        candidates = set(self._owners[hits[0][hits[0] >= 0]].tolist())
+        hits = self.index.search(vector, k, collection)
+        candidates = set(self._owners[hits[hits >= 0]].tolist())
         if lexical is not None and self.scoring.lexical_weight > 0:
-            scoped = lexical
-            if collection is not None:
-                scoped = np.where(self._collection_of == collection, lexical, 0.0)
-            best = np.argsort(-scoped, kind="stable")[: self.scoring.lexical_candidates]
-            candidates.update(int(i) for i in best if scoped[i] > 0)
+            within = None if collection is None else self.index.entries_of(collection)
+            best = top_positions(lexical, self.scoring.lexical_candidates, within)
+            candidates.update(best.tolist())
         weight = self.scoring.lexical_weight if lexical is not None else 0.0
         scored = [
             (

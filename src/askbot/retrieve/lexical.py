@@ -73,3 +73,21 @@ class LexicalIndex:
                 # limit. The weights and calibration were measured on this scale.
                 out[i] = np.minimum(self._bm25.get_scores(known) / bound, 1.0)
         return out
+
+
+def top_positions(
+    scores: npt.NDArray[np.float32], k: int, within: npt.NDArray[np.int64] | None = None
+) -> npt.NDArray[np.int64]:
+    """The (up to) ``k`` positions with the best positive scores, best first, ties by position.
+
+    ``within`` (ascending positions) restricts the choice. Selecting before sorting keeps this
+    linear in the number of entries instead of a full sort per question.
+    """
+    pool = np.flatnonzero(scores > 0) if within is None else within[scores[within] > 0]
+    values = scores[pool]
+    if len(pool) > k:
+        kth = np.partition(values, len(values) - k)[len(values) - k]  # the k-th best score
+        keep = values >= kth  # every position tied with it too; the stable sort decides
+        pool, values = pool[keep], values[keep]
+    best: npt.NDArray[np.int64] = pool[np.argsort(-values, kind="stable")[:k]]
+    return best
