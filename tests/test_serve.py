@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import httpx
+
+from tests.servers import running_server
 
 SEED = "south-korea-japan-relations"
 
@@ -41,3 +46,15 @@ def test_multi_turn_conversation_over_http(live_server: str) -> None:
         assert feedback.status_code == 200 and feedback.json()["ok"] is True
         metrics = http.get("/metrics").text
         assert "askbot_chat_decisions_total" in metrics
+
+
+def test_question_log_reaches_the_disk_when_the_server_stops(tmp_path: Path) -> None:
+    # The question log is written in the background; stopping the server must flush it.
+    messages = ["why are Seoul and Tokyo getting closer?", "how do I reset my password?"] * 3
+    with running_server(tmp_path, workers=2) as server:
+        for message in messages:
+            with httpx.Client(base_url=server.url, timeout=30) as fresh:  # either worker
+                assert fresh.post("/v1/chat", json={"message": message}).status_code == 200
+    with sqlite3.connect(tmp_path / "askbot.sqlite3") as db:
+        logged = [row[0] for row in db.execute("SELECT question FROM questions ORDER BY id")]
+    assert sorted(logged) == sorted(messages)

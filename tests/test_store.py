@@ -330,6 +330,71 @@ def test_threads_sharing_one_journal_lose_nothing(db: Path) -> None:
         journal.close()
 
 
+def count_questions(db: Path) -> int:
+    """Rows in the question log, read through a connection of our own."""
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT count(*) FROM questions").fetchone()[0])
+
+
+def test_a_buffered_question_log_is_written_by_flush_and_close(db: Path) -> None:
+    journal = Journal(db, flush_seconds=3600)  # the flusher thread never fires in this test
+    log(journal, "s", "first")
+    log(journal, "s", "second")
+    assert count_questions(db) == 0  # still in memory, off the request path
+    journal.flush()
+    assert count_questions(db) == 2
+    log(journal, "s", "third")
+    assert [q.question for q in journal.questions()] == ["first", "second", "third"]
+    log(journal, "s", "fourth")
+    journal.close()
+    assert count_questions(db) == 4
+
+
+def test_a_buffered_question_log_is_written_in_the_background(db: Path) -> None:
+    journal = Journal(db, flush_seconds=0.05)
+    try:
+        log(journal, "s", "q")
+        deadline = time.monotonic() + 10
+        while count_questions(db) == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert count_questions(db) == 1
+    finally:
+        journal.close()
+
+
+def test_buffering_questions_leaves_feedback_synchronous_and_full(db: Path) -> None:
+    journal = Journal(db, flush_seconds=3600)
+    statements: list[str] = []
+    journal._db._connection.set_trace_callback(statements.append)
+    try:
+        log(journal, "s", "q")
+        row = journal.add_feedback(session_id="s", answer_id="a", helpful=False, comment=None)
+        # On disk before add_feedback returned, fsynced; the question is not written yet.
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT id FROM feedback").fetchall() == [(row,)]
+        assert count_questions(db) == 0
+        feedback_at = next(i for i, s in enumerate(statements) if "INTO feedback" in s)
+        assert statements[feedback_at - 1] == "PRAGMA synchronous = FULL"
+    finally:
+        journal._db._connection.set_trace_callback(None)
+        journal.close()
+    assert count_questions(db) == 1
+
+
+def test_threads_sharing_a_buffered_journal_lose_nothing(db: Path) -> None:
+    journal = Journal(db, flush_seconds=0.01)
+    threads = [
+        threading.Thread(target=lambda n=n: [log(journal, f"t{n}", f"q{i}") for i in range(50)])
+        for n in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    journal.close()
+    assert count_questions(db) == 400
+
+
 WRITER = """
 import sys
 from pathlib import Path

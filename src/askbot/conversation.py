@@ -49,6 +49,8 @@ _CONNECTIVE = re.compile(
 )
 _ANAPHORA = re.compile(r"\b(it|this|that|these|those|they|them|their|he|she|there)\b", re.I)
 _ELLIPTICAL_MAX_WORDS = 8
+# Entries whose neighbours a Conversation remembers before starting over.
+_RELATED_MEMO_SIZE = 20_000
 CONTEXT_WEIGHT_MESSAGE = 0.6
 
 MESSAGES = {
@@ -114,6 +116,15 @@ class Conversation:
 
     retriever: Retriever
     _clock: Any = field(default=time.time, repr=False)
+    # Per-index memos: a Conversation lives exactly as long as its retriever's index (a reload
+    # makes a new one), and both answers below depend on the index alone. Without them every
+    # answer re-normalised every question of its collection and re-ranked its neighbours.
+    _by_question: dict[tuple[str, str], FaqEntry] | None = field(
+        default=None, init=False, repr=False
+    )
+    _related: dict[tuple[str, int], list[FaqEntry]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def reply(
         self, state: SessionState, message: str, collection: str | None = None
@@ -154,7 +165,7 @@ class Conversation:
         if entry is None:
             return None
         following = [e for e in self._follow_ups(entry) if e.id not in shown]
-        following += [e for e in self.retriever.related(entry.id, limit=5) if e.id not in shown]
+        following += [e for e in self._related_to(entry.id, 5) if e.id not in shown]
         if following:
             return self._answer_reply(following[0], 1.0, [], message, "more", state)
         suggestions = self._suggest(entry, state)
@@ -238,27 +249,37 @@ class Conversation:
 
     def _follow_ups(self, entry: FaqEntry) -> list[FaqEntry]:
         found = []
-        by_question: dict[str, FaqEntry] | None = None
         for reference in entry.follow_ups:
-            target = self._entry(reference)
-            if target is None:
-                # A question, not an id: look it up in the collection (built only when needed,
-                # as it costs a pass over every entry: ~0.1 s per reply at 100k).
-                if by_question is None:
-                    by_question = {
-                        normalise_question(e.question): e
-                        for e in self.retriever.index.entries
-                        if e.collection == entry.collection
-                    }
-                target = by_question.get(normalise_question(reference))
+            target = self._entry(reference) or self._question_lookup().get(
+                (entry.collection, normalise_question(reference))
+            )
             if target is not None and target.id != entry.id:
                 found.append(target)
+        return found
+
+    def _question_lookup(self) -> dict[tuple[str, str], FaqEntry]:
+        """(collection, normalised question) -> entry; the last entry wins, as in the corpus."""
+        if self._by_question is None:
+            self._by_question = {
+                (e.collection, normalise_question(e.question)): e
+                for e in self.retriever.index.entries
+            }
+        return self._by_question
+
+    def _related_to(self, entry_id: str, limit: int) -> list[FaqEntry]:
+        """``Retriever.related``, remembered: the same index always gives the same neighbours."""
+        key = (entry_id, limit)
+        found = self._related.get(key)
+        if found is None:
+            if len(self._related) >= _RELATED_MEMO_SIZE:
+                self._related.clear()  # a crude bound; entries answered often come back quickly
+            found = self._related[key] = self.retriever.related(entry_id, limit=limit)
         return found
 
     def _suggest(self, entry: FaqEntry, state: SessionState) -> list[Suggestion]:
         """Follow-ups first, then the closest questions the reader has not seen yet."""
         shown = set(state.get("shown", [])) | {entry.id}
-        pool = self._follow_ups(entry) + self.retriever.related(entry.id, limit=SUGGESTIONS + 3)
+        pool = self._follow_ups(entry) + self._related_to(entry.id, SUGGESTIONS + 3)
         picked: dict[str, Suggestion] = {}
         for candidate in pool:
             if candidate.id not in shown and candidate.id not in picked:

@@ -13,7 +13,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -67,6 +67,9 @@ log = logging.getLogger("askbot.api")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # A lone surrogate (JSON "\\ud800") is not text: it cannot even be stored as UTF-8.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Questions are logged off the request path, in one transaction per this many seconds; the
+# lifespan's shutdown writes the rest (store.journal). Feedback is written at once, fsynced.
+QUESTION_LOG_FLUSH_SECONDS = 0.5
 
 
 class ApiError(Exception):
@@ -114,11 +117,11 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = error_response(
-            413, "body_too_large", f"request body over {self.max_bytes} bytes"
-        )
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            too_large = error_response(
+                413, "body_too_large", f"request body over {self.max_bytes} bytes"
+            )
             await too_large(scope, receive, send)
             return
         received = 0
@@ -199,7 +202,7 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
         )
     app.add_middleware(SecurityHeaders)
     _install_error_handlers(app)
-    _install_metrics_middleware(app, metrics)
+    app.add_middleware(RequestMetrics, metrics=metrics)
 
     @app.post("/v1/chat", response_model=ChatResponse, tags=["chat"])
     def chat(body: ChatRequest, svc: ServiceDep) -> ChatResponse:
@@ -440,13 +443,7 @@ def _watch_index(app: FastAPI, settings: Settings, given: Embedder | None) -> In
         svc: Service | None = app.state.service
         retriever, conversation = new_components(index, embedder_now())
         if svc is None:
-            settings.db_path.parent.mkdir(parents=True, exist_ok=True)
-            sessions = open_session_store(
-                settings.session_url, settings.db_path, settings.session_ttl_seconds
-            )
-            app.state.service = Service(
-                retriever, conversation, sessions, Journal(settings.db_path)
-            )
+            app.state.service = Service(retriever, conversation, *_open_stores(settings))
             app.state.not_ready = None
         else:
             # One reference assignment: a request keeps the Service it started with.
@@ -474,15 +471,16 @@ def _load_service(settings: Settings, embedder: Embedder | None) -> Service:
         settings.index_dir, model_id=embedder.model_id, corpus_hash=corpus.content_hash
     )
     retriever = Retriever(index, embedder)
+    return Service(retriever, Conversation(retriever), *_open_stores(settings))
+
+
+def _open_stores(settings: Settings) -> tuple[SessionStore, Journal]:
+    """The session store and the journal, whose question log is written in the background."""
     settings.db_path.parent.mkdir(parents=True, exist_ok=True)
-    return Service(
-        retriever=retriever,
-        conversation=Conversation(retriever),
-        sessions=open_session_store(
-            settings.session_url, settings.db_path, settings.session_ttl_seconds
-        ),
-        journal=Journal(settings.db_path),
+    sessions = open_session_store(
+        settings.session_url, settings.db_path, settings.session_ttl_seconds
     )
+    return sessions, Journal(settings.db_path, flush_seconds=QUESTION_LOG_FLUSH_SECONDS)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -518,18 +516,37 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_response(500, "internal_error", "internal error (logged on the server)")
 
 
-def _install_metrics_middleware(app: FastAPI, metrics: Metrics) -> None:
-    @app.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+class RequestMetrics:
+    """Counts every request and times it, by route template, method and status.
+
+    A plain ASGI middleware: ``@app.middleware("http")`` (Starlette's ``BaseHTTPMiddleware``)
+    runs each request in its own task with memory streams, which cost more per request here
+    than JSON, routing and validation together.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        metrics.requests.labels(path, request.method, str(response.status_code)).inc()
-        metrics.latency.labels(path).observe(time.perf_counter() - started)
-        return response
+        status = 500  # what the client sees if the app raises before answering
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            # The router records the matched route in the scope; unmatched paths share a label.
+            path = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(path, scope["method"], str(status)).inc()
+            self.metrics.latency.labels(path).observe(time.perf_counter() - started)
 
 
 def app_from_env() -> FastAPI:

@@ -6,10 +6,18 @@ process being killed but not a power cut. ``add_feedback`` alone switches its co
 acknowledges feedback only after that, and an acknowledged feedback is never lost. The question
 log stays on NORMAL because it sits on every chat request's path, where an fsync each time
 would cost more than the last moments of a log are worth.
+
+For the same reason a server's journal may buffer the question log (``flush_seconds > 0``):
+``log_question`` then only appends to memory, and a background thread writes what piled up
+in one transaction every ``flush_seconds``. Reads, ``flush()`` and ``close()`` (run at server
+shutdown) write the buffer first, so nothing is lost but the last ``flush_seconds`` of
+questions if the process is killed outright. Feedback is never buffered.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -23,6 +31,12 @@ _QUESTION_COLUMNS = (
     "id, asked_at, session_id, question, collection, decision, confidence, answer_id, latency_ms"
 )
 _FEEDBACK_COLUMNS = "id, created_at, session_id, answer_id, helpful, comment"
+_INSERT_QUESTION = f"INSERT INTO questions ({_QUESTION_COLUMNS}) VALUES (NULL{', ?' * 8})"
+# Buffered questions beyond which log_question writes at once: memory stays bounded even if
+# the flusher cannot write (a full disk), and the request then sees the StoreError.
+MAX_BUFFERED_QUESTIONS = 10_000
+
+log = logging.getLogger("askbot.store")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +88,23 @@ class Journal:
     1
     """
 
-    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, path: Path, *, clock: Callable[[], float] = time.time, flush_seconds: float = 0.0
+    ) -> None:
+        if flush_seconds < 0:
+            raise ValueError("flush_seconds must be >= 0")
         self._clock = clock
         self._db = Database(path)
+        self._buffer: list[tuple[Any, ...]] = []
+        self._buffer_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._flusher: threading.Thread | None = None
+        if flush_seconds > 0:
+            self._flush_seconds = flush_seconds
+            self._flusher = threading.Thread(
+                target=self._flush_periodically, name="askbot-journal", daemon=True
+            )
+            self._flusher.start()
 
     def log_question(
         self,
@@ -89,14 +117,51 @@ class Journal:
         answer_id: str | None,
         latency_ms: float,
     ) -> None:
-        """Record a question, its decision and how long answering took, stamped with now."""
+        """Record a question, its decision and how long answering took, stamped with now.
+
+        With ``flush_seconds > 0`` the row is buffered and written within that many seconds.
+        """
         row = (
             self._clock(), session_id, question, collection, decision, float(confidence),
             answer_id, float(latency_ms),
         )  # fmt: skip
-        sql = f"INSERT INTO questions ({_QUESTION_COLUMNS}) VALUES (NULL{', ?' * len(row)})"
-        with self._db.connect() as conn:
-            conn.execute(sql, row)
+        if self._flusher is None:
+            with self._db.connect() as conn:
+                conn.execute(_INSERT_QUESTION, row)
+            return
+        with self._buffer_lock:
+            self._buffer.append(row)
+            full = len(self._buffer) >= MAX_BUFFERED_QUESTIONS
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered questions now, in one transaction (nothing to do if unbuffered)."""
+        with self._buffer_lock:
+            rows, self._buffer = self._buffer, []
+        if not rows:
+            return
+        try:
+            with self._db.connect() as conn:
+                conn.execute("BEGIN")
+                try:
+                    conn.executemany(_INSERT_QUESTION, rows)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+        except BaseException:
+            with self._buffer_lock:  # keep them, in order, for the next attempt
+                self._buffer[:0] = rows
+            raise
+
+    def _flush_periodically(self) -> None:
+        while not self._stop.wait(self._flush_seconds):
+            try:
+                self.flush()
+            except StoreError as exc:
+                log.warning("question log not written yet, will retry: %s", exc)
 
     def add_feedback(
         self, *, session_id: str, answer_id: str, helpful: bool, comment: str | None
@@ -119,6 +184,7 @@ class Journal:
         self, *, since: float | None = None, decisions: Collection[str] | None = None
     ) -> list[QuestionRecord]:
         """Questions asked at or after ``since`` (Unix time), optionally of some decisions only."""
+        self.flush()
         where, params = ["1"], list[Any]()
         if since is not None:
             where.append("asked_at >= ?")
@@ -157,6 +223,7 @@ class Journal:
         Feedback names a session and an answer, not a question: this finds the question it
         judged. If none was logged before ``before``, the latest at any time is returned.
         """
+        self.flush()
         with self._db.connect() as conn:
             row = conn.execute(
                 f"SELECT {_QUESTION_COLUMNS} FROM questions "
@@ -167,5 +234,11 @@ class Journal:
         return None if row is None else QuestionRecord.from_row(row)
 
     def close(self) -> None:
-        """Close this process's connection."""
-        self._db.close()
+        """Write any buffered questions, stop the flusher and close this process's connection."""
+        if self._flusher is not None:
+            self._stop.set()
+            self._flusher.join()
+        try:
+            self.flush()
+        finally:
+            self._db.close()
