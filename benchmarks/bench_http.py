@@ -27,7 +27,6 @@ import asyncio
 import http.client
 import json
 import os
-import random
 import shutil
 import socket
 import statistics
@@ -40,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from common import make_corpus, pct, queries
 
 REPO = Path(__file__).resolve().parent.parent
 CONCURRENCY = 32
@@ -132,46 +132,6 @@ function done(summary, latency, requests)
     e.connect + e.read + e.write + e.status + e.timeout))
 end
 """
-
-
-def make_corpus(datasets: Path, size: int, folder: Path) -> Path:
-    """A JSONL collection of ``size`` real FAQ entries drawn from the shared datasets."""
-    entries = []
-    for name in ("stackfaq", "covidfaq", "clinc150"):
-        for line in (datasets / name / "faq.jsonl").read_text().splitlines():
-            item = json.loads(line)
-            answer = item.get("answer") or item["question"]
-            entries.append(
-                {"id": f"{name}-{item['id']}", "question": item["question"], "answer": answer}
-            )
-            # clinc150's alternates become entries of their own, to reach realistic sizes.
-            for k, alternate in enumerate(item.get("alternates", [])):
-                entries.append(
-                    {"id": f"{name}-{item['id']}-{k}", "question": alternate, "answer": answer}
-                )
-    # stackfaq repeats a thread's question per answer; keep one entry per question.
-    seen, unique = set(), []
-    for entry in entries:
-        if entry["question"].lower() not in seen:
-            seen.add(entry["question"].lower())
-            unique.append(entry)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "bench.jsonl"
-    path.write_text("".join(json.dumps(e) + "\n" for e in unique[:size]))
-    return path
-
-
-def queries(datasets: Path) -> list[str]:
-    """Real user questions, all distinct: clinc150 test and covidfaq, shuffled."""
-    found: dict[str, None] = {}
-    for name in ("clinc150", "covidfaq"):
-        for line in (datasets / name / "queries.jsonl").read_text().splitlines():
-            item = json.loads(line)
-            if item.get("split", "test") == "test":
-                found[item["query"].strip()] = None
-    texts = list(found)
-    random.Random(0).shuffle(texts)
-    return texts
 
 
 @dataclass
@@ -311,12 +271,6 @@ def cpu_seconds(pid: int) -> float:
         except (OSError, ValueError):
             continue  # the process ended meanwhile
     return total
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
 
 
 def measure(peer: Peer, texts: list[str], args: argparse.Namespace, work: Path) -> Result:

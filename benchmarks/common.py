@@ -90,15 +90,17 @@ def make_corpus(datasets: Path, size: int, folder: Path) -> Path:
     return path
 
 
-def queries(datasets: Path, n: int) -> list[str]:
-    """Real user questions: clinc150 test and covidfaq."""
-    found = []
+def queries(datasets: Path, n: int | None = None) -> list[str]:
+    """Real user questions, each once (a repeat would hit the answer cache): clinc150 test and
+    covidfaq, shuffled; the first ``n`` of them (none: all)."""
+    found: dict[str, None] = {}
     for name in ("clinc150", "covidfaq"):
         for item in _read(datasets / name / "queries.jsonl"):
             if item.get("split", "test") == "test":
-                found.append(item["query"])
-    random.Random(0).shuffle(found)
-    return found[:n]
+                found[item["query"].strip()] = None
+    texts = list(found)
+    random.Random(0).shuffle(texts)
+    return texts[:n]
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 300) -> None:
@@ -128,7 +130,9 @@ def sequential(base: str, texts: list[str]) -> list[float]:
 
 
 def pct(values: list[float], q: float) -> float:
-    """The ``q``-th percentile."""
+    """The ``q``-th percentile (NaN of nothing)."""
+    if not values:
+        return float("nan")
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
 
 

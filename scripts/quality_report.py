@@ -35,7 +35,7 @@ from askbot.evaluate.plots import plot_precision_coverage, plot_reliability
 from askbot.evaluate.run import (
     CALIBRATION_SPLIT,
     TunedEmbedders,
-    fit_set_calibration,
+    set_calibration,
     split_half,
     tuned_factory,
 )
@@ -138,16 +138,14 @@ def section(
     evaluations.append(default)
     best = default
     tuned_calibration = None
-    if split is not None and CALIBRATION_SPLIT in full.splits:
-        calibration = fit_set_calibration(full.select(CALIBRATION_SPLIT), embedder)
+    calibration = set_calibration(full, split, embedder)
+    if calibration is not None:
         name = f"askbot, calibrated on {CALIBRATION_SPLIT}"
         best = evaluate_factory(
             askbot_factory(embedder, name, calibration=calibration), data, progress=progress
         )
         evaluations.append(best)
-        tuned_calibration = fit_set_calibration(
-            full.select(CALIBRATION_SPLIT), tuned.for_entries(data.entries)
-        )
+        tuned_calibration = set_calibration(full, split, tuned.for_entries(data.entries))
     tuned_result = evaluate_factory(
         tuned_factory(tuned, calibration=tuned_calibration), data, progress=progress
     )

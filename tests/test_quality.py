@@ -11,7 +11,7 @@ from askbot.errors import ConfigError
 from askbot.evaluate import evaluate, load_eval_folder
 from askbot.evaluate.askbot_ranker import AskbotRanker
 from askbot.evaluate.run import run_eval, split_half
-from askbot.retrieve.calibrate import fit_calibration
+from askbot.retrieve.calibrate import choose_margin_cap, fit_calibration
 from askbot.retrieve.lexical import LexicalIndex
 from tests.conftest import DATA, FakeEmbedder
 
@@ -87,6 +87,42 @@ def test_calibration_of_a_perfect_retriever_is_high_and_of_a_random_one_low() ->
     random = fit_calibration(features, labels)
     assert random.probability(0.9, 0.3) < 0.2
     assert random.probability(0.1, 0.0) < 0.2
+
+
+def _questions(
+    rng: np.random.Generator, n: int, score: tuple[float, float], margin: tuple[float, float]
+) -> np.ndarray:
+    return np.column_stack([rng.uniform(*score, n), rng.uniform(*margin, n)])
+
+
+def test_margin_cap_is_chosen_by_in_vs_out_of_scope_separation_on_dev() -> None:
+    rng = np.random.default_rng(0)
+    # Training: in-scope questions are right when their margin is clear, so margin matters.
+    right = _questions(rng, 600, (0.6, 0.9), (0.1, 0.4))
+    close_call = _questions(rng, 300, (0.6, 0.9), (0.0, 0.05))
+    oos = _questions(rng, 300, (0.2, 0.5), (0.0, 0.1))
+    features = np.concatenate([right, close_call, oos])
+    labels = np.array([1] * 600 + [0] * 600, dtype=np.int64)
+    in_scope = np.array([True] * 900 + [False] * 300)
+
+    # Dev where out-of-scope questions lie far from every entry but nearer one than the rest:
+    # a large margin says nothing there, and capping it separates them better.
+    far_oos = _questions(rng, 300, (0.2, 0.5), (0.2, 0.4))
+    dev = np.concatenate([right, close_call, far_oos])
+    capped = choose_margin_cap(features, labels, dev, in_scope)
+    assert capped.margin_cap < np.inf
+    assert capped.probability(0.35, 0.35) < fit_calibration(features, labels).probability(
+        0.35, 0.35
+    )
+
+    # Dev whose out-of-scope questions score as high as the right answers and differ only by
+    # smaller margins: capping would blur that, so the margin keeps its full power.
+    near_oos = _questions(rng, 300, (0.6, 0.9), (0.0, 0.15))
+    dev = np.concatenate([right, near_oos])
+    dev_in_scope = np.array([True] * 600 + [False] * 300)
+    assert choose_margin_cap(features, labels, dev, dev_in_scope).margin_cap == np.inf
+    with pytest.raises(ValueError, match="in-scope and out-of-scope"):
+        choose_margin_cap(features, labels, right, np.ones(600, dtype=bool))
 
 
 def test_fit_calibration_needs_both_outcomes() -> None:

@@ -19,6 +19,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from askbot.embed import Embedder, load_embedder, resolve_model_path
 from askbot.errors import ConfigError
 from askbot.evaluate.askbot_ranker import AskbotRanker, askbot_factory, faq_entries
@@ -27,11 +30,16 @@ from askbot.evaluate.datasets import EvalEntry, EvalSet, hold_out, load_eval_set
 from askbot.evaluate.ranker import RankerFactory
 from askbot.evaluate.report import Evaluation, evaluate_factory, write_report
 from askbot.retrieve import Calibration
-from askbot.retrieve.calibrate import calibration_examples, fit_calibration
+from askbot.retrieve.calibrate import (
+    calibration_examples,
+    choose_margin_cap,
+    fit_calibration,
+)
 from askbot.tune import TuneConfig, tune_model
 
 DEFAULT_SCORING = "default"
 CALIBRATION_SPLIT = "train"
+CAP_SPLIT = "dev"  # where the margin cap is chosen (``choose_margin_cap``)
 CALIBRATION_SAMPLE = 3000  # labelled questions are plenty for two weights; more only costs time
 
 
@@ -55,13 +63,42 @@ def split_half(dataset: EvalSet, *, develop: bool, seed: int = 1) -> EvalSet:
 
 
 def fit_set_calibration(
-    dataset: EvalSet, embedder: Embedder, *, sample: int = CALIBRATION_SAMPLE
+    dataset: EvalSet,
+    embedder: Embedder,
+    *,
+    choose_cap_on: EvalSet | None = None,
+    sample: int = CALIBRATION_SAMPLE,
 ) -> Calibration:
     """Fit askbot's calibration on labelled queries (a train split), 20 % of groups held out.
 
     Holding groups out of the index turns their queries out-of-scope, so the fit sees what an
-    unanswerable question scores even when the split has few out-of-scope queries.
+    unanswerable question scores even when the split has few out-of-scope queries. With
+    ``choose_cap_on`` (a dev split, held out the same way) the margin cap is chosen there
+    (``choose_margin_cap``); otherwise the margin is uncapped.
     """
+    features, labels, _ = _labelled_examples(dataset, embedder, sample)
+    if choose_cap_on is None:
+        return fit_calibration(features, labels)
+    dev_features, _, dev_in_scope = _labelled_examples(choose_cap_on, embedder, sample)
+    return choose_margin_cap(features, labels, dev_features, dev_in_scope)
+
+
+def set_calibration(full: EvalSet, split: str | None, embedder: Embedder) -> Calibration | None:
+    """The calibration refitted on ``full``'s train split (cap chosen on dev) for evaluating
+    ``split``; none (the default calibration) when there is no train split to fit on."""
+    if split is None or split == CALIBRATION_SPLIT or CALIBRATION_SPLIT not in full.splits:
+        return None
+    dev = None
+    if CAP_SPLIT in full.splits and split != CAP_SPLIT:
+        dev = full.select(CAP_SPLIT)
+    return fit_set_calibration(full.select(CALIBRATION_SPLIT), embedder, choose_cap_on=dev)
+
+
+def _labelled_examples(
+    dataset: EvalSet, embedder: Embedder, sample: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Calibration features, labels and in-scope flags of (a sample of) ``dataset``'s queries
+    asked of its FAQ with 20 % of the groups held out."""
     held = hold_out(dataset)
     queries = list(held.queries)
     if len(queries) > sample:
@@ -70,7 +107,7 @@ def fit_set_calibration(
     features, labels = calibration_examples(
         retriever, [q.query for q in queries], [set(q.relevant) for q in queries]
     )
-    return fit_calibration(features, labels)
+    return features, labels, np.array([q.in_scope for q in queries], dtype=bool)
 
 
 class TunedEmbedders:
@@ -103,14 +140,11 @@ def tuned_factory(
 
 
 def ranker_factory(
-    scoring: str, embedder: Embedder, *, calibration_set: EvalSet | None = None
+    scoring: str, embedder: Embedder, *, full: EvalSet, split: str | None
 ) -> RankerFactory:
-    """The factory for ``scoring`` (``default`` or a baseline name)."""
+    """The factory for ``scoring`` (``default`` or a baseline name) to evaluate ``split``."""
     if scoring == DEFAULT_SCORING:
-        calibration = None
-        if calibration_set is not None:
-            calibration = fit_set_calibration(calibration_set, embedder)
-        return askbot_factory(embedder, calibration=calibration)
+        return askbot_factory(embedder, calibration=set_calibration(full, split, embedder))
     factories = baseline_factories(embedder)
     if scoring not in factories:
         known = ", ".join([DEFAULT_SCORING, *factories])
@@ -133,22 +167,17 @@ def run_eval(
     """Evaluate ``scoring`` on an FAQ and its queries; write the report to ``out`` if given."""
     full = load_eval_set(faq, queries)
     data = full.select(split)
-    calibration_set = None
-    if split is not None and split != CALIBRATION_SPLIT and CALIBRATION_SPLIT in full.splits:
-        calibration_set = full.select(CALIBRATION_SPLIT)
     if not tune:
         cached = CachedEmbedder(embedder or load_embedder(model))
-        build = ranker_factory(scoring, cached, calibration_set=calibration_set)
+        build = ranker_factory(scoring, cached, full=full, split=split)
         result = evaluate_factory(build, data, progress=progress)
     else:
         if scoring != DEFAULT_SCORING:
             raise ConfigError("--tune applies to askbot's own scoring only")
         with tempfile.TemporaryDirectory(prefix="askbot-tune-") as workdir:
             tuned = TunedEmbedders(model, Path(workdir))
-            calibration = None
-            if calibration_set is not None:
-                # The model tuned on the whole FAQ, as serving would use it.
-                calibration = fit_set_calibration(calibration_set, tuned.for_entries(data.entries))
+            # The model tuned on the whole FAQ, as serving would use it.
+            calibration = set_calibration(full, split, tuned.for_entries(data.entries))
             build = tuned_factory(tuned, calibration=calibration)
             result = evaluate_factory(build, data, progress=progress)
     if out is not None:

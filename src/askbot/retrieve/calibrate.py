@@ -2,10 +2,17 @@
 
 Examples come from labelled questions asked of a ``Retriever`` (a set's train/dev split, or
 questions whose entries were held out of the index, which become out-of-scope: label 0).
+
+The margin cap trades two goods. Uncapped, a large margin over a weak runner-up raises the
+confidence, which best predicts "top-1 is right" among in-scope questions; capped, only a
+*small* margin lowers it, so an out-of-scope question far from everything but nearer one entry
+than the others no longer looks answerable. ``choose_margin_cap`` picks the cap on labelled
+development questions, by how well the confidence separates in-scope from out-of-scope.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING
@@ -13,9 +20,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
 
 if TYPE_CHECKING:
     from askbot.retrieve import Calibration, Retriever
+
+MARGIN_CAPS = (math.inf, 0.2, 0.1, 0.05)  # candidates of ``choose_margin_cap``, loosest first
+# A tighter cap must beat a looser one by more than this AUROC: a tie keeps the margin's power.
+CAP_AUROC_GAIN = 0.002
 
 
 def calibration_examples(
@@ -60,3 +72,24 @@ def fit_calibration(
         margin_weight=float(model.coef_[0][1]),
         margin_cap=cap,
     )
+
+
+def choose_margin_cap(
+    features: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.int64],
+    dev_features: npt.NDArray[np.float64],
+    dev_in_scope: npt.NDArray[np.bool_],
+) -> Calibration:
+    """Fit on (``features``, ``labels``) with the cap of ``MARGIN_CAPS`` that, on the dev
+    questions, best separates in-scope (``dev_in_scope``) from out-of-scope by confidence."""
+    if dev_in_scope.all() or not dev_in_scope.any():
+        raise ValueError("choosing a margin cap needs in-scope and out-of-scope dev questions")
+    best: tuple[float, Calibration] | None = None
+    for cap in MARGIN_CAPS:
+        calibration = fit_calibration(features, labels, margin_cap=cap)
+        confidence = [calibration.probability(s, m) for s, m in dev_features]
+        auroc = float(roc_auc_score(dev_in_scope, confidence))
+        if best is None or auroc > best[0] + CAP_AUROC_GAIN:
+            best = (auroc, calibration)
+    assert best is not None
+    return best[1]
