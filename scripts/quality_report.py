@@ -239,8 +239,11 @@ intercept {calibration.intercept}, score {calibration.score_weight}, margin
 {calibration.margin_weight}, fitted by `scripts/fit_calibration.py` on development data only
 (clinc150 train, one half of the stackfaq threads and of the covidfaq entries). **askbot,
 calibrated on train** refits those three numbers on the set's own train split (20 % of its
-intents held out as out-of-scope), as `askbot eval --split test` does when a train split exists.
-Nothing is fitted on a test split.
+intents held out as out-of-scope), as `askbot eval --split test` does when a train split exists,
+and picks a cap on the margin (none, .2, .1 or .05) on its dev split: the one whose confidence
+best separates the dev split's own in-scope and out-of-scope queries. Capped, a large margin
+over a weak runner-up stops raising the confidence of a question that is far from every entry;
+the price is a little AUROC-ans. Nothing is fitted on a test split.
 
 **askbot + tune** = the same scoring after `askbot tune`: all-MiniLM-L6-v2 fine-tuned for one
 epoch on the FAQ's own texts (each question or alternate paired with another phrasing of its

@@ -73,13 +73,18 @@ def fit_set_calibration(
 
     Holding groups out of the index turns their queries out-of-scope, so the fit sees what an
     unanswerable question scores even when the split has few out-of-scope queries. With
-    ``choose_cap_on`` (a dev split, held out the same way) the margin cap is chosen there
-    (``choose_margin_cap``); otherwise the margin is uncapped.
+    ``choose_cap_on`` (a dev split) the margin cap is chosen there (``choose_margin_cap``), on
+    all its queries against the whole FAQ: its own out-of-scope queries are the kind of
+    unanswerable traffic the set expects (only a split with none gets groups held out). Held-out
+    groups are *near* misses, where a capped margin does worse; far-off questions are where
+    capping helps, so the choice must be made on the set's real kind.
     """
     features, labels, _ = _labelled_examples(dataset, embedder, sample)
     if choose_cap_on is None:
         return fit_calibration(features, labels)
-    dev_features, _, dev_in_scope = _labelled_examples(choose_cap_on, embedder, sample)
+    dev_features, _, dev_in_scope = _labelled_examples(
+        choose_cap_on, embedder, None, hold=not choose_cap_on.has_oos
+    )
     return choose_margin_cap(features, labels, dev_features, dev_in_scope)
 
 
@@ -95,13 +100,13 @@ def set_calibration(full: EvalSet, split: str | None, embedder: Embedder) -> Cal
 
 
 def _labelled_examples(
-    dataset: EvalSet, embedder: Embedder, sample: int
+    dataset: EvalSet, embedder: Embedder, sample: int | None, *, hold: bool = True
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Calibration features, labels and in-scope flags of (a sample of) ``dataset``'s queries
-    asked of its FAQ with 20 % of the groups held out."""
-    held = hold_out(dataset)
+    asked of its FAQ, with 20 % of the groups held out if ``hold``."""
+    held = hold_out(dataset) if hold else dataset
     queries = list(held.queries)
-    if len(queries) > sample:
+    if sample is not None and len(queries) > sample:
         queries = random.Random(0).sample(queries, sample)
     retriever = AskbotRanker(held.entries, embedder).retriever
     features, labels = calibration_examples(
