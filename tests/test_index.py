@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import faiss
@@ -22,12 +23,14 @@ from askbot.index import (
     HNSW_EF_CONSTRUCTION,
     HNSW_EF_SEARCH,
     HNSW_M,
+    FaqIndex,
     build_index,
     current_build,
     ensure_index,
     load_index,
     read_manifest,
     save_index,
+    vector_index,
 )
 from askbot.retrieve import Retriever
 from tests.conftest import DATA, SEED_CORPUS, FakeEmbedder
@@ -158,8 +161,8 @@ def test_the_size_threshold_picks_exact_or_approximate_search(embedder: Embedder
     assert at_limit.manifest.index_type == "flat"
     assert isinstance(at_limit.vectors, faiss.IndexFlatIP)
     past_limit = build_index(corpus, embedder, exact_limit=GOOD_VECTORS - 1)
-    assert past_limit.manifest.index_type == "hnsw"
-    assert isinstance(past_limit.vectors, faiss.IndexHNSWFlat)
+    assert past_limit.manifest.index_type == "hnsw-fp16"
+    assert isinstance(past_limit.vectors, faiss.IndexHNSWSQ)
     assert past_limit.vectors.metric_type == faiss.METRIC_INNER_PRODUCT
     assert past_limit.manifest.index_params == {
         "m": HNSW_M,
@@ -167,12 +170,20 @@ def test_the_size_threshold_picks_exact_or_approximate_search(embedder: Embedder
         "ef_search": HNSW_EF_SEARCH,
         "exact_limit": GOOD_VECTORS - 1,
     }
-    # The same vectors either way, held once: the matrix is a read-only view of FAISS's storage.
-    assert np.array_equal(at_limit.matrix, past_limit.matrix)
+    # The same vectors either way, held once: the matrix is a read-only view of FAISS's storage,
+    # float32 when exact, float16 (half the memory) past the limit.
+    assert at_limit.matrix.dtype == np.float32 and past_limit.matrix.dtype == np.float16
+    assert np.array_equal(at_limit.matrix.astype(np.float16), past_limit.matrix)
     assert not past_limit.matrix.flags.owndata and not past_limit.matrix.flags.writeable
+    assert not at_limit.matrix.flags.owndata and not at_limit.matrix.flags.writeable
     assert np.array_equal(
         past_limit.matrix, past_limit.vectors.reconstruct_n(0, past_limit.vectors.ntotal)
     )
+    # Rows handed to scoring are float32, within float16's rounding of the exact vectors.
+    rows = past_limit.vectors_at(np.array([0, 5, 21]))
+    assert rows.dtype == np.float32 and rows.shape == (3, at_limit.manifest.dimension)
+    assert np.allclose(rows, at_limit.matrix[[0, 5, 21]], atol=1e-3)
+    assert not np.array_equal(rows, at_limit.matrix[[0, 5, 21]])  # really rounded to float16
 
 
 def test_approximate_index_round_trips_with_its_manifest(
@@ -180,12 +191,13 @@ def test_approximate_index_round_trips_with_its_manifest(
 ) -> None:
     corpus = load_corpus(DATA / "corpus_good")
     index = load_index(hnsw_saved, model_id=embedder.model_id, corpus_hash=corpus.content_hash)
-    assert index.manifest.index_type == "hnsw"
-    assert isinstance(index.vectors, faiss.IndexHNSWFlat)
+    assert index.manifest.index_type == "hnsw-fp16"
+    assert isinstance(index.vectors, faiss.IndexHNSWSQ)
     assert index.vectors.hnsw.efSearch == HNSW_EF_SEARCH
     assert index.manifest.vector_count == GOOD_VECTORS == len(index.matrix)
+    assert index.matrix.dtype == np.float16 and not index.matrix.flags.writeable
     stored = json.loads((current_build(hnsw_saved) / "manifest.json").read_text())
-    assert stored["index_type"] == "hnsw" and stored["index_params"]["m"] == HNSW_M
+    assert stored["index_type"] == "hnsw-fp16" and stored["index_params"]["m"] == HNSW_M
     with pytest.raises(IndexStaleError):
         load_index(hnsw_saved, corpus_hash="0" * 64)
     with pytest.raises(IndexModelError):
@@ -197,10 +209,36 @@ def test_a_manifest_naming_another_index_type_is_refused(hnsw_saved: Path, tmp_p
     shutil.copytree(hnsw_saved, copy)
     path = current_build(copy) / "manifest.json"
     data = json.loads(path.read_text())
-    data["index_type"] = "flat"
+    data["index_type"] = "hnsw"  # a float32 graph, but the file holds a float16 one
     path.write_text(json.dumps(data))
     with pytest.raises(IndexCorruptError, match="does not match its manifest"):
         load_index(copy)
+
+
+def test_a_float32_hnsw_build_from_before_float16_still_loads_and_answers(
+    embedder: Embedder, tmp_path: Path
+) -> None:
+    # Builds made before float16 storage hold an IndexHNSWFlat and say "hnsw" in the manifest.
+    corpus = load_corpus(DATA / "corpus_good")
+    exact = build_index(corpus, embedder)
+    graph, index_type, params = vector_index(
+        exact.vectors_at(np.arange(GOOD_VECTORS)), exact_limit=GOOD_VECTORS - 1, fp16=False
+    )
+    assert index_type == "hnsw" and isinstance(graph, faiss.IndexHNSWFlat)
+    old = FaqIndex(
+        replace(exact.manifest, index_type=index_type, index_params=params),
+        exact.entries,
+        exact.collections,
+        graph,
+        exact.rows,
+    )
+    save_index(old, tmp_path / "index")
+    loaded = load_index(tmp_path / "index", corpus_hash=corpus.content_hash)
+    assert loaded.manifest.index_type == "hnsw" and isinstance(loaded.vectors, faiss.IndexHNSWFlat)
+    assert loaded.matrix.dtype == np.float32 and np.array_equal(loaded.matrix, exact.matrix)
+    question = "can I take my bicycle on the train?"
+    a, b = Retriever(exact, embedder).ask(question), Retriever(loaded, embedder).ask(question)
+    assert (a.decision, a.candidates) == (b.decision, b.candidates)
 
 
 @pytest.mark.parametrize("exact_limit", [GOOD_VECTORS - 1, 1])
@@ -212,7 +250,7 @@ def test_collection_scoped_search_on_the_approximate_index(
     corpus = load_corpus(DATA / "corpus_good")
     flat = build_index(corpus, embedder)
     hnsw = build_index(corpus, embedder, exact_limit=exact_limit)
-    assert hnsw.manifest.index_type == "hnsw"
+    assert hnsw.manifest.index_type == "hnsw-fp16"
     query = embedder.encode(["can I take my bicycle on the train?"])[0]
     for collection in hnsw.collection_ids():
         allowed = hnsw.vector_ids_of_collection(collection)
@@ -230,11 +268,12 @@ def test_collection_scoped_search_on_the_approximate_index(
 
 
 def test_retrieval_is_the_same_with_the_approximate_index(embedder: Embedder) -> None:
-    # On a small corpus the graph finds every neighbour: answers match exact search.
+    # On a small corpus the graph finds every neighbour: answers match exact search, and
+    # float16 storage moves scores by well under the calibration's resolution.
     corpus = load_corpus(SEED_CORPUS)
     exact = Retriever(build_index(corpus, embedder), embedder)
     approximate = Retriever(build_index(corpus, embedder, exact_limit=0), embedder)
-    assert approximate.index.manifest.index_type == "hnsw"
+    assert approximate.index.manifest.index_type == "hnsw-fp16"
     questions = [
         "why are Seoul and Tokyo getting closer?",
         "could this become a wider Asian alliance?",
@@ -243,7 +282,9 @@ def test_retrieval_is_the_same_with_the_approximate_index(embedder: Embedder) ->
     ] + [e.question for e in corpus.entries()]
     for question in questions:
         a, b = exact.ask(question), approximate.ask(question)
-        assert (a.decision, a.candidates) == (b.decision, b.candidates)
-        assert a.confidence == pytest.approx(b.confidence)
+        assert a.decision == b.decision
+        assert [i for i, _ in a.candidates] == [i for i, _ in b.candidates]
+        assert [s for _, s in a.candidates] == pytest.approx([s for _, s in b.candidates], abs=1e-3)
+        assert a.confidence == pytest.approx(b.confidence, abs=1e-3)
     entry = next(iter(corpus.entries()))
     assert exact.related(entry.id) == approximate.related(entry.id)

@@ -4,10 +4,12 @@ Each FAQ entry is represented by several vectors (its question, each alternate p
 question + answer) so a reader's wording can match any of them; ``rows`` maps every vector back
 to its entry and kind. Inner product equals cosine because every vector has unit length.
 
-Up to ``exact_limit`` vectors the index is exact (``IndexFlatIP``); beyond it, an HNSW graph
-over the same vectors (``IndexHNSWFlat``), whose recall@10 against exact search
+Up to ``exact_limit`` vectors the index is exact (``IndexFlatIP``, float32); beyond it, an HNSW
+graph over the same vectors stored as float16 (``IndexHNSWSQ`` with ``QT_fp16``: half the memory
+of float32, the cosines differ by ~1e-4), whose recall@10 against exact search
 ``benchmarks/bench_scale.py`` measures. Either way the FAISS index holds the only copy of the
-vectors: ``FaqIndex.matrix`` is a read-only view of its storage, not a second copy.
+vectors: ``FaqIndex.matrix`` is a read-only view of its storage (float32 or float16), not a
+second copy; ``FaqIndex.vectors_at`` casts the few rows a question needs to float32.
 
 On disk an index folder holds immutable builds and a pointer to the one in service::
 
@@ -64,6 +66,9 @@ HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
 
+# What FaqIndex.matrix holds: float32 vectors (flat and old HNSW builds) or float16 (HNSW).
+StoredVectors = npt.NDArray[np.float32] | npt.NDArray[np.float16]
+
 # Stands for a collection that holds every vector: searched without a selector.
 _EVERYTHING = faiss.IDSelectorAll()
 
@@ -102,7 +107,9 @@ class Manifest:
     # The entry table as stored in manifest.json. In memory the entries are FaqIndex.entries:
     # an index built or loaded here keeps this empty (the dicts cost ~55 MB at 100k entries).
     entries: list[dict[str, Any]]
-    # "flat" (exact) or "hnsw"; builds from before the threshold existed are flat.
+    # "flat" (exact), "hnsw-fp16" (approximate, float16 vectors) or "hnsw" (approximate, float32
+    # vectors: what builds before float16 storage made; still loaded). Builds from before the
+    # threshold existed are flat.
     index_type: str = "flat"
     index_params: dict[str, int] = field(default_factory=dict)
 
@@ -147,7 +154,7 @@ class FaqIndex:
             for number, name in enumerate(self._entries_by_collection)
         }
         self._selectors: dict[str, faiss.IDSelector | None] = {}
-        self.matrix = stored_vectors(vectors)
+        self.matrix: StoredVectors = stored_vectors(vectors)
 
     @property
     def model_id(self) -> str:
@@ -228,47 +235,68 @@ class FaqIndex:
 
     def _storage(self) -> faiss.Index:
         """The flat index under an HNSW graph (exhaustive search over the same vectors)."""
-        hnsw: Any = self.vectors  # an IndexHNSWFlat, typed as the base Index
+        hnsw: Any = self.vectors  # an IndexHNSWFlat or IndexHNSWSQ, typed as the base Index
         storage: faiss.Index = faiss.downcast_index(hnsw.storage)
         return storage
 
-    def reconstruct(self, vector_ids: npt.NDArray[np.int64]) -> Vectors:
-        """The stored vectors at these positions."""
-        out = np.empty((len(vector_ids), self.manifest.dimension), dtype=np.float32)
-        for row, vector_id in enumerate(vector_ids):
-            out[row] = self.vectors.reconstruct(int(vector_id))
-        return out
+    def vectors_at(self, vector_ids: npt.NDArray[np.int64] | int) -> Vectors:
+        """The stored vectors at these positions (one, or a row per position), as float32."""
+        return np.asarray(self.matrix[vector_ids], dtype=np.float32)
 
 
-def stored_vectors(vectors: faiss.Index) -> Vectors:
-    """A read-only view (no copy) of the vectors a flat or HNSW-flat index stores."""
-    flat = (
+def stored_vectors(vectors: faiss.Index) -> StoredVectors:
+    """A read-only view (no copy) of the vectors a flat, HNSW-flat or HNSW-fp16 index stores."""
+    storage = (
         faiss.downcast_index(vectors.storage) if isinstance(vectors, faiss.IndexHNSW) else vectors
     )
-    if not isinstance(flat, faiss.IndexFlat):
+    view: StoredVectors
+    if isinstance(storage, faiss.IndexFlat):
+        if storage.ntotal == 0:
+            return np.zeros((0, storage.d), dtype=np.float32)
+        view = faiss.rev_swig_ptr(storage.get_xb(), storage.ntotal * storage.d)
+    elif _is_fp16(storage):
+        if storage.ntotal == 0:
+            return np.zeros((0, storage.d), dtype=np.float16)
+        # The codes of QT_fp16 are the IEEE half floats themselves, code_size = 2 * d bytes.
+        scalar: Any = storage  # an IndexScalarQuantizer, typed as the base Index
+        codes = faiss.rev_swig_ptr(scalar.codes.data(), scalar.ntotal * scalar.code_size)
+        view = codes.view(np.float16)
+    else:
         raise IndexCorruptError(f"unexpected FAISS index type {type(vectors).__name__}")
-    if flat.ntotal == 0:
-        return np.zeros((0, flat.d), dtype=np.float32)
-    view: Vectors = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(
-        flat.ntotal, flat.d
-    )
+    view = view.reshape(storage.ntotal, storage.d)
     view.flags.writeable = False
     return view
 
 
+def _is_fp16(storage: faiss.Index) -> bool:
+    """Whether ``storage`` is a scalar quantizer holding plain float16 values."""
+    return (
+        isinstance(storage, faiss.IndexScalarQuantizer)
+        and storage.sq.qtype == faiss.ScalarQuantizer.QT_fp16
+    )
+
+
 def vector_index(
-    vectors: Vectors, exact_limit: int = EXACT_SEARCH_LIMIT
+    vectors: Vectors, exact_limit: int = EXACT_SEARCH_LIMIT, *, fp16: bool = True
 ) -> tuple[faiss.Index, str, dict[str, int]]:
     """A FAISS index over ``vectors``: exact up to ``exact_limit`` of them, HNSW beyond.
 
-    Returns the index, its type and its parameters (both recorded in the manifest).
+    Beyond the limit the graph stores float16 vectors (``fp16=False``: float32, for comparison
+    in benchmarks). Returns the index, its type and its parameters (both recorded in the
+    manifest).
     """
     dimension = vectors.shape[1]
     if len(vectors) <= exact_limit:
         flat = faiss.IndexFlatIP(dimension)
         flat.add(vectors)
         return flat, "flat", {"exact_limit": exact_limit}
-    hnsw = faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    hnsw: Any  # IndexHNSWSQ or IndexHNSWFlat
+    if fp16:
+        # Unit vectors: every component is in [-1, 1], where float16 keeps ~3 decimal digits.
+        fp16_type: Any = faiss.ScalarQuantizer.QT_fp16  # an enum int; the stubs expect a class
+        hnsw = faiss.IndexHNSWSQ(dimension, fp16_type, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    else:
+        hnsw = faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
     hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     hnsw.hnsw.efSearch = HNSW_EF_SEARCH
     hnsw.add(vectors)
@@ -278,7 +306,7 @@ def vector_index(
         "ef_search": HNSW_EF_SEARCH,
         "exact_limit": exact_limit,
     }
-    return hnsw, "hnsw", params
+    return hnsw, "hnsw-fp16" if fp16 else "hnsw", params
 
 
 def build_index(
@@ -501,6 +529,8 @@ def _index_type(vectors: faiss.Index) -> str:
     """The manifest's name for a FAISS index's type."""
     if isinstance(vectors, faiss.IndexHNSWFlat):
         return "hnsw"
+    if isinstance(vectors, faiss.IndexHNSWSQ) and _is_fp16(faiss.downcast_index(vectors.storage)):
+        return "hnsw-fp16"
     if isinstance(vectors, faiss.IndexFlat):
         return "flat"
     return type(vectors).__name__

@@ -27,9 +27,9 @@ import numpy as np
 import numpy.typing as npt
 
 from askbot.corpus import FaqEntry
-from askbot.embed import Embedder, Vectors
+from askbot.embed import Embedder
 from askbot.errors import UnknownCollectionError
-from askbot.index import FaqIndex, VectorKind
+from askbot.index import FaqIndex, StoredVectors, VectorKind
 from askbot.retrieve.lexical import LexicalIndex, top_positions
 
 
@@ -184,9 +184,9 @@ class Retriever:
         self.calibration = calibration or Calibration()
         self.policy = policy or DecisionPolicy()
         self.alternatives = alternatives
-        # Every vector (a view of the FAISS index's own storage, not a copy), so exact
-        # per-entry scoring is one matrix product.
-        self._matrix: Vectors = index.matrix
+        # Every vector (a view of the FAISS index's own storage, not a copy; float16 past the
+        # exact limit), so exact per-entry scoring is one small matrix product.
+        self._matrix: StoredVectors = index.matrix
         self._kinds = index.rows[:, 1]
         self._owners = index.rows[:, 0]
         self._lexical = LexicalIndex([lexical_document(e) for e in index.entries])
@@ -253,13 +253,14 @@ class Retriever:
         position = self.index.position_of(entry_id)
         entry = self.index.entries[position]
         ids = self.index.vector_ids_of(position)
-        anchor = self._matrix[ids[self._kinds[ids] == VectorKind.QUESTION][0]]
+        anchor = self.index.vectors_at(ids[self._kinds[ids] == VectorKind.QUESTION][0])
         ranked = [(p, s) for p, s in self.rank(anchor, entry.collection) if p != position]
         return [self.index.entries[p] for p, _ in ranked[:limit]]
 
     def _entry_score(self, entry: int, vector: npt.NDArray[np.float32]) -> float:
         ids = self.index.vector_ids_of(entry)
-        sims = self._matrix[ids] @ vector
+        # Only this entry's few rows are cast to float32 (a float16 product loses precision).
+        sims = self._matrix[ids].astype(np.float32, copy=False) @ vector
         kinds = self._kinds[ids]
         phrasing = sims[kinds != VectorKind.QUESTION_ANSWER]
         combined = sims[kinds == VectorKind.QUESTION_ANSWER]
