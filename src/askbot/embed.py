@@ -85,6 +85,11 @@ def model_name(model: str) -> str:
     return resolve_model_path(model).name if Path(model).expanduser().is_dir() else model
 
 
+def torch_model_id(model: str) -> str:
+    """The ``model_id`` the torch embedder of ``model`` has, without loading it."""
+    return f"{model_name(model)}@{fingerprint_model(resolve_model_path(model))}"
+
+
 def fingerprint_model(path: Path) -> str:
     """A short content hash of a model folder's identity files (stable across machines)."""
     digest = hashlib.sha256()
@@ -103,7 +108,6 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model: str, *, batch_size: int = 64, threads: int | None = None) -> None:
         self._path = resolve_model_path(model)
-        self._name = model_name(model)
         self._batch_size = batch_size
         # Weights come from disk, never a hub: make sure nothing tries the network.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -130,7 +134,7 @@ class SentenceTransformerEmbedder:
         if dim is None:
             raise EmbedderError(f"model at {self._path} does not declare its vector dimension")
         self._dimension = int(dim)
-        self._model_id = f"{self._name}@{fingerprint_model(self._path)}"
+        self._model_id = torch_model_id(model)
 
     @property
     def model_id(self) -> str:

@@ -11,17 +11,22 @@ imports torch.
 ``<index>/tuned/<model>-<corpus hash>/`` and marks it active in ``<index>/tuned/ACTIVE``; from
 then on every stage here uses the tuned model in place of the configured one (``active_model``),
 so the tune travels with the index folder. ``askbot tune --reset`` goes back to the base model.
+
+``ensure_built`` (``askbot serve``, ``askbot reload``, the admin reload) decides freshness from
+the manifest alone: the corpus files are hashed as bytes and the model id read from the export,
+so an unchanged corpus is neither parsed nor its index loaded in the process that checks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import faiss
 
 from askbot.config import Settings
-from askbot.corpus import Corpus, load_corpus
+from askbot.corpus import Corpus, hash_corpus, load_corpus
 from askbot.corpus.entries import slugify
 from askbot.embed import (
     Embedder,
@@ -29,9 +34,23 @@ from askbot.embed import (
     load_embedder,
     model_name,
     resolve_model_path,
+    torch_model_id,
 )
-from askbot.errors import IndexMissingError
-from askbot.index import FaqIndex, ensure_index, load_index, read_manifest
+from askbot.errors import (
+    EmbedderError,
+    IndexCorruptError,
+    IndexMissingError,
+    IndexModelError,
+    IndexStaleError,
+)
+from askbot.index import (
+    FaqIndex,
+    Manifest,
+    ensure_index,
+    load_index,
+    read_manifest,
+    verified_manifest,
+)
 from askbot.retrieve import Retriever
 from askbot.tune import TuneConfig, read_record, tune_model
 
@@ -161,11 +180,57 @@ def build(
     return corpus, index, built
 
 
+def ensure_built(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Manifest, bool]:
+    """The manifest of a fresh index, building one first if it is missing or stale.
+
+    Fresh means: the manifest records the hash of the corpus files' bytes as they are now, the
+    active model's id, and checksums the build's files still match. Then nothing is parsed or
+    loaded. Otherwise this is ``build``: the corpus is parsed (a malformed file raises
+    ``CorpusError`` naming file and line) and the build in service stays until a new one is
+    published. Returns the manifest and whether it was (re)built.
+    """
+    model_id = embedder.model_id if embedder is not None else configured_model_id(settings)
+    if model_id is not None:
+        try:
+            manifest = verified_manifest(
+                settings.index_dir, model_id=model_id, corpus_hash=hash_corpus(settings.corpus_dir)
+            )
+            return replace(manifest, entries=[]), False
+        except (IndexMissingError, IndexStaleError, IndexModelError, IndexCorruptError):
+            pass  # build anew below, which parses the corpus and reports what is wrong with it
+    _, index, built = build(settings, embedder=embedder, progress=progress)
+    return index.manifest, built
+
+
+def configured_model_id(settings: Settings) -> str | None:
+    """The ``model_id`` the configured backend embeds with, without loading the model.
+
+    None when the ONNX export does not exist yet (the next build makes it).
+    """
+    if settings.backend == "torch":
+        return torch_model_id(active_model(settings))
+    from askbot.onnx_embed import export_model_id
+
+    try:
+        return export_model_id(encoder_dir(settings))
+    except EmbedderError:
+        return None
+
+
 def open_retriever(settings: Settings, *, embedder: Embedder | None = None) -> Retriever:
-    """A retriever over the saved index, refusing one that is stale or from another model."""
-    corpus = load_corpus(settings.corpus_dir)
+    """A retriever over the saved index, refusing one that is stale or from another model.
+
+    Staleness is judged by hashing the corpus files; they are not parsed.
+    """
     embedder = embedder or load_query_embedder(settings)
     index = load_index(
-        settings.index_dir, model_id=embedder.model_id, corpus_hash=corpus.content_hash
+        settings.index_dir,
+        model_id=embedder.model_id,
+        corpus_hash=hash_corpus(settings.corpus_dir),
     )
     return Retriever(index, embedder)

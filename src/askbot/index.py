@@ -481,10 +481,11 @@ def check_manifest(
         raise IndexStaleError("the corpus changed since the index was built (run: askbot build)")
 
 
-def load_index(
+def verified_manifest(
     index_dir: Path, *, model_id: str | None = None, corpus_hash: str | None = None
-) -> FaqIndex:
-    """Load the build in service, verifying its files and (if given) model and corpus."""
+) -> Manifest:
+    """The manifest of the build in service, once its files' checksums and (if given) its model
+    and corpus are checked; the vectors are not loaded."""
     manifest = read_manifest(index_dir)
     check_manifest(manifest, model_id=model_id, corpus_hash=corpus_hash)
     build = current_build(index_dir)
@@ -494,22 +495,33 @@ def load_index(
             raise IndexCorruptError(f"{path} is missing (run: askbot build)")
         if _sha256(path) != expected:
             raise IndexCorruptError(f"{path} is truncated or corrupted (run: askbot build)")
+    return manifest
+
+
+def load_index(
+    index_dir: Path, *, model_id: str | None = None, corpus_hash: str | None = None
+) -> FaqIndex:
+    """Load the build in service, verifying its files and (if given) model and corpus."""
+    manifest = verified_manifest(index_dir, model_id=model_id, corpus_hash=corpus_hash)
+    build = current_build(index_dir)
     try:
         vectors = faiss.read_index(str(build / "vectors.faiss"))
         rows = np.load(build / "rows.npy")
     except Exception as exc:  # faiss raises RuntimeError, numpy ValueError/OSError
         raise IndexCorruptError(f"{build} cannot be read: {exc}") from None
-    entries = [
-        FaqEntry(**{**e, **{k: tuple(e[k]) for k in ("alternates", "tags", "follow_ups")}})
-        for e in manifest.entries
-    ]
+    table = manifest.entries
+    manifest = replace(manifest, entries=[])  # they live on as FaqIndex.entries
+    entries = _entries_from_json(table)
+    by_collection: dict[str, list[FaqEntry]] = {}
+    for entry in entries:
+        by_collection.setdefault(entry.collection, []).append(entry)
     collections = [
         Collection(
             id=c["id"],
             title=c["title"],
             summary=c["summary"],
             source=c.get("source", ""),
-            entries=tuple(e for e in entries if e.collection == c["id"]),
+            entries=tuple(by_collection.get(c["id"], ())),
         )
         for c in manifest.collections
     ]
@@ -521,8 +533,28 @@ def load_index(
         or vectors.metric_type != faiss.METRIC_INNER_PRODUCT
     ):
         raise IndexCorruptError(f"{build} does not match its manifest (run: askbot build)")
-    manifest = replace(manifest, entries=[])  # they live on as FaqIndex.entries
     return FaqIndex(manifest, entries, collections, vectors, rows)
+
+
+def _entries_from_json(table: list[dict[str, Any]]) -> list[FaqEntry]:
+    """``FaqEntry`` objects from the manifest's entry table, emptying the table as they are made.
+
+    Each dict is dropped once its entry exists, so the JSON and the entries are never both held
+    whole (at 100k entries each is tens of MB). The strings every entry of a collection repeats
+    (collection id, source file) are shared instead of decoded once per entry.
+    """
+    shared: dict[str, str] = {}
+    entries = []
+    table.reverse()
+    while table:
+        data = table.pop()  # the dict goes as soon as its entry exists
+        for key in ("collection", "source"):
+            if key in data:
+                data[key] = shared.setdefault(data[key], data[key])
+        for key in ("alternates", "tags", "follow_ups"):
+            data[key] = tuple(data[key])
+        entries.append(FaqEntry(**data))
+    return entries
 
 
 def _index_type(vectors: faiss.Index) -> str:

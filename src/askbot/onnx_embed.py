@@ -118,9 +118,7 @@ class OnnxEmbedder:
             max_length = int(manifest["max_seq_length"])
             pad_id, pad_token = int(manifest["pad_id"]), str(manifest["pad_token"])
             self._precision = str(manifest["precision"])
-            self._model_id = (
-                f"{manifest['name']}@{manifest['source_fingerprint']}+onnx-{self._precision}"
-            )
+            self._model_id = _model_id(manifest)
         except (KeyError, TypeError, ValueError) as exc:
             raise EmbedderError(f"{self._path / MANIFEST_FILE} is incomplete: {exc!r}") from exc
         if self._pooling not in _POOLING_MODES:
@@ -225,6 +223,19 @@ def _pool(tokens: Vectors, mask: npt.NDArray[np.int64], mode: str) -> Vectors:
     counts = np.clip(weights.sum(axis=1), 1e-9, None)
     pooled: Vectors = summed / counts
     return pooled
+
+
+def export_model_id(export_dir: Path) -> str:
+    """The ``model_id`` an ``OnnxEmbedder`` of this export has, without loading the model."""
+    manifest = _read_manifest(export_dir)
+    try:
+        return _model_id(manifest)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise EmbedderError(f"{export_dir / MANIFEST_FILE} is incomplete: {exc!r}") from exc
+
+
+def _model_id(manifest: dict[str, Any]) -> str:
+    return f"{manifest['name']}@{manifest['source_fingerprint']}+onnx-{manifest['precision']}"
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:

@@ -53,7 +53,7 @@ from askbot.api.security import AccessPolicy
 from askbot.batching import CachingEmbedder, MicroBatchingEmbedder
 from askbot.config import Settings
 from askbot.conversation import Conversation, new_state
-from askbot.corpus import load_corpus
+from askbot.corpus import hash_corpus
 from askbot.embed import Embedder
 from askbot.engine import load_query_embedder
 from askbot.errors import AskbotError
@@ -465,10 +465,13 @@ def _query_embedder(settings: Settings) -> Embedder:
 
 
 def _load_service(settings: Settings, embedder: Embedder | None) -> Service:
-    corpus = load_corpus(settings.corpus_dir)
     embedder = embedder or _query_embedder(settings)
+    # Freshness from the manifest: the corpus files are hashed, not parsed (askbot serve or a
+    # rebuild has parsed them already).
     index = load_index(
-        settings.index_dir, model_id=embedder.model_id, corpus_hash=corpus.content_hash
+        settings.index_dir,
+        model_id=embedder.model_id,
+        corpus_hash=hash_corpus(settings.corpus_dir),
     )
     retriever = Retriever(index, embedder)
     return Service(retriever, Conversation(retriever), *_open_stores(settings))

@@ -90,7 +90,7 @@ def rebuild(settings: Settings, *, embedder: Embedder | None = None, wait: bool 
         started = time.time()
         write_status(settings.index_dir, ReloadStatus(state="running", started_at=started))
         try:
-            _, index, built = engine.build(settings, embedder=embedder)
+            manifest, built = engine.ensure_built(settings, embedder=embedder)
         except Exception as exc:
             write_status(
                 settings.index_dir,
@@ -99,7 +99,7 @@ def rebuild(settings: Settings, *, embedder: Embedder | None = None, wait: bool 
                 ),
             )
             raise
-        build_id = index.manifest.build_id
+        build_id = manifest.build_id
         write_status(
             settings.index_dir,
             ReloadStatus(

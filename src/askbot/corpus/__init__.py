@@ -30,6 +30,7 @@ __all__ = [
     "corpus_files",
     "corpus_from_entries",
     "derive_entry_id",
+    "hash_corpus",
     "load_corpus",
     "normalise_question",
 ]
@@ -122,6 +123,16 @@ def corpus_from_entries(entries: list[FaqEntry], *, title: str = "", summary: st
         for name, group in by_collection.items()
     )
     return Corpus(collections=collections, content_hash=digest.hexdigest())
+
+
+def hash_corpus(root: Path) -> str:
+    """The corpus's ``content_hash`` from its files' names and bytes, without parsing them.
+
+    Equal to ``load_corpus(root).content_hash`` for a corpus that loads; cheap enough to decide
+    whether an index is fresh (a changed or malformed corpus simply hashes differently).
+    """
+    files = corpus_files(root)
+    return hash_files(files, root if root.is_dir() else root.parent)
 
 
 def load_corpus(root: Path) -> Corpus:

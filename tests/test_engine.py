@@ -1,0 +1,127 @@
+"""engine: the manifest-only freshness check (``ensure_built``) and its fallback to a build."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from askbot import engine
+from askbot.api import create_app
+from askbot.config import Settings
+from askbot.corpus import hash_corpus, load_corpus
+from askbot.corpus import readers as corpus_readers
+from askbot.errors import CorpusError
+from askbot.index import current_build, load_index
+from tests.conftest import DATA, FakeEmbedder
+
+QUESTION = "How do I renew my passport?"
+OLD, NEW = "Fill in form P1 at the town hall.", "Book an appointment online and bring form P9."
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    shutil.copytree(DATA / "corpus_api", tmp_path / "corpus")
+    built = Settings(
+        corpus_dir=tmp_path / "corpus",
+        index_dir=tmp_path / "index",
+        db_path=tmp_path / "askbot.sqlite3",
+        rate_limit="",
+        reload_poll_seconds=0.05,
+    )
+    engine.build(built, embedder=FakeEmbedder())
+    return built
+
+
+def edit_answer(corpus: Path, old: str, new: str) -> None:
+    path = corpus / "passports.md"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def forbid_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make reading any corpus file, or building, fail the test."""
+
+    def parse(path: Path) -> None:
+        raise AssertionError(f"{path} was parsed")
+
+    for suffix in corpus_readers.READERS:
+        monkeypatch.setitem(corpus_readers.READERS, suffix, parse)
+    monkeypatch.setattr(engine, "build", lambda *a, **k: pytest.fail("build was called"))
+
+
+def test_the_corpus_hash_without_parsing_is_the_parsed_corpus_hash(settings: Settings) -> None:
+    assert hash_corpus(settings.corpus_dir) == load_corpus(settings.corpus_dir).content_hash
+    before = hash_corpus(settings.corpus_dir)
+    edit_answer(settings.corpus_dir, OLD, NEW)
+    assert hash_corpus(settings.corpus_dir) != before
+
+
+def test_an_unchanged_corpus_is_not_parsed(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serving = current_build(settings.index_dir).name
+    forbid_parsing(monkeypatch)
+    manifest, built = engine.ensure_built(settings, embedder=FakeEmbedder())
+    assert not built
+    assert manifest.build_id == serving == current_build(settings.index_dir).name
+    assert manifest.corpus_hash == hash_corpus(settings.corpus_dir)
+    assert manifest.entries == []  # the entry table is not kept either
+    # The app's start-up checks freshness the same way.
+    with TestClient(create_app(settings, embedder=FakeEmbedder())) as http:
+        assert http.get("/readyz").json()["index"] == serving
+
+
+def test_a_changed_corpus_is_parsed_and_rebuilt(settings: Settings) -> None:
+    serving = current_build(settings.index_dir).name
+    edit_answer(settings.corpus_dir, OLD, NEW)
+    manifest, built = engine.ensure_built(settings, embedder=FakeEmbedder())
+    assert built and manifest.build_id != serving
+    assert current_build(settings.index_dir).name == manifest.build_id
+    index = load_index(settings.index_dir, corpus_hash=hash_corpus(settings.corpus_dir))
+    assert NEW in [entry.answer for entry in index.entries]
+
+
+def test_another_model_is_rebuilt(settings: Settings) -> None:
+    class OtherModel(FakeEmbedder):
+        model_id = "fake-bag-of-words@2"
+
+    manifest, built = engine.ensure_built(settings, embedder=OtherModel())
+    assert built and manifest.model_id == OtherModel.model_id
+
+
+def test_a_damaged_build_is_rebuilt(settings: Settings) -> None:
+    rows = current_build(settings.index_dir) / "rows.npy"
+    rows.write_bytes(rows.read_bytes()[:-8])
+    manifest, built = engine.ensure_built(settings, embedder=FakeEmbedder())
+    assert built and current_build(settings.index_dir).name == manifest.build_id
+
+
+def test_a_malformed_changed_corpus_names_file_and_line_and_the_old_index_serves(
+    settings: Settings,
+) -> None:
+    serving = current_build(settings.index_dir).name
+    with TestClient(create_app(settings, embedder=FakeEmbedder())) as http:
+        (settings.corpus_dir / "broken.csv").write_text("question,answer\nWhat?,\n")
+        with pytest.raises(CorpusError, match=r"broken\.csv:2: empty answer"):
+            engine.ensure_built(settings, embedder=FakeEmbedder())
+        assert current_build(settings.index_dir).name == serving
+        ready = http.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["index"] == serving
+        reply = http.post("/v1/chat", json={"message": QUESTION}).json()
+        assert reply["answer"]["text"] == OLD
+
+
+def test_no_index_yet_is_built(tmp_path: Path) -> None:
+    shutil.copytree(DATA / "corpus_api", tmp_path / "corpus")
+    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    manifest, built = engine.ensure_built(settings, embedder=FakeEmbedder())
+    assert built and manifest.entry_count == len(load_corpus(settings.corpus_dir))
+
+
+def test_the_model_id_of_a_missing_export_is_unknown(tmp_path: Path) -> None:
+    # No ONNX export yet: freshness cannot be judged, so ensure_built builds (and exports).
+    assert engine.configured_model_id(Settings(index_dir=tmp_path / "index")) is None
