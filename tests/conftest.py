@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from askbot.config import DEFAULT_MODEL
+from askbot.config import DEFAULT_MODEL, Settings
 from askbot.embed import Embedder, Vectors, load_embedder
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,6 +34,36 @@ class FakeEmbedder:
             norm = np.linalg.norm(out[row])
             out[row] = out[row] / norm if norm else out[row]
         return out
+
+
+# corpus_api's passport entry, and the answer tests edit it to (reload, freshness).
+PASSPORT_QUESTION = "How do I renew my passport?"
+PASSPORT_ANSWER = "Fill in form P1 at the town hall."
+PASSPORT_ANSWER_EDITED = "Book an appointment online and bring form P9."
+
+
+def edit_answer(corpus: Path, old: str, new: str) -> None:
+    """Replace one answer's text in corpus_api's passports.md (a copy of it)."""
+    path = corpus / "passports.md"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def built_api_settings(tmp_path: Path) -> Settings:
+    """Settings over a private copy of corpus_api, indexed with the fake embedder."""
+    from askbot import engine
+
+    shutil.copytree(DATA / "corpus_api", tmp_path / "corpus")
+    settings = Settings(
+        corpus_dir=tmp_path / "corpus",
+        index_dir=tmp_path / "index",
+        db_path=tmp_path / "askbot.sqlite3",
+        rate_limit="",
+        reload_poll_seconds=0.05,
+    )
+    engine.build(settings, embedder=FakeEmbedder())
+    return settings
 
 
 @pytest.fixture(scope="session")

@@ -15,31 +15,22 @@ from askbot.corpus import hash_corpus, load_corpus
 from askbot.corpus import readers as corpus_readers
 from askbot.errors import CorpusError
 from askbot.index import current_build, load_index
-from tests.conftest import DATA, FakeEmbedder
+from tests.conftest import (
+    DATA,
+    PASSPORT_ANSWER,
+    PASSPORT_ANSWER_EDITED,
+    PASSPORT_QUESTION,
+    FakeEmbedder,
+    built_api_settings,
+    edit_answer,
+)
 
-QUESTION = "How do I renew my passport?"
-OLD, NEW = "Fill in form P1 at the town hall.", "Book an appointment online and bring form P9."
+QUESTION, OLD, NEW = PASSPORT_QUESTION, PASSPORT_ANSWER, PASSPORT_ANSWER_EDITED
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    shutil.copytree(DATA / "corpus_api", tmp_path / "corpus")
-    built = Settings(
-        corpus_dir=tmp_path / "corpus",
-        index_dir=tmp_path / "index",
-        db_path=tmp_path / "askbot.sqlite3",
-        rate_limit="",
-        reload_poll_seconds=0.05,
-    )
-    engine.build(built, embedder=FakeEmbedder())
-    return built
-
-
-def edit_answer(corpus: Path, old: str, new: str) -> None:
-    path = corpus / "passports.md"
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new))
+    return built_api_settings(tmp_path)
 
 
 def forbid_parsing(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,36 +13,26 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from askbot import engine
 from askbot.api import create_app
 from askbot.api.reload import ReloadBusyError, read_status, rebuild, reload_lock
 from askbot.config import Settings
-from tests.conftest import DATA, FakeEmbedder
+from tests.conftest import (
+    DATA,
+    PASSPORT_ANSWER,
+    PASSPORT_ANSWER_EDITED,
+    PASSPORT_QUESTION,
+    FakeEmbedder,
+    built_api_settings,
+    edit_answer,
+)
 from tests.servers import running_server
 
-QUESTION = "How do I renew my passport?"
-OLD, NEW = "Fill in form P1 at the town hall.", "Book an appointment online and bring form P9."
-
-
-def edit_answer(corpus: Path, old: str, new: str) -> None:
-    path = corpus / "passports.md"
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new))
+QUESTION, OLD, NEW = PASSPORT_QUESTION, PASSPORT_ANSWER, PASSPORT_ANSWER_EDITED
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    shutil.copytree(DATA / "corpus_api", tmp_path / "corpus")
-    built = Settings(
-        corpus_dir=tmp_path / "corpus",
-        index_dir=tmp_path / "index",
-        db_path=tmp_path / "askbot.sqlite3",
-        rate_limit="",
-        reload_poll_seconds=0.05,
-    )
-    engine.build(built, embedder=FakeEmbedder())
-    return built
+    return built_api_settings(tmp_path)
 
 
 def answer_text(http: TestClient) -> str:
