@@ -4,9 +4,10 @@ For each size (synthetic entries made from the shared datasets, ``common.make_co
 
 - ``askbot build``: wall time, peak RSS of the build process, size of the build on disk (the
   ONNX encoder is exported once beforehand, so neither its time nor torch's memory counts);
-- recall@10 and recall@64 of the HNSW index against exact search, on real query embeddings
-  (the saved index when the size is past ``ASKBOT_EXACT_SEARCH_LIMIT``, else one built here
-  with the same parameters), and the single-query latency of each;
+- recall@10 and recall@64 of the HNSW index against exact search over the same stored vectors
+  (float16 past the limit: ``benchmarks/bench_fp16.py`` compares with float32), on real query
+  embeddings (the saved index when the size is past ``ASKBOT_EXACT_SEARCH_LIMIT``, else one
+  built here with the same parameters), and the single-query latency of each;
 - ``Retriever.ask`` p50/p99 in-process (1 encoder thread);
 - ``askbot serve --workers 1`` on the existing index: cold start (launch to ``/readyz`` 200),
   ``/v1/chat`` p50/p99 for one sequential client, and the worker's RSS after those requests.
@@ -111,9 +112,9 @@ def measure_search(
 ) -> dict[str, float]:
     """Recall@k of HNSW against exact search, and each one's single-query latency (ms)."""
     index = load_index(settings.index_dir)
-    matrix = index.matrix
+    matrix = np.asarray(index.matrix, dtype=np.float32)  # float16 in an hnsw-fp16 build
     _, exact = faiss.knn(vectors, matrix, max(ks), metric=faiss.METRIC_INNER_PRODUCT)
-    if index.manifest.index_type == "hnsw":
+    if index.manifest.index_type.startswith("hnsw"):
         hnsw = index.vectors
     else:  # below the threshold: the same HNSW the build would make past it
         hnsw, _, _ = vector_index(matrix, exact_limit=0)
