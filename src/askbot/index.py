@@ -133,11 +133,11 @@ class FaqIndex:
         self.vectors = vectors
         self.rows = rows
         # Group vector positions by entry, and entry positions by collection, once.
-        order = np.argsort(rows[:, 0], kind="stable")
-        bounds = np.searchsorted(rows[order, 0], np.arange(len(self.entries) + 1))
-        self._vector_ids_by_entry = [
-            order[bounds[i] : bounds[i + 1]] for i in range(len(self.entries))
-        ]
+        # Two arrays, sliced per lookup, rather than an array object per entry (~11 MB at 100k).
+        self._vector_order = np.argsort(rows[:, 0], kind="stable")
+        self._entry_bounds = np.searchsorted(
+            rows[self._vector_order, 0], np.arange(len(self.entries) + 1)
+        )
         self._positions = {entry.id: position for position, entry in enumerate(self.entries)}
         by_collection: dict[str, list[int]] = {}
         for position, entry in enumerate(self.entries):
@@ -175,7 +175,8 @@ class FaqIndex:
 
     def vector_ids_of(self, entry_position: int) -> npt.NDArray[np.int64]:
         """Positions in the FAISS index of one entry's vectors."""
-        return self._vector_ids_by_entry[entry_position]
+        start, stop = self._entry_bounds[entry_position : entry_position + 2]
+        return self._vector_order[start:stop]
 
     def vector_ids_of_collection(self, collection: str) -> npt.NDArray[np.int64]:
         """Positions in the FAISS index of every vector of one collection, ascending."""
