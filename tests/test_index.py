@@ -55,11 +55,41 @@ def test_round_trip_keeps_entries_vectors_and_manifest(saved: Path) -> None:
     bike = next(e for e in index.entries if e.id == "bikes-1")
     assert bike.alternates == ("bicycle on train", "bring a bike")
     assert sorted(index.collection_ids()) == ["bikes", "food", "pets", "travel", "wifi"]
-    assert set(manifest.files) == {"vectors.faiss", "rows.npy"}
-    # The entry table is on disk, and in memory only as FaqIndex.entries.
-    stored = json.loads((current_build(saved) / "manifest.json").read_text())
-    assert [e["id"] for e in stored["entries"]] == [e.id for e in index.entries]
-    assert manifest.entries == []
+    assert set(manifest.files) == {"vectors.faiss", "rows.npy", "entries.jsonl"}
+    # The entry table is on disk, one entry a line beside a small manifest, and in memory
+    # only as FaqIndex.entries.
+    build = current_build(saved)
+    stored = [json.loads(line) for line in (build / "entries.jsonl").read_text().splitlines()]
+    assert [e["id"] for e in stored] == [e.id for e in index.entries]
+    assert json.loads((build / "manifest.json").read_text())["entries"] == []
+    assert manifest.entries == [] and manifest.format_version == 2
+    # Entries of one collection share their collection id and source strings.
+    bikes = [e for e in index.entries if e.collection == "bikes"]
+    assert len(bikes) == 2 and bikes[0].collection is bikes[1].collection
+    assert bikes[0].source is bikes[1].source
+
+
+def test_a_format_1_build_with_the_entries_in_the_manifest_still_loads(saved: Path) -> None:
+    build = current_build(saved)
+    path = build / "manifest.json"
+    data = json.loads(path.read_text())
+    table = build / "entries.jsonl"
+    data["entries"] = [json.loads(line) for line in table.read_text().splitlines()]
+    data["format_version"] = 1
+    del data["files"]["entries.jsonl"]
+    table.unlink()
+    path.write_text(json.dumps(data))
+    index = load_index(saved)
+    assert index.manifest.format_version == 1 and index.manifest.entries == []
+    assert [e.id for e in index.entries] == [e["id"] for e in data["entries"]]
+    assert next(e for e in index.entries if e.id == "bikes-1").alternates == (
+        "bicycle on train",
+        "bring a bike",
+    )
+    # Saved again, it is written in the current format.
+    save_index(index, saved)
+    assert read_manifest(saved).format_version == 2
+    assert [e.id for e in load_index(saved).entries] == [e.id for e in index.entries]
 
 
 def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
@@ -74,9 +104,10 @@ def test_stale_and_foreign_indexes_are_refused(saved: Path) -> None:
         load_index(saved, model_id="another-model@1")
 
 
+@pytest.mark.parametrize("name", ["vectors.faiss", "entries.jsonl"])
 @pytest.mark.parametrize("damage", ["truncate", "delete", "flip"])
-def test_damaged_files_are_refused(saved: Path, damage: str) -> None:
-    target = current_build(saved) / "vectors.faiss"
+def test_damaged_files_are_refused(saved: Path, damage: str, name: str) -> None:
+    target = current_build(saved) / name
     if damage == "truncate":
         target.write_bytes(target.read_bytes()[:100])
     elif damage == "delete":

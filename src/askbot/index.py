@@ -15,7 +15,7 @@ On disk an index folder holds immutable builds and a pointer to the one in servi
 
     index/
       CURRENT                 name of the build in service (replaced atomically)
-      builds/<build-id>/      manifest.json, vectors.faiss, rows.npy
+      builds/<build-id>/      manifest.json, vectors.faiss, rows.npy, entries.jsonl
 
 A build is written to a temporary folder, fsynced, renamed into ``builds/`` and only then
 published by atomically replacing ``CURRENT``: a crash at any point leaves the previous index
@@ -49,7 +49,11 @@ from askbot.errors import (
     IndexStaleError,
 )
 
-FORMAT_VERSION = 1
+# 2: the entry table is entries.jsonl, one entry a line, beside a small manifest.json.
+# 1: the entry table is inside manifest.json; still read.
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
+ENTRIES_FILE = "entries.jsonl"
 POINTER_NAME = "CURRENT"
 BUILDS_DIR = "builds"
 KEEP_BUILDS = 3  # the one serving plus two to roll back to
@@ -104,8 +108,9 @@ class Manifest:
     build_id: str
     files: dict[str, str]  # file name -> sha256, to detect truncation and corruption
     collections: list[dict[str, Any]]
-    # The entry table as stored in manifest.json. In memory the entries are FaqIndex.entries:
-    # an index built or loaded here keeps this empty (the dicts cost ~55 MB at 100k entries).
+    # The entry table of a format 1 manifest.json (format 2 keeps it in entries.jsonl, so that
+    # checking a manifest is cheap and loading streams one entry at a time). In memory the
+    # entries are FaqIndex.entries: an index built or loaded here keeps this empty.
     entries: list[dict[str, Any]]
     # "flat" (exact), "hnsw-fp16" (approximate, float16 vectors) or "hnsw" (approximate, float32
     # vectors: what builds before float16 storage made; still loaded). Builds from before the
@@ -398,11 +403,17 @@ def save_index(index: FaqIndex, index_dir: Path) -> Path:
     try:
         faiss.write_index(index.vectors, str(staging / "vectors.faiss"))
         np.save(staging / "rows.npy", index.rows)
-        files = {name: _sha256(staging / name) for name in ("vectors.faiss", "rows.npy")}
+        with (staging / ENTRIES_FILE).open("w", encoding="utf-8") as table:
+            for entry in index.entries:
+                table.write(json.dumps(_entry_to_json(entry), ensure_ascii=False) + "\n")
+        files = {
+            name: _sha256(staging / name) for name in ("vectors.faiss", "rows.npy", ENTRIES_FILE)
+        }
         manifest = {
             **asdict(index.manifest),
+            "format_version": FORMAT_VERSION,  # also when re-saving a build read from format 1
             "files": files,
-            "entries": [_entry_to_json(entry) for entry in index.entries],
+            "entries": [],
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
         for name in (*files, "manifest.json"):
@@ -461,10 +472,10 @@ def read_manifest(index_dir: Path) -> Manifest:
         manifest = Manifest(**data)
     except (OSError, ValueError, TypeError) as exc:
         raise IndexCorruptError(f"{path} is unreadable: {exc}") from None
-    if manifest.format_version != FORMAT_VERSION:
+    if manifest.format_version not in READABLE_FORMATS:
         raise IndexCorruptError(
             f"{path} has format version {manifest.format_version}, this askbot reads "
-            f"{FORMAT_VERSION} (run: askbot build)"
+            f"{' and '.join(map(str, READABLE_FORMATS))} (run: askbot build)"
         )
     return manifest
 
@@ -510,9 +521,12 @@ def load_index(
         rows = np.load(build / "rows.npy")
     except Exception as exc:  # faiss raises RuntimeError, numpy ValueError/OSError
         raise IndexCorruptError(f"{build} cannot be read: {exc}") from None
-    table = manifest.entries
-    manifest = replace(manifest, entries=[])  # they live on as FaqIndex.entries
-    entries = _entries_from_json(table)
+    if manifest.format_version == 1:
+        table = manifest.entries
+        manifest = replace(manifest, entries=[])  # they live on as FaqIndex.entries
+        entries = _entries_from_json(table)
+    else:
+        entries = _read_entries(build / ENTRIES_FILE)
     by_collection: dict[str, list[FaqEntry]] = {}
     for entry in entries:
         by_collection.setdefault(entry.collection, []).append(entry)
@@ -537,25 +551,39 @@ def load_index(
     return FaqIndex(manifest, entries, collections, vectors, rows)
 
 
-def _entries_from_json(table: list[dict[str, Any]]) -> list[FaqEntry]:
-    """``FaqEntry`` objects from the manifest's entry table, emptying the table as they are made.
+def _read_entries(path: Path) -> list[FaqEntry]:
+    """The entries of a format 2 build, decoded one line at a time (never the whole table)."""
+    shared: dict[str, str] = {}
+    try:
+        with path.open(encoding="utf-8") as lines:
+            return [_entry_from_json(json.loads(line), shared) for line in lines]
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise IndexCorruptError(f"{path} is unreadable: {exc} (run: askbot build)") from None
 
-    Each dict is dropped once its entry exists, so the JSON and the entries are never both held
-    whole (at 100k entries each is tens of MB). The strings every entry of a collection repeats
-    (collection id, source file) are shared instead of decoded once per entry.
+
+def _entries_from_json(table: list[dict[str, Any]]) -> list[FaqEntry]:
+    """The entries of a format 1 manifest's table, emptying the table as they are made.
+
+    Each dict is dropped once its entry exists, so the dicts and the entries are not both held
+    whole for long (at 100k entries each is tens of MB).
     """
     shared: dict[str, str] = {}
     entries = []
     table.reverse()
     while table:
-        data = table.pop()  # the dict goes as soon as its entry exists
-        for key in ("collection", "source"):
-            if key in data:
-                data[key] = shared.setdefault(data[key], data[key])
-        for key in ("alternates", "tags", "follow_ups"):
-            data[key] = tuple(data[key])
-        entries.append(FaqEntry(**data))
+        entries.append(_entry_from_json(table.pop(), shared))
     return entries
+
+
+def _entry_from_json(data: dict[str, Any], shared: dict[str, str]) -> FaqEntry:
+    """One entry from its JSON object. The strings every entry of a collection repeats
+    (collection id, source file) come from ``shared`` instead of once per entry."""
+    for key in ("collection", "source"):
+        if key in data:
+            data[key] = shared.setdefault(data[key], data[key])
+    for key in ("alternates", "tags", "follow_ups"):
+        data[key] = tuple(data[key])
+    return FaqEntry(**data)
 
 
 def _index_type(vectors: faiss.Index) -> str:
