@@ -208,7 +208,6 @@ def serve(
         f"serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s)",
         soft_wrap=True,
     )
-    del manifest
     # Worker processes build their own Settings from the environment: hand ours down.
     for name, value in settings.model_dump(mode="json").items():
         if value is not None:

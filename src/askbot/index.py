@@ -6,7 +6,7 @@ to its entry and kind. Inner product equals cosine because every vector has unit
 
 Up to ``exact_limit`` vectors the index is exact (``IndexFlatIP``, float32); beyond it, an HNSW
 graph over the same vectors stored as float16 (``IndexHNSWSQ`` with ``QT_fp16``: half the memory
-of float32, the cosines differ by ~1e-4), whose recall@10 against exact search
+of float32, cosines move by under 1e-4), whose recall@10 against exact search
 ``benchmarks/bench_scale.py`` measures. Either way the FAISS index holds the only copy of the
 vectors: ``FaqIndex.matrix`` is a read-only view of its storage (float32 or float16), not a
 second copy; ``FaqIndex.vectors_at`` casts the few rows a question needs to float32.
