@@ -25,9 +25,10 @@ class SlowCountingEmbedder(FakeEmbedder):
         return super().encode(texts)
 
 
-def test_concurrent_calls_share_encoder_calls_and_get_their_own_rows() -> None:
+@pytest.mark.parametrize("max_wait", [0.0, 0.01], ids=["greedy (default)", "10 ms window"])
+def test_concurrent_calls_share_encoder_calls_and_get_their_own_rows(max_wait: float) -> None:
     inner = SlowCountingEmbedder()
-    batching = MicroBatchingEmbedder(inner, max_batch=64, max_wait=0.01)
+    batching = MicroBatchingEmbedder(inner, max_batch=64, max_wait=max_wait)
     texts = [f"question number {i}" for i in range(40)]
     results: dict[int, np.ndarray] = {}
 

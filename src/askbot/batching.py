@@ -1,10 +1,12 @@
 """Embedder wrappers for serving: micro-batching of concurrent calls, and a bounded cache.
 
 Under load many request threads each want one short query encoded. One encoder call on a
-batch of 16 costs far less than 16 calls of one, so ``MicroBatchingEmbedder`` holds each call
-for at most ``max_wait`` seconds (or until ``max_batch`` texts are waiting), encodes them
-together on one background thread, and hands every caller its own rows. A lone request waits
-at most ``max_wait``; in practice less, because the worker starts as soon as it is idle.
+batch of 16 costs far less than 16 calls of one, so ``MicroBatchingEmbedder`` encodes on one
+background thread everything that is waiting (up to ``max_batch`` texts) and hands every
+caller its own rows. By default it batches greedily: it never waits for company, because under
+load the calls that arrive while one batch is encoding form the next batch anyway, and a lone
+request should not pay a batching window (2 ms held every one-client request 3.1x above the
+bare encoder). ``max_wait`` > 0 holds a batch open that long for more calls.
 
 ``CachingEmbedder`` keeps the vectors of recent texts (suggestion clicks repeat exactly).
 """
@@ -41,7 +43,7 @@ class _Wrapper:
 class MicroBatchingEmbedder(_Wrapper):
     """Merges concurrent ``encode`` calls from many threads into few encoder calls."""
 
-    def __init__(self, inner: Embedder, *, max_batch: int = 32, max_wait: float = 0.002) -> None:
+    def __init__(self, inner: Embedder, *, max_batch: int = 32, max_wait: float = 0.0) -> None:
         if max_batch < 1 or max_wait < 0:
             raise ValueError("max_batch must be >= 1 and max_wait >= 0")
         self.inner = inner
@@ -73,10 +75,13 @@ class MicroBatchingEmbedder(_Wrapper):
                 return
             batch = [first]
             size = len(first[0])
-            # Gather what else arrives within max_wait, up to max_batch texts.
+            # Gather what is already waiting (or arrives within max_wait), up to max_batch texts.
             while size < self.max_batch:
                 try:
-                    item = self._queue.get(timeout=self.max_wait)
+                    if self.max_wait > 0:
+                        item = self._queue.get(timeout=self.max_wait)
+                    else:
+                        item = self._queue.get_nowait()
                 except Empty:
                     break
                 if item is None:
