@@ -109,6 +109,21 @@ def test_malformed_corpus_names_file_and_line(tmp_path: Path) -> None:
     assert "bad.csv:3: empty answer" in result.stderr
 
 
+def test_ask_after_the_corpus_changed_and_broke_names_file_and_line(
+    workdir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    shutil.copytree(workdir, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "corpus" / "bad.csv").write_text("question,answer\nq,a\nr,\n")
+    result = run("ask", "is this about trade?", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "bad.csv:3: empty answer" in result.stderr
+    (tmp_path / "corpus" / "bad.csv").write_text("question,answer\nq,a\n")
+    result = run("ask", "is this about trade?", cwd=tmp_path)
+    assert result.returncode == 1 and "run: askbot build" in result.stderr  # valid: just stale
+
+
 def test_chat_reads_turns_until_eof(workdir: Path) -> None:
     result = run(
         "chat", cwd=workdir, stdin="could this become a wider Asian alliance?\ntell me a joke\n"

@@ -222,15 +222,23 @@ def configured_model_id(settings: Settings) -> str | None:
         return None
 
 
-def open_retriever(settings: Settings, *, embedder: Embedder | None = None) -> Retriever:
-    """A retriever over the saved index, refusing one that is stale or from another model.
+def load_fresh_index(settings: Settings, model_id: str) -> FaqIndex:
+    """The saved index, refusing one that is stale or from another model.
 
-    Staleness is judged by hashing the corpus files; they are not parsed.
+    Staleness is judged by hashing the corpus files; they are parsed only when they changed,
+    so that a changed corpus that no longer parses is reported by file and line
+    (``CorpusError``) rather than as a stale index that a build would then fail on.
     """
+    try:
+        return load_index(
+            settings.index_dir, model_id=model_id, corpus_hash=hash_corpus(settings.corpus_dir)
+        )
+    except IndexStaleError:
+        load_corpus(settings.corpus_dir)  # raises CorpusError naming the file and line
+        raise
+
+
+def open_retriever(settings: Settings, *, embedder: Embedder | None = None) -> Retriever:
+    """A retriever over the saved, fresh index (``load_fresh_index``)."""
     embedder = embedder or load_query_embedder(settings)
-    index = load_index(
-        settings.index_dir,
-        model_id=embedder.model_id,
-        corpus_hash=hash_corpus(settings.corpus_dir),
-    )
-    return Retriever(index, embedder)
+    return Retriever(load_fresh_index(settings, embedder.model_id), embedder)

@@ -53,11 +53,10 @@ from askbot.api.security import AccessPolicy
 from askbot.batching import CachingEmbedder, MicroBatchingEmbedder
 from askbot.config import Settings
 from askbot.conversation import Conversation, new_state
-from askbot.corpus import hash_corpus
 from askbot.embed import Embedder
-from askbot.engine import load_query_embedder
+from askbot.engine import load_fresh_index, load_query_embedder
 from askbot.errors import AskbotError
-from askbot.index import FaqIndex, load_index
+from askbot.index import FaqIndex
 from askbot.retrieve import Retriever
 from askbot.store import Journal, SessionStore, open_session_store
 
@@ -467,13 +466,8 @@ def _query_embedder(settings: Settings) -> Embedder:
 def _load_service(settings: Settings, embedder: Embedder | None) -> Service:
     embedder = embedder or _query_embedder(settings)
     # Freshness from the manifest: the corpus files are hashed, not parsed (askbot serve or a
-    # rebuild has parsed them already).
-    index = load_index(
-        settings.index_dir,
-        model_id=embedder.model_id,
-        corpus_hash=hash_corpus(settings.corpus_dir),
-    )
-    retriever = Retriever(index, embedder)
+    # rebuild has parsed them already), unless they changed since the build.
+    retriever = Retriever(load_fresh_index(settings, embedder.model_id), embedder)
     return Service(retriever, Conversation(retriever), *_open_stores(settings))
 
 
