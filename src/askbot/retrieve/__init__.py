@@ -86,8 +86,15 @@ MODEL_CALIBRATIONS = {
 
 
 def default_calibration(model_id: str) -> Calibration:
-    """The default ``Calibration`` for an embedder's ``model_id`` (``name@fingerprint…``)."""
-    return MODEL_CALIBRATIONS.get(model_id.split("@", 1)[0], Calibration())
+    """The default ``Calibration`` for an embedder's ``model_id`` (``name@fingerprint…``).
+
+    A model ``askbot tune`` made from a listed one (named ``<name>-<hash>``) gets its base's.
+    """
+    name = model_id.split("@", 1)[0]
+    for family, calibration in MODEL_CALIBRATIONS.items():
+        if name == family or name.startswith(f"{family}-"):
+            return calibration
+    return Calibration()
 
 
 @dataclass(frozen=True, slots=True)
