@@ -466,7 +466,12 @@ def current_build(index_dir: Path) -> Path:
 
 def read_manifest(index_dir: Path) -> Manifest:
     """Read and sanity-check the manifest of the build in service."""
-    path = current_build(index_dir) / "manifest.json"
+    return _read_build_manifest(current_build(index_dir))
+
+
+def _read_build_manifest(build: Path) -> Manifest:
+    """Read and sanity-check the manifest of one build folder."""
+    path = build / "manifest.json"
     try:
         data = json.loads(path.read_text())
         manifest = Manifest(**data)
@@ -498,9 +503,16 @@ def verified_manifest(
 ) -> Manifest:
     """The manifest of the build in service, once its files' checksums and (if given) its model
     and corpus are checked; the vectors are not loaded."""
-    manifest = read_manifest(index_dir)
+    return _verified_build(current_build(index_dir), model_id=model_id, corpus_hash=corpus_hash)
+
+
+def _verified_build(
+    build: Path, *, model_id: str | None = None, corpus_hash: str | None = None
+) -> Manifest:
+    """``verified_manifest`` of one build folder, resolved once by the caller so that a build
+    published meanwhile cannot pair one build's manifest with another's files."""
+    manifest = _read_build_manifest(build)
     check_manifest(manifest, model_id=model_id, corpus_hash=corpus_hash)
-    build = current_build(index_dir)
     for name, expected in manifest.files.items():
         path = build / name
         if not path.exists():
@@ -514,8 +526,8 @@ def load_index(
     index_dir: Path, *, model_id: str | None = None, corpus_hash: str | None = None
 ) -> FaqIndex:
     """Load the build in service, verifying its files and (if given) model and corpus."""
-    manifest = verified_manifest(index_dir, model_id=model_id, corpus_hash=corpus_hash)
     build = current_build(index_dir)
+    manifest = _verified_build(build, model_id=model_id, corpus_hash=corpus_hash)
     try:
         vectors = faiss.read_index(str(build / "vectors.faiss"))
         rows = np.load(build / "rows.npy")
