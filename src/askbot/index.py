@@ -183,6 +183,19 @@ class FaqIndex:
         start, stop = self._entry_bounds[entry_position : entry_position + 2]
         return self._vector_order[start:stop]
 
+    def vector_ids_of_many(
+        self, entry_positions: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Positions in the FAISS index of several entries' vectors, grouped by entry, and for
+        each the index into ``entry_positions`` of the entry it belongs to."""
+        starts = self._entry_bounds[entry_positions]
+        counts = self._entry_bounds[entry_positions + 1] - starts
+        owner = np.repeat(np.arange(len(entry_positions)), counts)
+        # Position k of the result is starts[owner] + (k - where owner's run begins).
+        run_begins = np.cumsum(counts) - counts
+        offsets = np.arange(int(counts.sum())) - run_begins[owner] + starts[owner]
+        return self._vector_order[offsets], owner
+
     def vector_ids_of_collection(self, collection: str) -> npt.NDArray[np.int64]:
         """Positions in the FAISS index of every vector of one collection, ascending."""
         return self._vector_ids_by_collection.get(collection, np.zeros(0, np.int64))

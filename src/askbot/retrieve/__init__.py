@@ -255,17 +255,13 @@ class Retriever:
             within = None if collection is None else self.index.entries_of(collection)
             best = top_positions(lexical, self.scoring.lexical_candidates, within)
             candidates.update(best.tolist())
-        weight = self.scoring.lexical_weight if lexical is not None else 0.0
-        scored = [
-            (
-                entry,
-                self._entry_score(entry, vector)
-                + (weight * float(lexical[entry]) if lexical is not None else 0.0),
-            )
-            for entry in sorted(candidates)
-        ]
+        positions = np.fromiter(sorted(candidates), dtype=np.int64, count=len(candidates))
+        scores = self._entry_scores(positions, vector)
+        if lexical is not None:
+            scores += self.scoring.lexical_weight * lexical[positions].astype(np.float64)
         # Ties go to the entry listed first in the corpus, so results are deterministic.
-        return sorted(scored, key=lambda item: (-item[1], item[0]))
+        order = np.lexsort((positions, -scores))
+        return list(zip(positions[order].tolist(), scores[order].tolist(), strict=True))
 
     def related(self, entry_id: str, limit: int = 3) -> list[FaqEntry]:
         """Other entries of the same collection, most similar question first."""
@@ -276,23 +272,42 @@ class Retriever:
         ranked = [(p, s) for p, s in self.rank(anchor, entry.collection) if p != position]
         return [self.index.entries[p] for p, _ in ranked[:limit]]
 
-    def _entry_score(self, entry: int, vector: npt.NDArray[np.float32]) -> float:
-        ids = self.index.vector_ids_of(entry)
-        # Only this entry's few rows are cast to float32 (a float16 product loses precision).
-        sims = self._matrix[ids].astype(np.float32, copy=False) @ vector
-        kinds = self._kinds[ids]
-        phrasing = sims[kinds != VectorKind.QUESTION_ANSWER]
-        combined = sims[kinds == VectorKind.QUESTION_ANSWER]
-        best_phrasing = float(phrasing.max()) if len(phrasing) else float(sims.max())
-        if len(phrasing) > self.scoring.soft_top:
-            # With many alternates, several close phrasings are stronger evidence than one.
-            soft = float(np.sort(phrasing)[-self.scoring.soft_top :].mean())
+    def _entry_scores(
+        self, positions: npt.NDArray[np.int64], vector: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float64]:
+        """Each entry's score from all its vectors, for many entries in one matrix product.
+
+        Per entry: its best phrasing (question or alternate; softened by the mean of its best
+        ``soft_top`` phrasings when it has more), blended with its question+answer vector.
+        """
+        ids, owner = self.index.vector_ids_of_many(positions)
+        # Only the candidates' rows are cast to float32 (a float16 product loses precision).
+        sims = (self._matrix[ids].astype(np.float32, copy=False) @ vector).astype(np.float64)
+        is_phrasing = self._kinds[ids] != VectorKind.QUESTION_ANSWER
+        n = len(positions)
+        best = np.full(n, -np.inf)
+        np.maximum.at(best, owner[is_phrasing], sims[is_phrasing])
+        combined = np.full(n, -np.inf)
+        np.maximum.at(combined, owner[~is_phrasing], sims[~is_phrasing])
+        count = np.bincount(owner[is_phrasing], minlength=n)
+        soft_top = self.scoring.soft_top
+        if (count > soft_top).any():
+            # With many alternates, several close phrasings are stronger evidence than one:
+            # rank each entry's phrasings best first and average its top ``soft_top``.
+            phrasing_owner, phrasing_sims = owner[is_phrasing], sims[is_phrasing]
+            order = np.lexsort((-phrasing_sims, phrasing_owner))
+            run_begins = np.cumsum(count) - count
+            rank_in_entry = np.arange(len(order)) - run_begins[phrasing_owner[order]]
+            top = order[rank_in_entry < soft_top]
+            soft = np.bincount(phrasing_owner[top], weights=phrasing_sims[top], minlength=n)
             share = self.scoring.soft_weight
-            best_phrasing = (1.0 - share) * best_phrasing + share * soft
-        if not len(combined):
-            return best_phrasing
+            many = count > soft_top
+            best[many] = (1.0 - share) * best[many] + share * soft[many] / soft_top
+        # An entry with no phrasing vector scores by its question+answer vector alone.
+        best = np.where(count > 0, best, combined)
         weight = self.scoring.question_weight
-        return weight * best_phrasing + (1.0 - weight) * float(combined.max())
+        blended = weight * best + (1.0 - weight) * combined
+        return np.where(np.isfinite(combined), blended, best)
 
     def answer_vector(
         self,
