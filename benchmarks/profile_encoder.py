@@ -1,9 +1,10 @@
 """Where one query's encoding time goes in the serving ONNX int8 export, and what int8 saves.
 
-Exports the model three ways (fp32; askbot's int8, which keeps the six FFN down-projections
-fp32; plain int8 of every MatMul), then on one thread and the same queries prints: the CPU time
-of tokenising, of ``InferenceSession.run`` and of pooling; onnxruntime's per-operator profile
-of askbot's export; and the CPU time per query of each export. Rerun with::
+Exports the model three ways (fp32; askbot's int8, which splits the few outlier input channels
+of the FFN down-projections off in fp32, ``askbot.quantize``; plain int8 of every MatMul), then
+on one thread and the same queries prints: the CPU time of tokenising, of
+``InferenceSession.run`` and of pooling; onnxruntime's per-operator profile of askbot's export;
+and the CPU time per query of each export. Rerun with::
 
     python benchmarks/profile_encoder.py [--datasets ../shared/datasets] [--queries 300]
 """
@@ -114,8 +115,8 @@ def main() -> None:
         print("| export | ms |\n|---|---|")
         models = {
             "fp32 (fused)": folder / "fp32" / "model.onnx",
-            "askbot int8 (six FFN MatMuls fp32)": folder / "int8" / "model.onnx",
-            "int8 everywhere (loses recall)": folder / "all-int8.onnx",
+            "askbot int8 (outlier channels fp32)": folder / "int8" / "model.onnx",
+            "plain int8 of every MatMul (loses recall)": folder / "all-int8.onnx",
         }
         plain = ort.SessionOptions()
         plain.intra_op_num_threads = plain.inter_op_num_threads = 1

