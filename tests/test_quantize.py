@@ -13,6 +13,8 @@ from tokenizers import Tokenizer
 from askbot.embed import resolve_model_path
 from askbot.onnx_embed import MODEL_FILE, TOKENIZER_FILE, OnnxEmbedder, export_onnx
 from askbot.quantize import (
+    FP32_DOWN_SCHEME,
+    SPLIT_SCHEME,
     _input_peaks,
     _split_off,
     calibration_sentences,
@@ -90,13 +92,34 @@ def test_int8_export_quantises_every_projection_but_the_outlier_channels(
     fp32_export: Path, tmp_path: Path
 ) -> None:
     target = tmp_path / "int8.onnx"
-    outliers = quantize_encoder(fp32_export / MODEL_FILE, target, resolve_model_path(MODEL))
-    assert outliers and all(outliers.values())
+    # min_agreement=0: the split itself under test, whatever this CPU's int8 kernels round to
+    # (here the default guard passes too: agreement .9967 against MIN_AGREEMENT .995).
+    done = quantize_encoder(
+        fp32_export / MODEL_FILE, target, resolve_model_path(MODEL), min_agreement=0.0
+    )
+    assert done.scheme == SPLIT_SCHEME and done.agreement > 0.99
+    assert done.outliers and all(done.outliers.values())
     model = onnx.load(str(target))
     plain = [node.name for node in model.graph.node if node.op_type == "MatMul"]
     # Only the small outlier products stay fp32 MatMuls; the big ones became int8 kernels.
-    assert sorted(plain) == sorted(f"{name}/outlier_matmul" for name in outliers)
+    assert sorted(plain) == sorted(f"{name}/outlier_matmul" for name in done.outliers)
     assert not (tmp_path / "int8.split.onnx").exists()  # the intermediate file is cleaned up
+
+
+def test_a_model_the_split_moves_too_far_keeps_its_down_projections_fp32(
+    fp32_export: Path, tmp_path: Path
+) -> None:
+    """The guard: below the required agreement with fp32, the export falls back."""
+    target = tmp_path / "int8.onnx"
+    done = quantize_encoder(
+        fp32_export / MODEL_FILE, target, resolve_model_path(MODEL), min_agreement=1.0
+    )
+    assert done.scheme == FP32_DOWN_SCHEME and done.outliers == {}
+    model = onnx.load(str(target))
+    plain = sorted(node.name for node in model.graph.node if node.op_type == "MatMul")
+    original = onnx.load(str(fp32_export / MODEL_FILE))
+    assert plain == sorted(node.name for node in down_projections(original))
+    assert 0.99 < done.agreement < 1.0
 
 
 def test_int8_stays_close_to_fp32(fp32_export: Path, tmp_path: Path) -> None:

@@ -46,11 +46,6 @@ POOLING_FILE = "pooling.json"
 _POOLING_MODES = ("mean", "cls", "max")
 # Graph inputs the exporter may declare; the embedder feeds whichever the graph asks for.
 _INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
-# What "int8" means here, written into the manifest (see _quantize for the why).
-_QUANTIZATION = (
-    "dynamic int8: per-channel weights, per-call activations; "
-    "outlier input channels of the FFN down-projections split off in fp32"
-)
 # ONNX opset 17 has a native LayerNormalization, which onnxruntime fuses well.
 _OPSET = 17
 
@@ -74,8 +69,10 @@ def export_onnx(
         input_names = _export_transformer(model_path, tmp / "traced.onnx")
         fused = _fuse(tmp / "traced.onnx", tmp / "fused.onnx", model_path)
         fp32 = tmp / ("fused.onnx" if fused else "traced.onnx")
+        # What "int8" means for this model is written into the manifest.
+        quantization: dict[str, Any] = {"quantization": None}
         if quantize:
-            _quantize(fp32, tmp / MODEL_FILE, model_path)
+            quantization = _quantize(fp32, tmp / MODEL_FILE, model_path)
         else:
             fp32.rename(tmp / MODEL_FILE)
         for scratch in ("traced.onnx", "fused.onnx"):
@@ -87,7 +84,7 @@ def export_onnx(
             "name": name or model_path.name,
             "source_fingerprint": fingerprint_model(model_path),
             "precision": "int8" if quantize else "fp32",
-            "quantization": _QUANTIZATION if quantize else None,
+            **quantization,
             "dimension": config["dimension"],
             "pooling": config["pooling"],
             "max_seq_length": config["max_seq_length"],
@@ -421,12 +418,13 @@ def _fuse(source: Path, target: Path, model_path: Path) -> bool:
     return True
 
 
-def _quantize(source: Path, target: Path, model_path: Path) -> None:
-    """Dynamic int8 quantisation, outlier channels of the FFN down-projections kept fp32."""
+def _quantize(source: Path, target: Path, model_path: Path) -> dict[str, Any]:
+    """Dynamic int8 quantisation (``askbot.quantize``); what was done, for the manifest."""
     from askbot.quantize import quantize_encoder  # onnx's quantiser: only needed at build time
 
     with _quiet_root_logger("Please consider to run pre-processing"):
-        quantize_encoder(source, target, model_path)
+        done = quantize_encoder(source, target, model_path)
+    return {"quantization": done.scheme, "agreement_with_fp32": round(done.agreement, 4)}
 
 
 @contextmanager
