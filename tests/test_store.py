@@ -23,6 +23,7 @@ from askbot.store import (
     SqliteSessionStore,
     open_session_store,
 )
+from askbot.store import sessions as sessions_module
 from askbot.store.sessions import redact_url
 from tests.conftest import free_port
 
@@ -166,6 +167,36 @@ def test_expired_sessions_are_purged_from_the_file(db: Path) -> None:
         rows = conn.execute("SELECT id FROM sessions").fetchall()
     conn.close()
     assert rows == [("new",)]
+
+
+def test_a_backlog_of_expired_sessions_is_purged_a_batch_per_put(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large backlog never holds the write lock in one long transaction."""
+    monkeypatch.setattr(sessions_module, "PURGE_BATCH", 3)
+    clock = Clock()
+    store = SqliteSessionStore(db, ttl_seconds=10, clock=clock)
+    try:
+        for i in range(8):
+            store.put(f"old-{i}", {})
+        clock.now += 30
+
+        def stored() -> int:
+            with sqlite3.connect(db) as conn:
+                count = int(conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
+            conn.close()
+            return count
+
+        store.put("new-0", {})  # deletes one batch of 3 of the 8 expired
+        assert stored() == 8 - 3 + 1
+        store.put("new-1", {})  # the next put, the next batch
+        assert stored() == 8 - 6 + 2
+        assert store.purge_expired() == 2  # the rest, in batches, until caught up
+        assert stored() == 2
+        store.put("new-2", {})  # caught up: no purge until the interval has passed again
+        assert stored() == 3
+    finally:
+        store.close()
 
 
 # --- the file itself ---------------------------------------------------------------------------
