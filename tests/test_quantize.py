@@ -127,4 +127,4 @@ def test_int8_stays_close_to_fp32(fp32_export: Path, tmp_path: Path) -> None:
     cosines = np.sum(
         OnnxEmbedder(int8).encode(SENTENCES) * OnnxEmbedder(fp32_export).encode(SENTENCES), axis=1
     )
-    assert cosines.min() > 0.99, cosines
+    assert cosines.min() > 0.98, cosines  # .994 here; the recall check is bench_encoder.py
