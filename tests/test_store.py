@@ -23,6 +23,7 @@ from askbot.store import (
     SqliteSessionStore,
     open_session_store,
 )
+from askbot.store import journal as journal_module
 from askbot.store import sessions as sessions_module
 from askbot.store.sessions import redact_url
 from tests.conftest import free_port
@@ -391,6 +392,36 @@ def test_a_buffered_question_log_is_written_in_the_background(db: Path) -> None:
         assert count_questions(db) == 1
     finally:
         journal.close()
+
+
+def test_questions_and_feedback_older_than_the_retention_are_deleted_in_batches(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal_module, "EXPIRE_BATCH", 2)
+    day = 86400.0
+    clock = Clock(100 * day)
+    journal = Journal(db, clock=clock, retention_days=30)
+    try:
+        for i in range(5):  # old: more than one batch of each
+            log(journal, "s", f"old question {i}")
+            journal.add_feedback(session_id="s", answer_id="a", helpful=True, comment="old")
+        clock.now += 31 * day
+        log(journal, "s", "new question")
+        journal.add_feedback(session_id="s", answer_id="a", helpful=False, comment="new")
+        assert journal.expire() == 10
+        assert [q.question for q in journal.questions()] == ["new question"]
+        assert [f.comment for f in journal.feedback()] == ["new"]
+        assert journal.expire() == 0
+    finally:
+        journal.close()
+    kept = Journal(db, clock=clock)  # no retention set: nothing is ever deleted
+    try:
+        clock.now += 1000 * day
+        assert kept.expire() == 0 and len(kept.questions()) == 1
+    finally:
+        kept.close()
+    with pytest.raises(ValueError, match="retention_days"):
+        Journal(db, retention_days=0)
 
 
 def test_buffering_questions_leaves_feedback_synchronous_and_full(db: Path) -> None:

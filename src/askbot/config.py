@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     session_ttl_seconds: float = Field(
         default=1800.0, gt=0, description="A session expires after this long idle."
     )
+    journal_retention_days: float = Field(
+        default=90.0,
+        ge=0,
+        description="Logged questions and feedback are deleted after this many days "
+        "(0: kept for ever).",
+    )
     max_message_chars: int = Field(default=1000, ge=1, description="Longest accepted message.")
     max_body_bytes: int = Field(default=16384, ge=256, description="Largest accepted request body.")
     cors_origins: list[str] = Field(

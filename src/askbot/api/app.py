@@ -477,7 +477,12 @@ def _open_stores(settings: Settings) -> tuple[SessionStore, Journal]:
     sessions = open_session_store(
         settings.session_url, settings.db_path, settings.session_ttl_seconds
     )
-    return sessions, Journal(settings.db_path, flush_seconds=QUESTION_LOG_FLUSH_SECONDS)
+    journal = Journal(
+        settings.db_path,
+        flush_seconds=QUESTION_LOG_FLUSH_SECONDS,
+        retention_days=settings.journal_retention_days or None,  # 0: kept for ever
+    )
+    return sessions, journal
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -12,6 +12,10 @@ For the same reason a server's journal may buffer the question log (``flush_seco
 in one transaction every ``flush_seconds``. Reads, ``flush()`` and ``close()`` (run at server
 shutdown) write the buffer first, so nothing is lost but the last ``flush_seconds`` of
 questions if the process is killed outright. Feedback is never buffered.
+
+Retention: with ``retention_days`` set, the background thread deletes questions and feedback
+older than that, at most once an hour, in batches of ``EXPIRE_BATCH`` rows per transaction so
+no other writer waits long for the lock.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ _INSERT_QUESTION = f"INSERT INTO questions ({_QUESTION_COLUMNS}) VALUES (NULL{',
 # Buffered questions beyond which log_question writes at once: memory stays bounded even if
 # the flusher cannot write (a full disk), and the request then sees the StoreError.
 MAX_BUFFERED_QUESTIONS = 10_000
+EXPIRE_EVERY_SECONDS = 3600.0  # how often the background thread applies the retention
+EXPIRE_BATCH = 500  # rows deleted per transaction
 
 log = logging.getLogger("askbot.store")
 
@@ -89,11 +95,20 @@ class Journal:
     """
 
     def __init__(
-        self, path: Path, *, clock: Callable[[], float] = time.time, flush_seconds: float = 0.0
+        self,
+        path: Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        flush_seconds: float = 0.0,
+        retention_days: float | None = None,
     ) -> None:
         if flush_seconds < 0:
             raise ValueError("flush_seconds must be >= 0")
+        if retention_days is not None and retention_days <= 0:
+            raise ValueError("retention_days must be > 0")
         self._clock = clock
+        self._retention_seconds = None if retention_days is None else retention_days * 86400.0
+        self._last_expiry = -float("inf")
         self._db = Database(path)
         self._buffer: list[tuple[Any, ...]] = []
         self._buffer_lock = threading.Lock()
@@ -160,8 +175,30 @@ class Journal:
         while not self._stop.wait(self._flush_seconds):
             try:
                 self.flush()
+                if time.monotonic() - self._last_expiry >= EXPIRE_EVERY_SECONDS:
+                    self.expire()
+                    self._last_expiry = time.monotonic()
             except StoreError as exc:
                 log.warning("question log not written yet, will retry: %s", exc)
+
+    def expire(self) -> int:
+        """Delete questions and feedback older than the retention; return how many rows went."""
+        if self._retention_seconds is None:
+            return 0
+        cutoff = self._clock() - self._retention_seconds
+        deleted = 0
+        for table, stamp in (("questions", "asked_at"), ("feedback", "created_at")):
+            while True:
+                with self._db.connect() as conn:
+                    batch = conn.execute(
+                        f"DELETE FROM {table} WHERE id IN "  # table and column: ours, not input
+                        f"(SELECT id FROM {table} WHERE {stamp} < ? LIMIT ?)",
+                        (cutoff, EXPIRE_BATCH),
+                    ).rowcount
+                deleted += int(batch)
+                if batch < EXPIRE_BATCH:
+                    break
+        return deleted
 
     def add_feedback(
         self, *, session_id: str, answer_id: str, helpful: bool, comment: str | None
