@@ -54,6 +54,12 @@ def down_projections(model: onnx.ModelProto) -> list[onnx.NodeProto]:
     ]
 
 
+def plain_matmuls(path: Path) -> list[str]:
+    """Names of the fp32 MatMul nodes of a saved model, sorted."""
+    model = onnx.load(str(path))
+    return sorted(node.name for node in model.graph.node if node.op_type == "MatMul")
+
+
 def test_outliers_are_the_channels_far_above_the_rest() -> None:
     peaks = np.full(1536, 5.0, dtype=np.float32)
     peaks[[7, 900]] = [24.0, 11.0]
@@ -99,10 +105,8 @@ def test_int8_export_quantises_every_projection_but_the_outlier_channels(
     )
     assert done.scheme == SPLIT_SCHEME and done.agreement > 0.99
     assert done.outliers and all(done.outliers.values())
-    model = onnx.load(str(target))
-    plain = [node.name for node in model.graph.node if node.op_type == "MatMul"]
     # Only the small outlier products stay fp32 MatMuls; the big ones became int8 kernels.
-    assert sorted(plain) == sorted(f"{name}/outlier_matmul" for name in done.outliers)
+    assert plain_matmuls(target) == sorted(f"{name}/outlier_matmul" for name in done.outliers)
     assert not (tmp_path / "int8.split.onnx").exists()  # the intermediate file is cleaned up
 
 
@@ -115,8 +119,7 @@ def test_a_model_the_split_moves_too_far_keeps_its_down_projections_fp32(
         fp32_export / MODEL_FILE, target, resolve_model_path(MODEL), min_agreement=1.0
     )
     assert done.scheme == FP32_DOWN_SCHEME and done.outliers == {}
-    model = onnx.load(str(target))
-    plain = sorted(node.name for node in model.graph.node if node.op_type == "MatMul")
+    plain = plain_matmuls(target)
     original = onnx.load(str(fp32_export / MODEL_FILE))
     assert plain == sorted(node.name for node in down_projections(original))
     assert 0.99 < done.agreement < 1.0

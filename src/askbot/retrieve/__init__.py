@@ -284,17 +284,17 @@ class Retriever:
         # Only the candidates' rows are cast to float32 (a float16 product loses precision).
         sims = (self._matrix[ids].astype(np.float32, copy=False) @ vector).astype(np.float64)
         is_phrasing = self._kinds[ids] != VectorKind.QUESTION_ANSWER
+        phrasing_owner, phrasing_sims = owner[is_phrasing], sims[is_phrasing]
         n = len(positions)
         best = np.full(n, -np.inf)
-        np.maximum.at(best, owner[is_phrasing], sims[is_phrasing])
+        np.maximum.at(best, phrasing_owner, phrasing_sims)
         combined = np.full(n, -np.inf)
         np.maximum.at(combined, owner[~is_phrasing], sims[~is_phrasing])
-        count = np.bincount(owner[is_phrasing], minlength=n)
+        count = np.bincount(phrasing_owner, minlength=n)
         soft_top = self.scoring.soft_top
         if (count > soft_top).any():
             # With many alternates, several close phrasings are stronger evidence than one:
             # rank each entry's phrasings best first and average its top ``soft_top``.
-            phrasing_owner, phrasing_sims = owner[is_phrasing], sims[is_phrasing]
             order = np.lexsort((-phrasing_sims, phrasing_owner))
             run_begins = np.cumsum(count) - count
             rank_in_entry = np.arange(len(order)) - run_begins[phrasing_owner[order]]

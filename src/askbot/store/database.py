@@ -150,6 +150,19 @@ class Database:
                 connection.execute("ROLLBACK")
             raise
 
+    def delete_older(self, table: str, column: str, cutoff: float, limit: int) -> int:
+        """Delete up to ``limit`` rows of ``table`` whose ``column`` is below ``cutoff``, in one
+        short transaction (a large backlog deleted at once holds the write lock for seconds);
+        return how many went. ``table`` and ``column`` are the caller's names, never input."""
+        with self.connect() as conn:
+            return int(
+                conn.execute(
+                    f"DELETE FROM {table} WHERE id IN "  # every table here is keyed by id
+                    f"(SELECT id FROM {table} WHERE {column} < ? LIMIT ?)",
+                    (cutoff, limit),
+                ).rowcount
+            )
+
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
         """Hold this process's connection for one operation; SQLite errors become StoreError."""

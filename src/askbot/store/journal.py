@@ -189,13 +189,8 @@ class Journal:
         deleted = 0
         for table, stamp in (("questions", "asked_at"), ("feedback", "created_at")):
             while True:
-                with self._db.connect() as conn:
-                    batch = conn.execute(
-                        f"DELETE FROM {table} WHERE id IN "  # table and column: ours, not input
-                        f"(SELECT id FROM {table} WHERE {stamp} < ? LIMIT ?)",
-                        (cutoff, EXPIRE_BATCH),
-                    ).rowcount
-                deleted += int(batch)
+                batch = self._db.delete_older(table, stamp, cutoff, EXPIRE_BATCH)
+                deleted += batch
                 if batch < EXPIRE_BATCH:
                     break
         return deleted

@@ -128,14 +128,9 @@ class SqliteSessionStore:
     def _purge_batch(self) -> int:
         """Delete up to ``PURGE_BATCH`` expired sessions in one short transaction."""
         now = self._clock()
-        with self._db.connect() as conn:
-            deleted = int(
-                conn.execute(
-                    "DELETE FROM sessions WHERE id IN "
-                    "(SELECT id FROM sessions WHERE updated_at < ? LIMIT ?)",
-                    (now - self.ttl_seconds, PURGE_BATCH),
-                ).rowcount
-            )
+        deleted = self._db.delete_older(
+            "sessions", "updated_at", now - self.ttl_seconds, PURGE_BATCH
+        )
         if deleted < PURGE_BATCH:
             self._last_purge = now  # caught up: the next purge waits for the interval
         return deleted
