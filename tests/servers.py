@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -34,6 +35,25 @@ class Server:
                 if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
                     pids.append(int(pid))  # not multiprocessing's resource tracker
         return pids
+
+    def sockets(self, pid: int, state: str = "01") -> int:
+        """TCP sockets process ``pid`` holds on this server's port in ``state``.
+
+        States as in /proc/net/tcp: ``01`` established connections, ``0A`` listening.
+        """
+        port = int(self.url.rsplit(":", 1)[1])
+        matching = set()
+        for table in ("tcp", "tcp6"):
+            for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+                fields = line.split()
+                local_port, inode = int(fields[1].rsplit(":", 1)[1], 16), fields[9]
+                if local_port == port and fields[3] == state:
+                    matching.add(f"socket:[{inode}]")
+        held = 0
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):  # closed since listed
+                held += os.readlink(fd) in matching
+        return held
 
     def log(self) -> str:
         """What the server printed so far."""

@@ -6,7 +6,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -24,6 +23,7 @@ from tests.conftest import (
     FakeEmbedder,
     built_api_settings,
     edit_answer,
+    wait_for,
 )
 from tests.servers import running_server
 
@@ -38,15 +38,6 @@ def settings(tmp_path: Path) -> Settings:
 def answer_text(http: TestClient) -> str:
     reply = http.post("/v1/chat", json={"message": QUESTION}).json()
     return str(reply["answer"]["text"])
-
-
-def wait_for(condition: object, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_worker_swaps_in_a_rebuilt_index(settings: Settings) -> None:

@@ -195,11 +195,14 @@ def serve(
     model: ModelOption = None,
 ) -> None:
     """Build the index if missing or stale, then serve the chat API and widget."""
-    import uvicorn
+    from askbot.api.workers import check_address
+    from askbot.api.workers import serve as serve_workers
 
     settings = settings_from(corpus, index, model)
     overrides = {"host": host, "port": port, "workers": workers}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    # Before a build that can take minutes: is the address free? (Port 0 becomes a free port.)
+    settings = settings.model_copy(update={"port": check_address(settings.host, settings.port)})
     # Only the manifest: the app loads the index itself (in each worker, and with one worker in
     # this very process), so neither the corpus nor a second index is kept alive here.
     manifest, built = engine.ensure_built(settings)
@@ -216,9 +219,8 @@ def serve(
             )
     if settings.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="askbot-metrics-")
-    uvicorn.run(
+    serve_workers(
         "askbot.api:app_from_env",
-        factory=True,
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
