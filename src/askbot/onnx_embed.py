@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
-from tokenizers import Encoding, Tokenizer
+from tokenizers import Tokenizer
 
 from askbot.embed import Vectors, fingerprint_model
 from askbot.errors import EmbedderError
@@ -48,10 +48,6 @@ _POOLING_MODES = ("mean", "cls", "max")
 _INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 # ONNX opset 17 has a native LayerNormalization, which onnxruntime fuses well.
 _OPSET = 17
-# Padding tokens worth one more encoder call (length_groups). Measured on all-MiniLM-L6-v2 int8,
-# one thread: a call's fixed cost is ~0.2 ms, one token of one row ~0.1 ms; budgets of 2 to 8
-# came out within 3% of each other and of the optimal split (benchmarks/bench_encoder.py).
-PAD_BUDGET = 4
 
 
 def export_onnx(
@@ -120,7 +116,7 @@ class OnnxEmbedder:
             self._pooling = str(manifest["pooling"])
             self._do_lower_case = bool(manifest["do_lower_case"])
             max_length = int(manifest["max_seq_length"])
-            pad_id = int(manifest["pad_id"])
+            pad_id, pad_token = int(manifest["pad_id"]), str(manifest["pad_token"])
             self._precision = str(manifest["precision"])
             self._model_id = _model_id(manifest)
         except (KeyError, TypeError, ValueError) as exc:
@@ -131,11 +127,10 @@ class OnnxEmbedder:
             self._tokenizer = Tokenizer.from_file(str(self._path / TOKENIZER_FILE))
         except Exception as exc:  # the Rust tokenizer raises bare Exceptions
             raise EmbedderError(f"cannot load {self._path / TOKENIZER_FILE}: {exc}") from exc
-        # Same truncation as sentence-transformers: cut at max_seq_length. Padding is ours
-        # (_encode_group), per call of similar lengths; the tokenizer.json on disk may pad to 128.
+        # Same truncation and padding as sentence-transformers: cut at max_seq_length, pad each
+        # batch to its longest text (the tokenizer.json on disk may say otherwise, e.g. 128).
         self._tokenizer.enable_truncation(max_length)
-        self._tokenizer.no_padding()
-        self._pad_id = pad_id
+        self._tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
         options = ort.SessionOptions()
         # Serving runs one worker per core, so one thread per session avoids oversubscription.
         options.intra_op_num_threads = threads
@@ -189,53 +184,27 @@ class OnnxEmbedder:
             return np.zeros((0, self._dimension), dtype=np.float32)
         if self._do_lower_case:
             texts = [text.lower() for text in texts]
-        encodings = self._tokenizer.encode_batch(list(texts))
-        lengths = [len(encoding.ids) for encoding in encodings]
+        # Batch texts of similar length together: padding is wasted compute.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), self._dimension), dtype=np.float32)
-        for rows in length_groups(lengths, self._batch_size):
-            out[rows] = self._encode_group([encodings[row] for row in rows])
+        for start in range(0, len(order), self._batch_size):
+            rows = order[start : start + self._batch_size]
+            out[rows] = self._encode_batch([texts[i] for i in rows])
         return out
 
-    def _encode_group(self, encodings: list[Encoding]) -> Vectors:
-        """One encoder call: the rows padded to the longest of them."""
-        width = max(len(encoding.ids) for encoding in encodings)
-        input_ids = np.full((len(encodings), width), self._pad_id, dtype=np.int64)
-        mask = np.zeros((len(encodings), width), dtype=np.int64)
-        type_ids = np.zeros((len(encodings), width), dtype=np.int64)
-        for row, encoding in enumerate(encodings):
-            length = len(encoding.ids)
-            input_ids[row, :length] = encoding.ids
-            mask[row, :length] = 1
-            type_ids[row, :length] = encoding.type_ids
-        arrays = {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": type_ids}
+    def _encode_batch(self, texts: list[str]) -> Vectors:
+        encodings = self._tokenizer.encode_batch(texts)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        arrays = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": mask,
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
         tokens = self._session.run(None, {name: arrays[name] for name in self._inputs})[0]
         pooled = _pool(np.asarray(tokens, dtype=np.float32), mask, self._pooling)
         # Same epsilon as torch.nn.functional.normalize in sentence-transformers' Normalize.
         norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return np.ascontiguousarray(pooled / norms, dtype=np.float32)
-
-
-def length_groups(lengths: Sequence[int], max_size: int) -> list[list[int]]:
-    """Split rows into encoder calls of similar token length, shortest first.
-
-    A call costs about its rows times its longest row in tokens, plus a fixed overhead of about
-    ``PAD_BUDGET`` tokens. So, walking the rows by length, the next row joins the current call
-    unless that would pad the call by more than ``PAD_BUDGET`` tokens (or fill it past
-    ``max_size``). One padded call for 16 real queries cost 1.85 ms a query here; grouped, 1.25.
-    """
-    groups: list[list[int]] = []
-    current: list[int] = []
-    longest = 0
-    for row in sorted(range(len(lengths)), key=lengths.__getitem__):
-        added_padding = len(current) * (lengths[row] - longest)
-        if current and (len(current) >= max_size or added_padding > PAD_BUDGET):
-            groups.append(current)
-            current = []
-        current.append(row)
-        longest = lengths[row]
-    if current:
-        groups.append(current)
-    return groups
 
 
 def _pool(tokens: Vectors, mask: npt.NDArray[np.int64], mode: str) -> Vectors:
