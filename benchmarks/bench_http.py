@@ -36,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field, fields
@@ -46,6 +47,7 @@ from common import make_corpus, pct, queries
 
 REPO = Path(__file__).resolve().parent.parent
 CONCURRENCY = 32
+ASKBOT = "askbot (2 workers, onnx-int8)"
 
 # Embeds the corpus for both peers (so neither spends its cold start on it): vectors for the
 # naive peer, a saved index for txtai. argv: corpus JSONL, output folder.
@@ -292,8 +294,35 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def measure(peer: Peer, texts: list[str], args: argparse.Namespace, work: Path) -> Result:
-    """Launch ``peer``, time its cold start, its sequential and its concurrent latency; stop it."""
+def connections_per_worker(pid: int, port: int) -> list[int]:
+    """Established connections on ``port`` held by each worker process of server ``pid``.
+
+    Workers are the multiprocessing-spawned children (not its resource tracker); a server
+    without any (one worker, in-process) gives ``[]``. Linux /proc only.
+    """
+    sockets: set[str] = set()
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            columns = line.split()
+            if int(columns[1].rsplit(":", 1)[1], 16) == port and columns[3] == "01":
+                sockets.add(f"socket:[{columns[9]}]")
+    held = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            if b"spawn_main" not in Path(f"/proc/{child}/cmdline").read_bytes():
+                continue
+            fds = list(Path(f"/proc/{child}/fd").iterdir())
+            held.append(sum(1 for fd in fds if fd.is_symlink() and os.readlink(fd) in sockets))
+    return sorted(held, reverse=True)
+
+
+def measure(
+    peer: Peer, texts: list[str], args: argparse.Namespace, work: Path
+) -> tuple[Result, list[int]]:
+    """Launch ``peer``, time its cold start, its sequential and its concurrent latency; stop it.
+
+    Also returns how the c=32 connections were spread over its workers, read 2 s into the load.
+    """
     port = free_port()
     command = [part.replace("{port}", str(port)) for part in peer.command]
     started = time.monotonic()
@@ -308,15 +337,21 @@ def measure(peer: Peer, texts: list[str], args: argparse.Namespace, work: Path) 
         one = sequential(port, requests[20:220])
         load = requests[220:]
         cpu_before = cpu_seconds(process.pid)
+        split: list[int] = []
+        reader = threading.Timer(
+            2.0, lambda: split.extend(connections_per_worker(process.pid, port))
+        )
+        reader.start()
         if args.load == "wrk":
             ok, errors, took, cp50, cp99 = with_wrk(port, load, args.seconds, work)
         else:
             ok, errors, took, cp50, cp99 = asyncio.run(with_python(port, load, args.seconds))
         cpu_ms = (cpu_seconds(process.pid) - cpu_before) * 1000 / max(1, ok + errors)
+        reader.join()
     finally:
         process.terminate()
         process.wait(timeout=60)
-    return Result(
+    result = Result(
         cold,
         statistics.median(one),
         pct(one, 99),
@@ -327,6 +362,7 @@ def measure(peer: Peer, texts: list[str], args: argparse.Namespace, work: Path) 
         ok + errors,
         cpu_ms,
     )
+    return result, split
 
 
 def in_process(settings: object, texts: list[str]) -> dict[str, float]:
@@ -369,7 +405,7 @@ def peers(work: Path, corpus: Path, env: dict[str, str], askbot_only: bool) -> l
     """askbot and the two peers, their files written into ``work``."""
     python = sys.executable
     askbot = Peer(
-        "askbot (2 workers, onnx-int8)",
+        ASKBOT,
         [python, "-m", "askbot.cli", "serve", "--port", "{port}", "--workers", "2"],
         "/readyz",
         env=env,
@@ -453,11 +489,15 @@ def main() -> None:
     servers = peers(work, corpus, env, args.askbot_only)
     rounds: list[dict[str, float]] = []
     runs: dict[str, list[Result]] = {peer.name: [] for peer in servers if not peer.skipped}
+    splits: list[list[int]] = []  # askbot's connections per worker, each round
     for _ in range(max(1, args.repeat)):
         rounds.append(in_process(settings, texts))
         for peer in servers:
             if not peer.skipped:
-                runs[peer.name].append(measure(peer, texts, args, work))
+                result, split = measure(peer, texts, args, work)
+                runs[peer.name].append(result)
+                if peer.name == ASKBOT:
+                    splits.append(split)
     bare = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
     results: dict[str, Result | str] = {
         peer.name: peer.skipped or median_result(runs[peer.name]) for peer in servers
@@ -489,12 +529,12 @@ def main() -> None:
             f"| {row.cp50:.0f} | {row.cp99:.0f} | {row.cpu_ms:.1f} | {row.requests} "
             f"| {row.errors} |"
         )
-    ours = results["askbot (2 workers, onnx-int8)"]
+    ours = results[ASKBOT]
     naive = results.get("naive peer (1 worker, torch)")
     assert isinstance(ours, Result)
     needed = CONCURRENCY / 0.1  # Little's law: mean latency = concurrency / throughput
     verdict = lambda ok: "met" if ok else "NOT met"  # noqa: E731
-    askbot_runs = runs["askbot (2 workers, onnx-int8)"]
+    askbot_runs = runs[ASKBOT]
     print("\n| ratio | value | target (issue 6) | |")
     print("|---|---|---|---|")
     ratio = [r.p50 / b["encode_p50"] for r, b in zip(askbot_runs, rounds, strict=True)]
@@ -534,6 +574,8 @@ def main() -> None:
         f">= {needed:.0f} req/s (mean latency = {CONCURRENCY} / throughput), {reach} the bare "
         f"batched encoder's own {bare['batch_qps']:.0f} queries/s on these cores."
     )
+    spreads = ", ".join("/".join(map(str, split)) or "?" for split in splits)
+    print(f"askbot's c={CONCURRENCY} connections per worker (2 s into the load): {spreads}.")
     shutil.rmtree(work, ignore_errors=True)
 
 
