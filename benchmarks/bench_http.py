@@ -459,6 +459,11 @@ def main() -> None:
         "--askbot-only", action="store_true", help="skip the peers (quick before/after runs)"
     )
     parser.add_argument(
+        "--pin-workers",
+        action="store_true",
+        help="serve askbot with ASKBOT_PIN_WORKERS=true (each worker on its own CPU)",
+    )
+    parser.add_argument(
         "--repeat",
         type=int,
         default=1,
@@ -483,6 +488,7 @@ def main() -> None:
         ASKBOT_DB_PATH=str(work / "db.sqlite3"),
         ASKBOT_RATE_LIMIT="",
         ASKBOT_MAX_IN_FLIGHT="1000",
+        ASKBOT_PIN_WORKERS=str(args.pin_workers).lower(),
     )
     # Rounds interleave everything (bare encoder, then each server), so a machine that gets
     # busier or quieter during the run shifts every system alike.
@@ -507,7 +513,8 @@ def main() -> None:
         f"\n{args.entries}-entry corpus; {len(texts)} distinct real queries; "
         f"{os.cpu_count()} cores; load average {load_before:.2f} before, "
         f"{os.getloadavg()[0]:.2f} after; c={CONCURRENCY} load from {args.load}, "
-        f"{args.seconds:.0f} s per server\n"
+        f"{args.seconds:.0f} s per server; askbot's workers "
+        f"{'pinned to a CPU each' if args.pin_workers else 'not pinned'}\n"
     )
     print("| measure | value |")
     print("|---|---|")

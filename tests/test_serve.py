@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from askbot.api.workers import Supervisor
 from tests.conftest import DATA, free_port, wait_for
@@ -139,3 +140,17 @@ def test_supervisor_gives_up_when_workers_cannot_start() -> None:
         "log_level": "critical",
     }
     assert Supervisor(config, workers=2).run() is False
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs 2 CPUs to pin 2 workers")
+def test_pinned_workers_each_run_on_their_own_cpu(tmp_path: Path) -> None:
+    with running_server(tmp_path, workers=2, pin_workers="true") as server:
+        cpus = [os.sched_getaffinity(pid) for pid in server.worker_pids()]
+        # Every thread too: the encoder's and the request threads' inherit it.
+        threads = {
+            frozenset(os.sched_getaffinity(int(task.name)))
+            for pid in server.worker_pids()
+            for task in Path(f"/proc/{pid}/task").iterdir()
+        }
+    assert all(len(cpu) == 1 for cpu in cpus) and cpus[0] != cpus[1], cpus
+    assert threads == {frozenset(cpu) for cpu in cpus}

@@ -224,6 +224,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        pin=settings.pin_workers,
         log_level="warning",
         access_log=False,
     )

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `askbot serve` binds to.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port `askbot serve` binds to.")
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes.")
+    pin_workers: bool = Field(
+        default=False,
+        description="Pin worker i to the i-th CPU this process may use (Linux, workers > 1): "
+        "for a machine or container whose cores serve askbot alone.",
+    )
     db_path: Path = Field(
         default=Path("var/askbot.sqlite3"),
         description="SQLite file for sessions, feedback and the question log.",
