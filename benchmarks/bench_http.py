@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import http.client
 import json
 import os
@@ -43,7 +44,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import httpx
-from common import make_corpus, pct, queries
+from common import descendants, make_corpus, pct, queries
 
 REPO = Path(__file__).resolve().parent.parent
 CONCURRENCY = 32
@@ -297,7 +298,7 @@ def cpu_seconds(pid: int) -> float:
 def connections_per_worker(pid: int, port: int) -> list[int]:
     """Established connections on ``port`` held by each worker process of server ``pid``.
 
-    Workers are the multiprocessing-spawned children (not its resource tracker); a server
+    Workers are the multiprocessing-spawned descendants (not the resource tracker); a server
     without any (one worker, in-process) gives ``[]``. Linux /proc only.
     """
     sockets: set[str] = set()
@@ -307,12 +308,13 @@ def connections_per_worker(pid: int, port: int) -> list[int]:
             if int(columns[1].rsplit(":", 1)[1], 16) == port and columns[3] == "01":
                 sockets.add(f"socket:[{columns[9]}]")
     held = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            if b"spawn_main" not in Path(f"/proc/{child}/cmdline").read_bytes():
-                continue
-            fds = list(Path(f"/proc/{child}/fd").iterdir())
-            held.append(sum(1 for fd in fds if fd.is_symlink() and os.readlink(fd) in sockets))
+    for worker in descendants(pid):
+        if b"spawn_main" in Path(f"/proc/{worker}/cmdline").read_bytes():
+            links = []
+            for fd in Path(f"/proc/{worker}/fd").iterdir():
+                with contextlib.suppress(OSError):  # closed since listed
+                    links.append(os.readlink(fd))
+            held.append(sum(link in sockets for link in links))
     return sorted(held, reverse=True)
 
 

@@ -36,18 +36,27 @@ class Server:
                     pids.append(int(pid))  # not multiprocessing's resource tracker
         return pids
 
+    @property
+    def port(self) -> int:
+        """The port it serves on."""
+        return int(self.url.rsplit(":", 1)[1])
+
+    def workers_listening(self) -> bool:
+        """Whether every worker has loaded its app and listens (on its own socket)."""
+        pids = self.worker_pids()
+        return bool(pids) and all(self.sockets(pid, "0A") == 1 for pid in pids)
+
     def sockets(self, pid: int, state: str = "01") -> int:
         """TCP sockets process ``pid`` holds on this server's port in ``state``.
 
         States as in /proc/net/tcp: ``01`` established connections, ``0A`` listening.
         """
-        port = int(self.url.rsplit(":", 1)[1])
         matching = set()
         for table in ("tcp", "tcp6"):
             for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
                 fields = line.split()
                 local_port, inode = int(fields[1].rsplit(":", 1)[1], 16), fields[9]
-                if local_port == port and fields[3] == state:
+                if local_port == self.port and fields[3] == state:
                     matching.add(f"socket:[{inode}]")
         held = 0
         for fd in Path(f"/proc/{pid}/fd").iterdir():

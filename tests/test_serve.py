@@ -76,11 +76,10 @@ def test_each_worker_takes_a_share_of_a_burst_of_connections(tmp_path: Path) -> 
     # kernel spreads connections by hash: 24 land 12 ± 2.4 per worker, never 0 or 1 (p < 1e-5).
     with running_server(tmp_path, workers=2) as server:
         # A worker joins the group when its app is loaded; the first answered /readyz already.
-        assert wait_for(
-            lambda: [server.sockets(p, "0A") for p in server.worker_pids()] == [1, 1], 60
-        )
-        port = int(server.url.rsplit(":", 1)[1])
-        clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(24)]
+        assert wait_for(server.workers_listening, 60)
+        clients = [
+            http.client.HTTPConnection("127.0.0.1", server.port, timeout=30) for _ in range(24)
+        ]
         for client in clients:
             client.connect()  # all open before any request: a burst
         for client in clients:  # a request each, so every connection has been accepted
@@ -100,8 +99,7 @@ def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
 
         def replaced_and_listening() -> bool:
             pids = server.worker_pids()
-            listening = [server.sockets(pid, "0A") for pid in pids]
-            return len(pids) == 2 and killed not in pids and listening == [1, 1]
+            return len(pids) == 2 and killed not in pids and server.workers_listening()
 
         assert wait_for(replaced_and_listening, 90), server.log()
         # Every fresh connection is served: the dead worker's socket left the group with it,
