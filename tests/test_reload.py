@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import subprocess
 import sys
@@ -49,6 +50,24 @@ def test_worker_swaps_in_a_rebuilt_index(settings: Settings) -> None:
         assert wait_for(lambda: http.get("/readyz").json()["index"] != before)
         assert answer_text(http) == NEW
         assert read_status(settings.index_dir).state == "succeeded"
+
+
+def in_collector_generations(obj: object) -> bool:
+    return any(tracked is obj for tracked in gc.get_objects())
+
+
+def test_loaded_and_swapped_indexes_are_frozen_out_of_full_collections(settings: Settings) -> None:
+    # A full collection walking a loaded index stalled a serving worker for ~100 ms.
+    with TestClient(create_app(settings, embedder=FakeEmbedder())) as http:
+        first = http.app.state.service.retriever
+        assert gc.is_tracked(first) and not in_collector_generations(first)
+        edit_answer(settings.corpus_dir, OLD, NEW)
+        rebuild(settings, embedder=FakeEmbedder())
+        assert wait_for(lambda: http.app.state.service.retriever is not first)
+        second = http.app.state.service.retriever
+        # The watcher thread freezes just after the swap.
+        assert wait_for(lambda: not in_collector_generations(second))
+        assert gc.is_tracked(second.index) and not in_collector_generations(second.index)
 
 
 def test_unloadable_build_keeps_the_old_one_and_says_so(settings: Settings) -> None:
