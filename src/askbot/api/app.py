@@ -90,8 +90,12 @@ class Service:
     journal: Journal
 
 
-def get_service(request: Request) -> Service:
-    """The loaded service, or 503 while the index is not loaded."""
+async def get_service(request: Request) -> Service:
+    """The loaded service, or 503 while the index is not loaded.
+
+    A coroutine although it never awaits: FastAPI runs a plain ``def`` dependency in its
+    threadpool, a hand-off to a pool thread and back on every request for one attribute read.
+    """
     found: Service | None = request.app.state.service
     if found is None:
         raise ApiError(503, "not_ready", f"askbot is not ready: {request.app.state.not_ready}")
