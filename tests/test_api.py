@@ -222,3 +222,19 @@ def test_demo_page_and_widget(client: TestClient) -> None:
     assert "{{" not in page.text
     widget = client.get("/widget.js")
     assert widget.status_code == 200 and "javascript" in widget.headers["content-type"]
+
+
+def test_sessions_in_redis_carry_the_conversation(
+    api_dirs: Settings, embedder: Embedder, redis_url: str
+) -> None:
+    # The chat coroutine calls Redis from a worker thread, SQLite on its event loop.
+    import redis
+
+    settings = api_dirs.model_copy(update={"session_url": redis_url})
+    with TestClient(create_app(settings, embedder=embedder)) as client:
+        first = chat(client, "could this become a wider Asian alliance?", collection=SEED)
+        more = chat(client, "tell me more", session_id=first["session_id"])  # needs the state
+        assert more["via"] == "more" and more["answer"]["id"] != first["answer"]["id"]  # type: ignore[index]
+        assert redis.Redis.from_url(redis_url).exists(f"askbot:session:{first['session_id']}")
+        gone = client.post("/v1/chat", json={"message": "why?", "session_id": "nope"})
+        assert gone.status_code == 404 and gone.json()["error"]["code"] == "unknown_session"

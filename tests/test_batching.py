@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import numpy as np
 import pytest
 
-from askbot.batching import CachingEmbedder, MicroBatchingEmbedder
+from askbot.batching import CachingEmbedder, MicroBatchingEmbedder, encode_async
 from tests.conftest import FakeEmbedder
 
 
@@ -70,3 +71,30 @@ def test_cache_hits_and_bound() -> None:
     cache.encode(["c"])  # capacity 2: evicts the least recently used of "b", "a"
     cache.encode(["b", "a"])
     assert inner.batches[-1] == 1  # exactly one of them had been evicted
+
+
+def test_coroutines_await_shared_batches_without_a_thread_each() -> None:
+    # The chat route awaits the encoder's batch on the event loop (askbot.batching.encode_async).
+    inner = SlowCountingEmbedder()
+    batching = MicroBatchingEmbedder(inner, max_batch=64)
+    cache = CachingEmbedder(batching)
+    texts = [f"question number {i}" for i in range(30)]
+
+    async def ask_all() -> list[np.ndarray]:
+        return list(await asyncio.gather(*(encode_async(cache, [text]) for text in texts)))
+
+    threads_before = threading.active_count()
+    results = asyncio.run(ask_all())
+    assert threading.active_count() == threads_before  # no pool thread was started
+    np.testing.assert_allclose(np.vstack(results), FakeEmbedder().encode(texts))
+    assert sum(inner.batches) == 30 and len(inner.batches) < 30  # calls were merged
+    again = asyncio.run(encode_async(cache, texts[:2]))
+    np.testing.assert_allclose(again, FakeEmbedder().encode(texts[:2]))
+    assert cache.hits == 2 and sum(inner.batches) == 30  # answered from the cache
+    batching.close()
+
+
+def test_encode_async_runs_any_other_embedder_off_the_loop() -> None:
+    texts = ["a question", "another one"]
+    vectors = asyncio.run(encode_async(FakeEmbedder(), texts))
+    np.testing.assert_allclose(vectors, FakeEmbedder().encode(texts))

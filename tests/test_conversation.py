@@ -104,3 +104,45 @@ def test_suggestions_exclude_what_was_shown(conversation: Conversation) -> None:
     assert first.answer.id not in {s.id for s in second.suggestions}
     assert second.answer.id not in {s.id for s in second.suggestions}
     assert 0 < len(second.suggestions) <= 3
+
+
+class RefusesToEncode:
+    """An embedder for a conversation that must use the vectors it is given."""
+
+    def __init__(self, model: Embedder) -> None:
+        self.model_id, self.dimension = model.model_id, model.dimension
+
+    def encode(self, texts):  # type: ignore[no-untyped-def]
+        raise AssertionError(f"encoded {texts!r} although they were given")
+
+
+@pytest.mark.parametrize(
+    ("collection", "messages"),
+    [
+        (
+            "south-korea-japan-relations",
+            ["why are Seoul and Tokyo getting closer?", "will that lead to an alliance?",
+             "tell me more"],
+        ),
+        ("passports", ["passport form", "the second"]),
+    ],
+)  # fmt: skip
+def test_reply_with_vectors_encoded_ahead_is_the_same_reply(
+    conversation: Conversation, embedder: Embedder, collection: str, messages: list[str]
+) -> None:
+    # The API encodes texts_to_embed's texts without blocking its event loop, then replies.
+    ahead = Conversation(Retriever(conversation.retriever.index, RefusesToEncode(embedder)))
+    plain_state, ahead_state = new_state(collection), new_state(collection)
+    asked = []
+    for message in messages:
+        texts = ahead.texts_to_embed(ahead_state, message)
+        asked.append(texts)
+        vectors = dict(zip(texts, embedder.encode(texts), strict=True))
+        expected, plain_state = conversation.reply(plain_state, message)
+        reply, ahead_state = ahead.reply(ahead_state, message, embedded=vectors)
+        assert reply.to_dict() == expected.to_dict()
+    assert asked[0] == [messages[0]]
+    if collection == "passports":  # a pick among the clarify's options needs no search
+        assert expected.via == "clarification" and asked[1] == []
+    else:  # a follow-up is searched with the previous question; "tell me more" is not
+        assert len(asked[1]) == 2 and asked[1][0] == messages[1] and asked[2] == []

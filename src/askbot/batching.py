@@ -9,16 +9,21 @@ request should not pay a batching window (2 ms held every one-client request 3.1
 bare encoder). ``max_wait`` > 0 holds a batch open that long for more calls.
 
 ``CachingEmbedder`` keeps the vectors of recent texts (suggestion clicks repeat exactly).
+
+Both also offer ``encode_async`` for the API's event loop: the loop queues the texts for the
+encoder thread and awaits the batch, with no request thread in between (``encode_async``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future
 from queue import Empty, SimpleQueue
 
+import anyio
 import numpy as np
 
 from askbot.embed import Embedder, Vectors
@@ -59,9 +64,18 @@ class MicroBatchingEmbedder(_Wrapper):
         """Encode, sharing one encoder call with whatever else is waiting."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        return self._submit(texts).result()
+
+    async def encode_async(self, texts: Sequence[str]) -> Vectors:
+        """``encode`` for a coroutine: the event loop runs on while the batch encodes."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return await asyncio.wrap_future(self._submit(texts))
+
+    def _submit(self, texts: Sequence[str]) -> Future[Vectors]:
         future: Future[Vectors] = Future()
         self._queue.put((list(texts), future))
-        return future.result()
+        return future
 
     def close(self) -> None:
         """Stop the background thread."""
@@ -116,6 +130,21 @@ class CachingEmbedder(_Wrapper):
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         """Encode only the texts not seen recently."""
+        out, missing = self._lookup(texts)
+        if missing:
+            self._store(texts, missing, self.inner.encode([texts[row] for row in missing]), out)
+        return out
+
+    async def encode_async(self, texts: Sequence[str]) -> Vectors:
+        """``encode`` for a coroutine: the event loop runs on while the misses encode."""
+        out, missing = self._lookup(texts)
+        if missing:
+            fresh = await encode_async(self.inner, [texts[row] for row in missing])
+            self._store(texts, missing, fresh, out)
+        return out
+
+    def _lookup(self, texts: Sequence[str]) -> tuple[Vectors, list[int]]:
+        """The cached rows filled in, and the rows still to encode."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         missing: list[int] = []
         with self._lock:
@@ -127,13 +156,26 @@ class CachingEmbedder(_Wrapper):
                     self._cache.move_to_end(text)
                     out[row] = cached
                     self.hits += 1
-        if missing:
-            fresh = self.inner.encode([texts[row] for row in missing])
-            with self._lock:
-                for row, vector in zip(missing, fresh, strict=True):
-                    out[row] = vector
-                    self._cache[texts[row]] = vector.copy()
-                    self._cache.move_to_end(texts[row])
-                while len(self._cache) > self.capacity:
-                    self._cache.popitem(last=False)
-        return out
+        return out, missing
+
+    def _store(
+        self, texts: Sequence[str], missing: list[int], fresh: Vectors, out: Vectors
+    ) -> None:
+        with self._lock:
+            for row, vector in zip(missing, fresh, strict=True):
+                out[row] = vector
+                self._cache[texts[row]] = vector.copy()
+                self._cache.move_to_end(texts[row])
+            while len(self._cache) > self.capacity:
+                self._cache.popitem(last=False)
+
+
+async def encode_async(embedder: Embedder, texts: Sequence[str]) -> Vectors:
+    """Encode from a coroutine without blocking its event loop.
+
+    The serving wrappers above hand the texts to their encoder thread and await its batch
+    directly; any other embedder (the torch backend, a test's) runs in a worker thread.
+    """
+    if isinstance(embedder, MicroBatchingEmbedder | CachingEmbedder):
+        return await embedder.encode_async(texts)
+    return await anyio.to_thread.run_sync(embedder.encode, list(texts))

@@ -19,12 +19,14 @@ from __future__ import annotations
 import difflib
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from askbot.corpus import FaqEntry, normalise_question
+from askbot.embed import Vectors
 from askbot.retrieve import Alternative, Answer, Decision, Match, Retriever
 
 SessionState = dict[str, Any]
@@ -100,6 +102,20 @@ def new_state(collection: str | None) -> SessionState:
     return {"collection": collection, "turns": [], "pending": [], "shown": []}
 
 
+def _with_defaults(state: SessionState, collection: str | None) -> SessionState:
+    """``state`` completed with a new conversation's fields, scoped to ``collection`` if given."""
+    state = {**new_state(collection), **state}
+    if collection is not None:
+        state["collection"] = collection
+    return state
+
+
+def _search_texts(state: SessionState, message: str) -> list[str]:
+    """What a search encodes: the message, and the previous question if it leans on it."""
+    previous = _previous_question(state)
+    return [message, previous] if previous and is_elliptical(message) else [message]
+
+
 def is_elliptical(message: str) -> bool:
     """Whether a message probably leans on the previous turn for its meaning."""
     words = message.split()
@@ -127,19 +143,34 @@ class Conversation:
     )
 
     def reply(
-        self, state: SessionState, message: str, collection: str | None = None
+        self,
+        state: SessionState,
+        message: str,
+        collection: str | None = None,
+        *,
+        embedded: Mapping[str, Vectors] | None = None,
     ) -> tuple[Reply, SessionState]:
-        """Answer ``message`` given ``state``; returns the reply and the updated state."""
-        state = {**new_state(collection), **state}
-        if collection is not None:
-            state["collection"] = collection
-        scope = state["collection"]
+        """Answer ``message`` given ``state``; returns the reply and the updated state.
+
+        ``embedded`` may hold the vectors of ``texts_to_embed``'s texts, encoded beforehand
+        (the API awaits them without blocking its event loop); a text missing is encoded here.
+        """
+        state = _with_defaults(state, collection)
         reply = (
             self._pick(state, message)
             or self._more(state, message)
-            or self._search(state, message, scope)
+            or self._search(state, message, state["collection"], embedded or {})
         )
         return reply, self._remember(state, message, reply)
+
+    def texts_to_embed(
+        self, state: SessionState, message: str, collection: str | None = None
+    ) -> list[str]:
+        """The texts ``reply`` will encode for this message: none if it needs no search."""
+        state = _with_defaults(state, collection)
+        if self._pick(state, message) or self._more(state, message):
+            return []
+        return _search_texts(state, message)
 
     # -- the three ways a message is understood --------------------------------------------
 
@@ -173,10 +204,18 @@ class Conversation:
             Decision.FALLBACK, 0.0, None, [], suggestions, MESSAGES["more"], message, "more"
         )
 
-    def _search(self, state: SessionState, message: str, scope: str | None) -> Reply:
-        previous = _previous_question(state)
-        texts = [message] if not (previous and is_elliptical(message)) else [message, previous]
-        vectors = self.retriever.embedder.encode(texts)
+    def _search(
+        self,
+        state: SessionState,
+        message: str,
+        scope: str | None,
+        embedded: Mapping[str, Vectors],
+    ) -> Reply:
+        texts = _search_texts(state, message)
+        if all(text in embedded for text in texts):
+            vectors = np.stack([embedded[text] for text in texts])
+        else:
+            vectors = self.retriever.embedder.encode(texts)
         answers = [self.retriever.answer_vector(message, vectors[0], scope)]
         readings = [message]
         if len(texts) > 1:
@@ -184,7 +223,7 @@ class Conversation:
             mixed = CONTEXT_WEIGHT_MESSAGE * vectors[0] + (1 - CONTEXT_WEIGHT_MESSAGE) * vectors[1]
             mixed /= np.linalg.norm(mixed) or 1.0
             last = _last_answered(state)
-            contextual = f"{message} ({previous})"
+            contextual = f"{message} ({texts[1]})"
             exclude = frozenset({last}) if last else frozenset()
             answers.append(self.retriever.answer_vector(contextual, mixed, scope, exclude=exclude))
             readings.append(contextual)

@@ -8,18 +8,20 @@ through ``app_from_env`` (one app per worker process). Every error body has the 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 import html
 import logging
 import re
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, ParamSpec, TypeVar
 
+import anyio
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -51,7 +53,7 @@ from askbot.api.schemas import (
     SuggestionOut,
 )
 from askbot.api.security import AccessPolicy
-from askbot.batching import CachingEmbedder, MicroBatchingEmbedder
+from askbot.batching import CachingEmbedder, MicroBatchingEmbedder, encode_async
 from askbot.config import Settings
 from askbot.conversation import Conversation, new_state
 from askbot.embed import Embedder
@@ -59,9 +61,11 @@ from askbot.engine import load_fresh_index, load_query_embedder
 from askbot.errors import AskbotError
 from askbot.index import FaqIndex
 from askbot.retrieve import Retriever
-from askbot.store import Journal, SessionStore, open_session_store
+from askbot.store import Journal, SessionStore, SqliteSessionStore, open_session_store
 
 log = logging.getLogger("askbot.api")
+P = ParamSpec("P")
+T = TypeVar("T")
 
 # C0/C1 control characters other than tab and newline carry no meaning in a question.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -210,8 +214,12 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
     app.add_middleware(RequestMetrics, metrics=metrics)
 
     @app.post("/v1/chat", response_model=ChatResponse, tags=["chat"])
-    def chat(body: ChatRequest, svc: ServiceDep) -> ChatResponse:
+    async def chat(body: ChatRequest, svc: ServiceDep) -> ChatResponse:
         """Answer a message, in the context of its session's earlier turns."""
+        # A coroutine, not a threadpool function: it awaits the encoder's batch, and its own
+        # CPU work (~1 ms of scoring) runs on the event loop. In the threadpool each request
+        # took a pool thread and woke it and the loop twice more; with ~16 such threads per
+        # worker competing for the GIL, those hand-offs were the c=32 tail.
         started = time.perf_counter()
         message = clean_message(body.message, settings.max_message_chars)
         collections = svc.retriever.index.collection_ids()
@@ -221,12 +229,16 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
             session_id, state = svc.sessions.new_id(), new_state(body.collection)
         else:
             session_id = body.session_id
-            found = svc.sessions.get(session_id)
+            found = await _session_io(svc.sessions, svc.sessions.get, session_id)
             if found is None:
                 raise ApiError(404, "unknown_session", "unknown or expired session_id")
             state = found
-        reply, state = svc.conversation.reply(state, message, body.collection)
-        svc.sessions.put(session_id, state)
+        texts = svc.conversation.texts_to_embed(state, message, body.collection)
+        vectors = await encode_async(svc.retriever.embedder, texts)
+        reply, state = svc.conversation.reply(
+            state, message, body.collection, embedded=dict(zip(texts, vectors, strict=True))
+        )
+        await _session_io(svc.sessions, svc.sessions.put, session_id, state)
         latency = time.perf_counter() - started
         svc.journal.log_question(
             session_id=session_id,
@@ -476,6 +488,21 @@ def _freeze_heap() -> None:
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+
+
+async def _session_io(
+    store: SessionStore, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """Run a session store call from the chat coroutine.
+
+    SQLite on a local disk answers in a fraction of a millisecond (the question log is written
+    by its own thread), so it runs on the event loop; Redis is a network round trip, and a
+    slow or unreachable server must not stall every request of the worker, so it runs in a
+    worker thread.
+    """
+    if isinstance(store, SqliteSessionStore):
+        return call(*args, **kwargs)
+    return await anyio.to_thread.run_sync(functools.partial(call, *args, **kwargs))
 
 
 def _query_embedder(settings: Settings) -> Embedder:
