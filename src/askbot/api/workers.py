@@ -18,7 +18,8 @@ flight and flush the question log). Elsewhere (macOS and the BSDs do not balance
 With ``pin``, worker i (and every thread it starts) runs on the i-th CPU the server may use,
 so a worker's event loop, request threads and encoder share one core's caches and never chase
 each other across cores. On this 2-core machine (benchmarks/bench_http.py --pin-workers) that
-raised c=32 throughput by 10-20 % and brought its p99 from 110-152 ms down to 82-108 ms. But a
+raised c=32 throughput by 10-20 % while each request held a pool thread; since the chat route
+became a coroutine, pinned and not pinned measure within noise of each other. But a
 pinned worker cannot move off a core that other work is using, and in a container limited by
 CPU quota rather than its own cpuset the CPUs it may use are the whole host's: so it is off by
 default, for machines and cpusets whose cores serve askbot alone.
