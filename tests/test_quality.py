@@ -71,6 +71,23 @@ def test_lexical_scores_are_normalised_and_junk_scores_low() -> None:
     assert scores[3].argmax() == 1
 
 
+def test_lexical_tokens_are_bm25s_tokens() -> None:
+    import bm25s
+
+    from askbot.corpus import load_corpus
+
+    texts = [
+        text
+        for entry in load_corpus(DATA / "corpus_api").entries()
+        for text in (entry.question, *entry.alternates, entry.answer)
+    ] + ["", "the and of", "Don't STOP!! 3.5% of U.S. GDP, naïve café—déjà vu", "a b c x1 42"]
+    index = LexicalIndex(["anything"])
+    expected = bm25s.tokenize(
+        texts, stopwords="en", stemmer=index._stemmer, return_ids=False, show_progress=False
+    )
+    assert len(texts) > 20 and index.tokenize(texts) == expected
+
+
 def test_calibration_of_a_perfect_retriever_is_high_and_of_a_random_one_low() -> None:
     rng = np.random.default_rng(0)
     n = 2000
