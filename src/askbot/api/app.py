@@ -479,11 +479,11 @@ def _watch_index(app: FastAPI, settings: Settings, given: Embedder | None) -> In
 def _freeze_heap() -> None:
     """Keep the loaded index out of the cyclic garbage collector's full passes.
 
-    A loaded index is ~100k long-lived Python objects. Without this, every full collection
-    walks them all: 90-100 ms with the worker's GIL held, about every 10 s per worker at c=32,
-    which stalled every request in flight (measured with gc.callbacks at c=32). Frozen, a full
-    pass walks only what requests created since, ~2 ms. Called again after each swap, so a new
-    index is frozen too; unfreezing first lets a collection see the old index's cycles.
+    A worker holds ~113k tracked objects once its index has loaded. Without this, a full
+    collection walks them all: 84-110 ms with the worker's GIL held, about every 10 s per
+    worker at c=32, which stalled every request in flight (measured with gc.callbacks). Frozen,
+    a full pass walks only what requests created since, ~2 ms. Called again after each swap, so
+    a new index is frozen too; unfreezing first lets a collection see the old index's cycles.
     """
     gc.unfreeze()
     gc.collect()
