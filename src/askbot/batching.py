@@ -62,19 +62,19 @@ class MicroBatchingEmbedder(_Wrapper):
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         """Encode, sharing one encoder call with whatever else is waiting."""
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
         return self._submit(texts).result()
 
     async def encode_async(self, texts: Sequence[str]) -> Vectors:
         """``encode`` for a coroutine: the event loop runs on while the batch encodes."""
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
         return await asyncio.wrap_future(self._submit(texts))
 
     def _submit(self, texts: Sequence[str]) -> Future[Vectors]:
+        """Queue ``texts`` for the next batch; the future holds their rows."""
         future: Future[Vectors] = Future()
-        self._queue.put((list(texts), future))
+        if texts:
+            self._queue.put((list(texts), future))
+        else:
+            future.set_result(np.zeros((0, self.dimension), dtype=np.float32))
         return future
 
     def close(self) -> None:

@@ -8,7 +8,6 @@ through ``app_from_env`` (one app per worker process). Every error body has the 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import gc
 import html
 import logging
@@ -19,7 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, TypeVar
 
 import anyio
 from fastapi import Depends, FastAPI, Request, Response
@@ -64,7 +63,6 @@ from askbot.retrieve import Retriever
 from askbot.store import Journal, SessionStore, SqliteSessionStore, open_session_store
 
 log = logging.getLogger("askbot.api")
-P = ParamSpec("P")
 T = TypeVar("T")
 
 # C0/C1 control characters other than tab and newline carry no meaning in a question.
@@ -229,7 +227,7 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
             session_id, state = svc.sessions.new_id(), new_state(body.collection)
         else:
             session_id = body.session_id
-            found = await _session_io(svc.sessions, svc.sessions.get, session_id)
+            found = await _session_io(svc.sessions, lambda: svc.sessions.get(session_id))
             if found is None:
                 raise ApiError(404, "unknown_session", "unknown or expired session_id")
             state = found
@@ -238,7 +236,7 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
         reply, state = svc.conversation.reply(
             state, message, body.collection, embedded=dict(zip(texts, vectors, strict=True))
         )
-        await _session_io(svc.sessions, svc.sessions.put, session_id, state)
+        await _session_io(svc.sessions, lambda: svc.sessions.put(session_id, state))
         latency = time.perf_counter() - started
         svc.journal.log_question(
             session_id=session_id,
@@ -490,9 +488,7 @@ def _freeze_heap() -> None:
     gc.freeze()
 
 
-async def _session_io(
-    store: SessionStore, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs
-) -> T:
+async def _session_io(store: SessionStore, call: Callable[[], T]) -> T:
     """Run a session store call from the chat coroutine.
 
     SQLite on a local disk answers in a fraction of a millisecond (the question log is written
@@ -501,8 +497,8 @@ async def _session_io(
     worker thread.
     """
     if isinstance(store, SqliteSessionStore):
-        return call(*args, **kwargs)
-    return await anyio.to_thread.run_sync(functools.partial(call, *args, **kwargs))
+        return call()
+    return await anyio.to_thread.run_sync(call)
 
 
 def _query_embedder(settings: Settings) -> Embedder:
