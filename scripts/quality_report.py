@@ -39,7 +39,7 @@ from askbot.evaluate.run import (
     split_half,
     tuned_factory,
 )
-from askbot.retrieve import Calibration, DecisionPolicy, Scoring
+from askbot.retrieve import Calibration, DecisionPolicy, Scoring, self_calibration
 
 REPO = Path(__file__).resolve().parent.parent
 KNOWN_ORDER = ("stackfaq", "covidfaq", "clinc150")
@@ -210,7 +210,15 @@ def main(argv: list[str] | None = None) -> int:
     held = held_out_section(args.datasets, embedder, progress)
     if args.cache:
         save_cache(embedder, args.cache)
-    text = HEAD.format(scoring=Scoring(), calibration=Calibration(), policy=DecisionPolicy())
+    text = HEAD.format(
+        scoring=Scoring(),
+        calibration=Calibration(),
+        policy=DecisionPolicy(),
+        min_questions=self_calibration.MIN_QUESTIONS,
+        folds=self_calibration.FOLDS,
+        hold_out=self_calibration.HOLD_OUT,
+        repeats=self_calibration.REPEATS,
+    )
     text += "".join(sections)
     text += HELD_OUT + held + THRESHOLDS.format(policy=DecisionPolicy())
     text += (
@@ -244,6 +252,15 @@ and picks a cap on the margin (none, .2, .1 or .05) on its dev split: the one wh
 best separates the dev split's own in-scope and out-of-scope queries. Capped, a large margin
 over a weak runner-up stops raising the confidence of a question that is far from every entry;
 the price is a little AUROC-ans. Nothing is fitted on a test split.
+
+**Self-calibration.** A collection with enough alternate phrasings (at least
+{min_questions}; here clinc150) replaces that default with its own calibration, fitted when
+the index is built and used by `askbot ask`, the chat API and the **askbot** rows alike
+(`askbot.retrieve.self_calibration`): its alternates are asked in {folds} folds, each fold left
+out of the index in turn, with {hold_out:.0%} of the entries also left out so their phrasings have
+no right answer; {repeats} such rounds, one logistic fit. No query of any split is used. Sets
+without alternates (stackfaq, covidfaq) keep the default. A train split, where there is one,
+still wins: the **calibrated on train** row.
 
 **askbot + tune** = the same scoring after `askbot tune`: all-MiniLM-L6-v2 fine-tuned for one
 epoch on the FAQ's own texts (each question or alternate paired with another phrasing of its

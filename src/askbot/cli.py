@@ -86,6 +86,11 @@ def build(
         f"index {state}: {len(loaded.collections)} collection(s), {manifest.entry_count} entries, "
         f"{manifest.vector_count} vectors, model {manifest.model_id} -> {settings.index_dir}"
     )
+    for collection, weights in manifest.calibrations.items():
+        out.print(
+            f"confidence of {collection}: calibrated on {int(weights['questions'])} of its own "
+            "alternate phrasings"
+        )
 
 
 @app.command()

@@ -117,6 +117,9 @@ class Manifest:
     # threshold existed are flat.
     index_type: str = "flat"
     index_params: dict[str, int] = field(default_factory=dict)
+    # Per collection, the confidence calibration fitted at build time from its own alternates
+    # (``askbot.retrieve.self_calibration``); a collection not listed uses the model's default.
+    calibrations: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 class FaqIndex:
@@ -335,10 +338,13 @@ def build_index(
     progress: Callable[[int, int], None] | None = None,
     batch_size: int = 256,
     exact_limit: int = EXACT_SEARCH_LIMIT,
+    calibrate: Callable[[FaqIndex], dict[str, dict[str, float]]] | None = None,
 ) -> FaqIndex:
     """Embed every entry of ``corpus`` and return an index in memory (not yet saved).
 
     Up to ``exact_limit`` vectors the FAISS index is exact, beyond it approximate (HNSW).
+    ``calibrate`` (``askbot.retrieve.self_calibration.self_calibrations``) fits per-collection
+    calibrations on the built index; they are recorded in the manifest.
     """
     entries = list(corpus.entries())
     texts: list[str] = []
@@ -376,13 +382,16 @@ def build_index(
         index_type=index_type,
         index_params=index_params,
     )
-    return FaqIndex(
+    index = FaqIndex(
         manifest,
         entries,
         corpus.collections,
         faiss_index,
         np.asarray(rows, dtype=np.int32).reshape(-1, 2),
     )
+    if calibrate is not None:
+        index.manifest = replace(manifest, calibrations=calibrate(index))
+    return index
 
 
 def _entry_to_json(entry: FaqEntry) -> dict[str, Any]:
@@ -630,6 +639,7 @@ def ensure_index(
     progress: Callable[[int, int], None] | None = None,
     force: bool = False,
     exact_limit: int = EXACT_SEARCH_LIMIT,
+    calibrate: Callable[[FaqIndex], dict[str, dict[str, float]]] | None = None,
 ) -> tuple[FaqIndex, bool]:
     """Load the index if it is fresh for ``corpus`` and ``embedder``, else build and save it.
 
@@ -642,6 +652,8 @@ def ensure_index(
             ), False
         except (IndexMissingError, IndexStaleError, IndexModelError, IndexCorruptError):
             pass  # any of these means: build anew (the old build stays until the new one lands)
-    index = build_index(corpus, embedder, progress=progress, exact_limit=exact_limit)
+    index = build_index(
+        corpus, embedder, progress=progress, exact_limit=exact_limit, calibrate=calibrate
+    )
     save_index(index, index_dir)
     return index, True

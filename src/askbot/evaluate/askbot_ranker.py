@@ -1,7 +1,8 @@
 """askbot's own ``Retriever`` as a ``Ranker``, so the harness measures what users get.
 
 The FAQ entries become one in-memory collection (``corpus_from_entries`` + ``build_index``);
-each query goes through ``Retriever.ask_many``, so scoring, calibration and the decision policy
+each query goes through ``Retriever.ask_many``, so scoring, calibration (a collection's own,
+fitted at build time from its alternates, when it has enough of them) and the decision policy
 are exactly those of ``askbot ask`` and the chat API. A ``clarify`` offers the alternatives the
 user would see.
 """
@@ -16,6 +17,7 @@ from askbot.evaluate.datasets import EvalEntry
 from askbot.evaluate.ranker import RankerFactory, Ranking
 from askbot.index import build_index
 from askbot.retrieve import Calibration, Decision, DecisionPolicy, Retriever, Scoring
+from askbot.retrieve.self_calibration import self_calibrations
 
 COLLECTION = "eval"
 
@@ -50,7 +52,9 @@ class AskbotRanker:
         policy: DecisionPolicy | None = None,
     ) -> None:
         self._name = name
-        index = build_index(corpus_from_entries(faq_entries(entries)), embedder)
+        index = build_index(
+            corpus_from_entries(faq_entries(entries)), embedder, calibrate=self_calibrations
+        )
         self.retriever = Retriever(
             index, embedder, scoring=scoring, calibration=calibration, policy=policy
         )

@@ -8,7 +8,9 @@
    (``Scoring``, ``retrieve.lexical``). The lexical part rescues keyword queries ("trade",
    "North Korea") that a sentence encoder scores poorly.
 3. A calibrated logistic model turns the top score and its margin over the runner-up into a
-   confidence: the probability that the top entry is the right answer (``Calibration``).
+   confidence: the probability that the top entry is the right answer (``Calibration``). A
+   collection with enough alternate phrasings fits its own at build time
+   (``retrieve.self_calibration``); the others use the model's default.
 4. ``DecisionPolicy`` answers, asks "did you mean…?" when two entries are plausible and too
    close to separate, or falls back when nothing is good enough. Low confidence is data,
    never an exception.
@@ -200,7 +202,10 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.scoring = scoring or Scoring()
+        # An explicit calibration holds for every collection; otherwise a collection uses the
+        # one it fitted on its own alternates at build time, if any, else the model's default.
         self.calibration = calibration or default_calibration(embedder.model_id)
+        self._calibrations = {} if calibration is not None else collection_calibrations(index)
         self.policy = policy or DecisionPolicy()
         self.alternatives = alternatives
         # Every vector (a view of the FAISS index's own storage, not a copy; float16 past the
@@ -330,13 +335,12 @@ class Retriever:
             return Answer(question, Decision.FALLBACK, 0.0, None, [])
         scores = [score for _, score in ranked]
         margin = self._margin(ranked)
-        confidence = self.calibration.probability(scores[0], margin)
-        # On its own (margin 0): how plausible is each candidate, regardless of the others.
-        plausibility = [
-            self.calibration.probability(s, 0.0) for s in scores[: self.alternatives + 1]
-        ]
-        decision = self.policy.decide(confidence, plausibility, margin)
         top = self.index.entries[ranked[0][0]]
+        calibration = self.calibration_of(top.collection)
+        confidence = calibration.probability(scores[0], margin)
+        # On its own (margin 0): how plausible is each candidate, regardless of the others.
+        plausibility = [calibration.probability(s, 0.0) for s in scores[: self.alternatives + 1]]
+        decision = self.policy.decide(confidence, plausibility, margin)
         # After an answer the alternatives are the runners-up, else the best guesses, top included.
         first = 1 if decision is Decision.ANSWER else 0
         alternatives = [
@@ -360,6 +364,10 @@ class Retriever:
             margin=margin,
         )
 
+    def calibration_of(self, collection: str) -> Calibration:
+        """The calibration that turns scores into confidence for ``collection``'s entries."""
+        return self._calibrations.get(collection, self.calibration)
+
     def _margin(self, ranked: list[tuple[int, float]]) -> float:
         """Top score minus the best score of an entry asking a different question.
 
@@ -371,6 +379,18 @@ class Retriever:
             if self.index.entries[position].question != top_question:
                 return ranked[0][1] - score
         return ranked[0][1]
+
+
+def collection_calibrations(index: FaqIndex) -> dict[str, Calibration]:
+    """The calibrations the index's collections fitted on their own alternates at build time."""
+    return {
+        collection: Calibration(
+            intercept=weights["intercept"],
+            score_weight=weights["score_weight"],
+            margin_weight=weights["margin_weight"],
+        )
+        for collection, weights in index.manifest.calibrations.items()
+    }
 
 
 def lexical_document(entry: FaqEntry) -> str:

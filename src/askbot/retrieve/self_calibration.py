@@ -1,0 +1,163 @@
+"""Confidence calibration fitted per collection, at build time, from the FAQ's own alternates.
+
+The default ``Calibration`` was fitted on other FAQs. A collection whose entries carry
+alternate phrasings already says what its users' questions look like, so it can calibrate
+itself without a single labelled query:
+
+- its alternates are split into ``FOLDS`` folds; each fold in turn leaves the index and is
+  asked as questions (the right answer is the entry it came from);
+- in each round a fifth of the entries (``HOLD_OUT``) also leave the index, so their
+  held-out alternates have no right answer, like questions the FAQ does not cover;
+- a logistic ``Calibration`` is fitted on (top score, margin) -> top-1 right, exactly as
+  ``calibrate.fit_calibration`` does on labelled queries.
+
+Everything reuses the vectors the build already made: no text is encoded twice. A collection
+without enough alternates (``MIN_QUESTIONS``), or too large to re-rank cheaply
+(``MAX_ENTRIES``), keeps the model's default. Measured on clinc150 (docs/quality.md).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+import numpy.typing as npt
+
+from askbot.corpus import FaqEntry, corpus_from_entries
+from askbot.corpus.entries import normalise_question
+from askbot.embed import Vectors
+from askbot.index import FaqIndex, build_index, entry_texts
+from askbot.retrieve import Calibration, Retriever
+from askbot.retrieve.calibrate import calibration_examples, fit_calibration
+
+FOLDS = 3
+REPEATS = 2
+HOLD_OUT = 0.2  # share of entries left out of each round's index: the unanswerable share
+MIN_QUESTIONS = 150  # held-out alternates needed for two weights and an intercept
+MIN_EACH_OUTCOME = 10  # right and wrong examples each, or the fit says nothing
+MAX_ENTRIES = 5_000  # beyond this, three extra in-memory indexes cost more than they give
+MAX_QUESTIONS_PER_FOLD = 1_000
+SEED = 0
+
+
+class StoredTextVectors:
+    """An ``Embedder`` that answers from the vectors an index already holds for its texts."""
+
+    def __init__(self, index: FaqIndex) -> None:
+        texts = [text for entry in index.entries for _, text in entry_texts(entry)]
+        if len(texts) != index.vectors.ntotal:
+            raise ValueError("index rows do not match its entries' texts")
+        self._row_of = {text: row for row, text in enumerate(texts)}
+        self._index = index
+        self.model_id = index.model_id
+        self.dimension = index.manifest.dimension
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        """The stored vector of each text (``KeyError`` for a text the index does not hold)."""
+        rows = np.fromiter((self._row_of[t] for t in texts), dtype=np.int64, count=len(texts))
+        return self._index.vectors_at(rows)
+
+
+def self_calibrations(index: FaqIndex) -> dict[str, dict[str, float]]:
+    """For each collection that can calibrate itself, its fitted weights (as stored in the
+    manifest); collections that cannot are absent and use the model's default."""
+    embedder = StoredTextVectors(index)
+    fitted = {}
+    for collection in index.collection_ids():
+        entries = [index.entries[p] for p in index.entries_of(collection)]
+        calibration, questions = fit_collection(entries, embedder)
+        if calibration is not None:
+            fitted[collection] = {
+                "intercept": calibration.intercept,
+                "score_weight": calibration.score_weight,
+                "margin_weight": calibration.margin_weight,
+                "questions": questions,
+            }
+    return fitted
+
+
+def fit_collection(
+    entries: Sequence[FaqEntry],
+    embedder: StoredTextVectors,
+    *,
+    min_questions: int = MIN_QUESTIONS,
+) -> tuple[Calibration | None, int]:
+    """The calibration one collection's alternates support, and how many questions it used."""
+    if len(entries) > MAX_ENTRIES:
+        return None, 0
+    rng = random.Random(SEED)
+    if sum(len(e.alternates) for e in entries if len(e.alternates) >= 2) < min_questions:
+        return None, 0
+    groups = sorted({normalise_question(e.question) for e in entries})
+    features: list[npt.NDArray[np.float64]] = []
+    labels: list[npt.NDArray[np.int64]] = []
+    # Each repeat draws new folds and new held-out entries: which few entries happen to be
+    # held out moves the fit, and more draws average that out.
+    for _, fold in itertools.product(range(REPEATS), range(FOLDS)):
+        if fold == 0:
+            folds = [_fold_of_alternates(entry, rng) for entry in entries]
+        held_groups = set(rng.sample(groups, round(len(groups) * HOLD_OUT)))
+        kept: list[FaqEntry] = []
+        asked: list[tuple[str, str | None]] = []  # (question, group that answers it, if kept)
+        for entry, entry_folds in zip(entries, folds, strict=True):
+            group = normalise_question(entry.question)
+            held = group in held_groups
+            if not held:
+                kept.append(_without_fold(entry, entry_folds, fold))
+            asked += [
+                (a, None if held else group)
+                for a, f in zip(entry.alternates, entry_folds, strict=False)
+                if f == fold
+            ]
+        if len(asked) > MAX_QUESTIONS_PER_FOLD:
+            asked = rng.sample(asked, MAX_QUESTIONS_PER_FOLD)
+        # Entries asking one question share the right: any of them answers it.
+        answers: dict[str, set[str]] = {}
+        for entry in kept:
+            answers.setdefault(normalise_question(entry.question), set()).add(entry.id)
+        vectors = sum(len(entry_texts(e)) for e in kept)
+        retriever = Retriever(
+            build_index(corpus_from_entries(kept), embedder, exact_limit=vectors),
+            embedder,
+            calibration=Calibration(),
+        )
+        x, y = calibration_examples(
+            retriever,
+            [question for question, _ in asked],
+            [set() if group is None else answers[group] for _, group in asked],
+        )
+        features.append(x)
+        labels.append(y)
+    x, y = np.concatenate(features), np.concatenate(labels)
+    right = int(y.sum())
+    if min(right, len(y) - right) < MIN_EACH_OUTCOME:
+        return None, 0
+    calibration = fit_calibration(x, y, margin_cap=math.inf)
+    if calibration.score_weight <= 0:  # a higher score must never mean less confidence
+        return None, 0
+    return calibration, len(y)
+
+
+def _without_fold(entry: FaqEntry, folds: list[int], fold: int) -> FaqEntry:
+    """The entry without its alternates of ``fold`` (unchanged if it takes part in none)."""
+    if not folds:
+        return entry
+    kept = tuple(a for a, f in zip(entry.alternates, folds, strict=True) if f != fold)
+    return replace(entry, alternates=kept)
+
+
+def _fold_of_alternates(entry: FaqEntry, rng: random.Random) -> list[int]:
+    """The fold each of the entry's alternates is asked in; none for fewer than two (an entry
+    must keep a phrasing besides its question for its alternates to be worth asking)."""
+    count = len(entry.alternates)
+    if count < 2:
+        return []
+    order = rng.sample(range(count), count)
+    folds = [0] * count
+    for rank, alternate in enumerate(order):
+        folds[alternate] = rank % FOLDS
+    return folds

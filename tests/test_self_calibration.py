@@ -1,0 +1,158 @@
+"""Per-collection calibration fitted at build time from a collection's own alternates."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from askbot.corpus import FaqEntry, corpus_from_entries, load_corpus
+from askbot.embed import Embedder
+from askbot.index import build_index, load_index, save_index
+from askbot.retrieve import Calibration, Retriever, default_calibration
+from askbot.retrieve.self_calibration import (
+    MIN_QUESTIONS,
+    StoredTextVectors,
+    fit_collection,
+    self_calibrations,
+)
+from tests.conftest import SEED_CORPUS
+
+# An intent-style FAQ: each account setting is an entry with six phrasings of "change it".
+SETTINGS = [
+    "password", "email address", "phone number", "home address", "username", "profile photo",
+    "billing card", "delivery address", "language", "time zone", "notification sound",
+    "display name", "security question", "recovery email", "payment plan", "newsletter topics",
+    "shipping speed", "default currency", "privacy level", "two-factor method", "avatar frame",
+    "signature", "bank account", "tax number", "company name", "job title", "birthday",
+    "nickname", "theme colour", "font size",
+]  # fmt: skip
+PHRASINGS = [
+    "change my {}",
+    "I want to update my {}",
+    "can I modify the {} on my account",
+    "where do I edit my {}",
+    "my {} needs changing",
+    "help me set a new {}",
+]
+
+
+def intent_entries(collection: str = "settings") -> list[FaqEntry]:
+    return [
+        FaqEntry(
+            id=f"{collection}-{n}",
+            collection=collection,
+            question=f"How do I change my {setting}?",
+            answer="",
+            alternates=tuple(p.format(setting) for p in PHRASINGS),
+        )
+        for n, setting in enumerate(SETTINGS)
+    ]
+
+
+@pytest.fixture(scope="module")
+def mixed_index(embedder: Embedder) -> Retriever:
+    """The seed explainer (no alternates) and the intent FAQ, in one index."""
+    entries = list(load_corpus(SEED_CORPUS).entries()) + intent_entries()
+    index = build_index(corpus_from_entries(entries), embedder, calibrate=self_calibrations)
+    return Retriever(index, embedder)
+
+
+def test_a_collection_with_alternates_calibrates_itself_and_one_without_does_not(
+    mixed_index: Retriever,
+) -> None:
+    calibrations = mixed_index.index.manifest.calibrations
+    assert set(calibrations) == {"settings"}
+    # Every alternate is asked once per repeat of the folds.
+    assert calibrations["settings"]["questions"] >= MIN_QUESTIONS
+    assert calibrations["settings"]["score_weight"] > 0
+    fitted = mixed_index.calibration_of("settings")
+    assert fitted != default_calibration(mixed_index.embedder.model_id)
+    seed_collection = next(c for c in mixed_index.index.collection_ids() if c != "settings")
+    assert mixed_index.calibration_of(seed_collection) == default_calibration(
+        mixed_index.embedder.model_id
+    )
+
+
+def test_confidence_comes_from_the_collection_of_the_answer(mixed_index: Retriever) -> None:
+    answer = mixed_index.ask("I'd like a different time zone")
+    assert answer.answer is not None and answer.answer.collection == "settings"
+    expected = mixed_index.calibration_of("settings").probability(answer.score, answer.margin)
+    assert answer.confidence == pytest.approx(expected)
+
+    answer = mixed_index.ask("why are Seoul and Tokyo getting closer?")
+    assert answer.answer is not None and answer.answer.collection != "settings"
+    default = default_calibration(mixed_index.embedder.model_id)
+    assert answer.confidence == pytest.approx(default.probability(answer.score, answer.margin))
+
+
+def test_an_explicit_calibration_holds_for_every_collection(mixed_index: Retriever) -> None:
+    explicit = Calibration(intercept=-1.0, score_weight=1.0, margin_weight=1.0)
+    retriever = Retriever(mixed_index.index, mixed_index.embedder, calibration=explicit)
+    assert retriever.calibration_of("settings") == explicit
+    answer = retriever.ask("change the time zone")
+    assert answer.confidence == pytest.approx(explicit.probability(answer.score, answer.margin))
+
+
+def test_the_fitted_calibration_is_saved_and_loaded_with_the_index(
+    mixed_index: Retriever, tmp_path: Path
+) -> None:
+    save_index(mixed_index.index, tmp_path / "index")
+    loaded = load_index(tmp_path / "index")
+    assert loaded.manifest.calibrations == mixed_index.index.manifest.calibrations
+    again = Retriever(loaded, mixed_index.embedder)
+    assert again.calibration_of("settings") == mixed_index.calibration_of("settings")
+    assert again.calibration_of("settings").margin_cap == math.inf
+
+
+def test_held_out_phrasings_get_high_confidence_and_other_questions_low(
+    mixed_index: Retriever,
+) -> None:
+    # New wordings of the intents, none of them among the alternates.
+    asked = ["alter the font size please", "I need another nickname", "set a new bank account"]
+    off_topic = ["what's the weather in Paris tomorrow?", "recipe for chocolate cake"]
+    inside = [a.confidence for a in mixed_index.ask_many(asked, "settings")]
+    outside = [a.confidence for a in mixed_index.ask_many(off_topic, "settings")]
+    assert min(inside) > 0.5 > max(outside)
+
+
+def test_too_few_alternates_keep_the_default(embedder: Embedder) -> None:
+    entries = intent_entries()[:5]  # 30 alternates, below MIN_QUESTIONS
+    index = build_index(corpus_from_entries(entries), embedder, calibrate=self_calibrations)
+    assert index.manifest.calibrations == {}
+    calibration, questions = fit_collection(entries, StoredTextVectors(index))
+    assert calibration is None and questions == 0
+
+
+def test_stored_text_vectors_are_the_index_vectors(mixed_index: Retriever) -> None:
+    stored = StoredTextVectors(mixed_index.index)
+    text = "help me set a new password"
+    np.testing.assert_allclose(
+        stored.encode([text])[0], mixed_index.embedder.encode([text])[0], atol=1e-5
+    )
+    with pytest.raises(KeyError):
+        stored.encode(["a text the index never embedded"])
+
+
+def test_askbot_build_reports_the_fitted_calibration_and_ask_uses_it(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from tests.test_cli import run
+
+    shutil.copytree(SEED_CORPUS, tmp_path / "corpus")
+    with (tmp_path / "corpus" / "settings.jsonl").open("w") as out:
+        for entry in intent_entries():
+            out.write(json.dumps({"question": entry.question, "answer": "In Settings.",
+                                  "alternates": list(entry.alternates)}) + "\n")  # fmt: skip
+    built = run("build", cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    assert "confidence of settings: calibrated on 360 of its own alternate phrasings" in (
+        built.stdout
+    )
+    asked = run("ask", "--json", "I'd like a different time zone", cwd=tmp_path)
+    assert asked.returncode == 0, asked.stderr
+    reply = json.loads(asked.stdout)
+    assert reply["decision"] == "answer" and reply["answer"]["collection"] == "settings"
