@@ -8,17 +8,19 @@ itself without a single labelled query:
   asked as questions (the right answer is the entry it came from);
 - in each round a fifth of the entries (``HOLD_OUT``) also leave the index, so their
   held-out alternates have no right answer, like questions the FAQ does not cover;
+- all of it ``REPEATS`` times with fresh folds and fresh held-out entries, since which few
+  entries happen to be held out moves the fit;
 - a logistic ``Calibration`` is fitted on (top score, margin) -> top-1 right, exactly as
   ``calibrate.fit_calibration`` does on labelled queries.
 
 Everything reuses the vectors the build already made: no text is encoded twice. A collection
 without enough alternates (``MIN_QUESTIONS``), or too large to re-rank cheaply
-(``MAX_ENTRIES``), keeps the model's default. Measured on clinc150 (docs/quality.md).
+(``MAX_ENTRIES``), keeps the model's default. Quality: docs/quality.md; build time:
+``benchmarks/bench_self_calibration.py``.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 from collections.abc import Sequence
@@ -39,7 +41,7 @@ REPEATS = 2
 HOLD_OUT = 0.2  # share of entries left out of each round's index: the unanswerable share
 MIN_QUESTIONS = 150  # held-out alternates needed for two weights and an intercept
 MIN_EACH_OUTCOME = 10  # right and wrong examples each, or the fit says nothing
-MAX_ENTRIES = 5_000  # beyond this, three extra in-memory indexes cost more than they give
+MAX_ENTRIES = 5_000  # beyond this, six extra in-memory indexes cost more than they give
 MAX_QUESTIONS_PER_FOLD = 1_000
 SEED = 0
 
@@ -95,43 +97,13 @@ def fit_collection(
     groups = sorted({normalise_question(e.question) for e in entries})
     features: list[npt.NDArray[np.float64]] = []
     labels: list[npt.NDArray[np.int64]] = []
-    # Each repeat draws new folds and new held-out entries: which few entries happen to be
-    # held out moves the fit, and more draws average that out.
-    for _, fold in itertools.product(range(REPEATS), range(FOLDS)):
-        if fold == 0:
-            folds = [_fold_of_alternates(entry, rng) for entry in entries]
-        held_groups = set(rng.sample(groups, round(len(groups) * HOLD_OUT)))
-        kept: list[FaqEntry] = []
-        asked: list[tuple[str, str | None]] = []  # (question, group that answers it, if kept)
-        for entry, entry_folds in zip(entries, folds, strict=True):
-            group = normalise_question(entry.question)
-            held = group in held_groups
-            if not held:
-                kept.append(_without_fold(entry, entry_folds, fold))
-            asked += [
-                (a, None if held else group)
-                for a, f in zip(entry.alternates, entry_folds, strict=False)
-                if f == fold
-            ]
-        if len(asked) > MAX_QUESTIONS_PER_FOLD:
-            asked = rng.sample(asked, MAX_QUESTIONS_PER_FOLD)
-        # Entries asking one question share the right: any of them answers it.
-        answers: dict[str, set[str]] = {}
-        for entry in kept:
-            answers.setdefault(normalise_question(entry.question), set()).add(entry.id)
-        vectors = sum(len(entry_texts(e)) for e in kept)
-        retriever = Retriever(
-            build_index(corpus_from_entries(kept), embedder, exact_limit=vectors),
-            embedder,
-            calibration=Calibration(),
-        )
-        x, y = calibration_examples(
-            retriever,
-            [question for question, _ in asked],
-            [set() if group is None else answers[group] for _, group in asked],
-        )
-        features.append(x)
-        labels.append(y)
+    for _ in range(REPEATS):
+        folds = [_fold_of_alternates(entry, rng) for entry in entries]
+        for fold in range(FOLDS):
+            held = set(rng.sample(groups, round(len(groups) * HOLD_OUT)))
+            x, y = _fold_examples(entries, folds, fold, held, embedder, rng)
+            features.append(x)
+            labels.append(y)
     x, y = np.concatenate(features), np.concatenate(labels)
     right = int(y.sum())
     if min(right, len(y) - right) < MIN_EACH_OUTCOME:
@@ -140,6 +112,47 @@ def fit_collection(
     if calibration.score_weight <= 0:  # a higher score must never mean less confidence
         return None, 0
     return calibration, len(y)
+
+
+def _fold_examples(
+    entries: Sequence[FaqEntry],
+    folds: list[list[int]],
+    fold: int,
+    held_groups: set[str],
+    embedder: StoredTextVectors,
+    rng: random.Random,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Calibration examples of one round: ``fold``'s alternates asked of an index without
+    them and without the entries of ``held_groups`` (whose alternates have no right answer)."""
+    kept: list[FaqEntry] = []
+    asked: list[tuple[str, str | None]] = []  # (question, group that answers it, if kept)
+    for entry, entry_folds in zip(entries, folds, strict=True):
+        group = normalise_question(entry.question)
+        held = group in held_groups
+        if not held:
+            kept.append(_without_fold(entry, entry_folds, fold))
+        asked += [
+            (a, None if held else group)
+            for a, f in zip(entry.alternates, entry_folds, strict=False)
+            if f == fold
+        ]
+    if len(asked) > MAX_QUESTIONS_PER_FOLD:
+        asked = rng.sample(asked, MAX_QUESTIONS_PER_FOLD)
+    # Entries asking one question share the right: any of them answers it.
+    answers: dict[str, set[str]] = {}
+    for entry in kept:
+        answers.setdefault(normalise_question(entry.question), set()).add(entry.id)
+    vectors = sum(len(entry_texts(e)) for e in kept)
+    retriever = Retriever(
+        build_index(corpus_from_entries(kept), embedder, exact_limit=vectors),
+        embedder,
+        calibration=Calibration(),
+    )
+    return calibration_examples(
+        retriever,
+        [question for question, _ in asked],
+        [set() if group is None else answers[group] for _, group in asked],
+    )
 
 
 def _without_fold(entry: FaqEntry, folds: list[int], fold: int) -> FaqEntry:
