@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from askbot import engine
 from askbot.config import Settings
 from askbot.errors import AskbotError
+from askbot.index import Manifest
 from askbot.retrieve import Answer, Decision
 
 app = typer.Typer(
@@ -86,10 +87,16 @@ def build(
         f"index {state}: {len(loaded.collections)} collection(s), {manifest.entry_count} entries, "
         f"{manifest.vector_count} vectors, model {manifest.model_id} -> {settings.index_dir}"
     )
+    _print_calibrations(out, manifest)
+
+
+def _print_calibrations(console: Console, manifest: Manifest) -> None:
+    """A line per collection whose confidence is calibrated on its own alternates."""
     for collection, weights in manifest.calibrations.items():
-        out.print(
+        console.print(
             f"confidence of {collection}: calibrated on {int(weights['questions'])} of its own "
-            "alternate phrasings"
+            "alternate phrasings",
+            soft_wrap=True,
         )
 
 
@@ -216,6 +223,7 @@ def serve(
         f"serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s)",
         soft_wrap=True,
     )
+    _print_calibrations(err, manifest)
     # Worker processes build their own Settings from the environment: hand ours down.
     for name, value in settings.model_dump(mode="json").items():
         if value is not None:
