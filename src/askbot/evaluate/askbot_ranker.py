@@ -52,8 +52,11 @@ class AskbotRanker:
         policy: DecisionPolicy | None = None,
     ) -> None:
         self._name = name
+        # An explicit calibration overrides a self-calibration, so only fit one that is used.
         index = build_index(
-            corpus_from_entries(faq_entries(entries)), embedder, calibrate=self_calibrations
+            corpus_from_entries(faq_entries(entries)),
+            embedder,
+            calibrate=self_calibrations if calibration is None else None,
         )
         self.retriever = Retriever(
             index, embedder, scoring=scoring, calibration=calibration, policy=policy
