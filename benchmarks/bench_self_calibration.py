@@ -1,12 +1,14 @@
-"""What self-calibration adds to a build: the fit's time beside the build's, by collection size.
+"""What fitting on a collection's alternates adds to a build: the phrasing classifier's and
+the self-calibration's time beside the build's, by collection size.
 
 Collections with alternates, made from clinc150 (real phrasings): its FAQ as is (150 intents,
 a question and 9 alternates each), then entries of its train and dev queries (each entry one
-intent's queries, a question and the rest as alternates), up to ``MAX_ENTRIES``, where
-self-calibration stops. For each: one build without self-calibration, encoding with the
-serving encoder as ``askbot build`` does (ONNX int8, exported here once, both cores), then
-``self_calibrations`` on the built index, median of ``--repeat`` runs (it re-ranks with the
-stored vectors, so it never encodes). Prints a Markdown table.
+intent's queries, a question and the rest as alternates), up to the classifier's
+``MAX_ENTRIES`` and self-calibration's, where each stops. For each: one build without either,
+encoding with the serving encoder as ``askbot build`` does (ONNX int8, exported here once,
+both cores), then ``fit_classifiers`` and ``self_calibrations`` on the built index (which fits
+a classifier in each of its rounds where the collection has one), median of ``--repeat`` runs
+(both work on the stored vectors, so neither encodes). Prints a Markdown table.
 
     python benchmarks/bench_self_calibration.py [--repeat 3] [--datasets ../shared/datasets]
 """
@@ -27,7 +29,9 @@ from askbot.corpus import FaqEntry, corpus_from_entries
 from askbot.embed import model_name, resolve_model_path
 from askbot.index import build_index
 from askbot.onnx_embed import OnnxEmbedder, export_onnx
-from askbot.retrieve.self_calibration import MAX_ENTRIES, self_calibrations
+from askbot.retrieve import phrasing_classifier, self_calibration
+from askbot.retrieve.phrasing_classifier import fit_classifiers
+from askbot.retrieve.self_calibration import self_calibrations
 
 
 def clinc_faq(datasets: Path) -> list[FaqEntry]:
@@ -75,11 +79,10 @@ def main() -> None:
     parser.add_argument("--datasets", type=Path, default=DATASETS)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    collections = {
-        "clinc150 FAQ": clinc_faq(args.datasets),
-        "1,500 entries": query_entries(args.datasets, 1_500),
-        f"{MAX_ENTRIES:,} entries": query_entries(args.datasets, MAX_ENTRIES),
-    }
+    collections = {"clinc150 FAQ": clinc_faq(args.datasets)}
+    for size in (phrasing_classifier.MAX_ENTRIES, self_calibration.MAX_ENTRIES):
+        entries = query_entries(args.datasets, size)  # fewer when intents run out of queries
+        collections[f"{len(entries):,} entries"] = entries
     rows = []
     with tempfile.TemporaryDirectory() as work:
         export = export_onnx(
@@ -90,23 +93,28 @@ def main() -> None:
             started = time.perf_counter()
             index = build_index(corpus_from_entries(entries), embedder)
             build = time.perf_counter() - started
-            fits = []
+            classify, calibrate = [], []
             fitted: dict[str, dict[str, float]] = {}
             for _ in range(args.repeat):
                 started = time.perf_counter()
+                for collection, weights in fit_classifiers(index).items():
+                    index.set_classifier(collection, weights)
+                classify.append(time.perf_counter() - started)
+                started = time.perf_counter()
                 fitted = self_calibrations(index)
-                fits.append(time.perf_counter() - started)
-            fit = statistics.median(fits)
+                calibrate.append(time.perf_counter() - started)
+            classifier, calibration = statistics.median(classify), statistics.median(calibrate)
             asked = int(fitted["bench"]["questions"]) if "bench" in fitted else 0
             alternates = sum(len(e.alternates) for e in entries)
             rows.append(
-                f"| {name} | {len(entries):,} | {alternates:,} | {build:.1f} | {fit:.1f} | "
-                f"{fit / build:.2f} | {asked:,} |"
+                f"| {name} | {len(entries):,} | {alternates:,} | {build:.1f} | "
+                f"{'yes' if index.classifiers else 'no'} | {classifier:.1f} | {calibration:.1f} | "
+                f"{(classifier + calibration) / build:.2f} | {asked:,} |"
             )
             print(rows[-1], flush=True)
-    print("\n| collection | entries | alternates | build s | self-calibration s (median) | "
-          "ratio | questions asked |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|")
+    print("\n| collection | entries | alternates | build s | classifier | classifier s | "
+          "self-calibration s | ratio to build | questions asked |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
 

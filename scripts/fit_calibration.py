@@ -7,7 +7,9 @@ different kinds of FAQ, never on a test split:
 - the *development half* of the stackfaq threads and of the covidfaq entries (``split_half``),
 
 each with 20 % of its groups held out of the index so their questions become out-of-scope
-(label 0). It prints the fitted weights, then ECE and the precision of each answer threshold
+(label 0). It is the calibration of collections scored without a phrasing classifier (one
+with a classifier has the alternates to calibrate itself), so clinc150 is scored without one.
+It prints the fitted weights, then ECE and the precision of each answer threshold
 on data it never saw: clinc150 *dev* and the *other* halves of stackfaq and covidfaq.
 
     python scripts/fit_calibration.py [--datasets ../shared/datasets] [--cache EMB.pkl] [--model M]
@@ -28,7 +30,7 @@ from askbot.evaluate.askbot_ranker import AskbotRanker
 from askbot.evaluate.cache import cached_embedder, save_cache
 from askbot.evaluate.metrics import expected_calibration_error
 from askbot.evaluate.run import split_half
-from askbot.retrieve import Calibration
+from askbot.retrieve import Calibration, Scoring
 from askbot.retrieve.calibrate import calibration_examples, fit_calibration
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,7 +44,12 @@ def examples(
     queries = list(held.queries)
     if len(queries) > sample:
         queries = random.Random(0).sample(queries, sample)
-    ranker = AskbotRanker(held.entries, embedder, calibration=calibration)  # type: ignore[arg-type]
+    ranker = AskbotRanker(
+        held.entries,
+        embedder,  # type: ignore[arg-type]
+        scoring=Scoring(classifier_weight=0.0),
+        calibration=calibration,
+    )
     return calibration_examples(
         ranker.retriever, [q.query for q in queries], [set(q.relevant) for q in queries]
     )

@@ -12,6 +12,7 @@ from askbot.corpus import FaqEntry, corpus_from_entries, load_corpus
 from askbot.embed import Embedder
 from askbot.index import build_index, load_index, save_index
 from askbot.retrieve import Calibration, Retriever, default_calibration
+from askbot.retrieve.phrasing_classifier import fit_classifiers
 from askbot.retrieve.self_calibration import (
     MIN_QUESTIONS,
     StoredTextVectors,
@@ -54,9 +55,15 @@ def intent_entries(collection: str = "settings") -> list[FaqEntry]:
 
 @pytest.fixture(scope="module")
 def mixed_index(embedder: Embedder) -> Retriever:
-    """The seed explainer (no alternates) and the intent FAQ, in one index."""
+    """The seed explainer (no alternates) and the intent FAQ, in one index, built as
+    ``askbot build`` builds it."""
     entries = list(load_corpus(SEED_CORPUS).entries()) + intent_entries()
-    index = build_index(corpus_from_entries(entries), embedder, calibrate=self_calibrations)
+    index = build_index(
+        corpus_from_entries(entries),
+        embedder,
+        classify=fit_classifiers,
+        calibrate=self_calibrations,
+    )
     return Retriever(index, embedder)
 
 
@@ -150,6 +157,9 @@ def test_askbot_build_reports_the_fitted_calibration_and_ask_uses_it(tmp_path: P
     built = run("build", cwd=tmp_path)
     assert built.returncode == 0, built.stderr
     assert "confidence of settings: calibrated on 360 of its own alternate phrasings" in (
+        built.stdout
+    )
+    assert "scores of settings: with a classifier fitted on its alternate phrasings" in (
         built.stdout
     )
     asked = run("ask", "--json", "I'd like a different time zone", cwd=tmp_path)

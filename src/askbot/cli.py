@@ -91,7 +91,13 @@ def build(
 
 
 def _print_calibrations(console: Console, manifest: Manifest) -> None:
-    """A line per collection whose confidence is calibrated on its own alternates."""
+    """A line per collection that fitted a phrasing classifier or its own calibration on its
+    alternates."""
+    for collection in manifest.classifiers:
+        console.print(
+            f"scores of {collection}: with a classifier fitted on its alternate phrasings",
+            soft_wrap=True,
+        )
     for collection, weights in manifest.calibrations.items():
         console.print(
             f"confidence of {collection}: calibrated on {int(weights['questions'])} of its own "

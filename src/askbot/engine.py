@@ -52,6 +52,7 @@ from askbot.index import (
     verified_manifest,
 )
 from askbot.retrieve import Retriever
+from askbot.retrieve.phrasing_classifier import fit_classifiers
 from askbot.retrieve.self_calibration import self_calibrations
 from askbot.tune import TuneConfig, read_record, tune_model
 
@@ -177,6 +178,7 @@ def build(
         progress=progress,
         force=force,
         exact_limit=settings.exact_search_limit,
+        classify=fit_classifiers,
         calibrate=self_calibrations,
     )
     return corpus, index, built

@@ -15,7 +15,8 @@ On disk an index folder holds immutable builds and a pointer to the one in servi
 
     index/
       CURRENT                 name of the build in service (replaced atomically)
-      builds/<build-id>/      manifest.json, vectors.faiss, rows.npy, entries.jsonl
+      builds/<build-id>/      manifest.json, vectors.faiss, rows.npy, entries.jsonl,
+                              classifiers.npy (only when a collection has a phrasing classifier)
 
 A build is written to a temporary folder, fsynced, renamed into ``builds/`` and only then
 published by atomically replacing ``CURRENT``: a crash at any point leaves the previous index
@@ -54,6 +55,7 @@ from askbot.errors import (
 FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)
 ENTRIES_FILE = "entries.jsonl"
+CLASSIFIERS_FILE = "classifiers.npy"
 POINTER_NAME = "CURRENT"
 BUILDS_DIR = "builds"
 KEEP_BUILDS = 3  # the one serving plus two to roll back to
@@ -120,6 +122,15 @@ class Manifest:
     # Per collection, the confidence calibration fitted at build time from its own alternates
     # (``askbot.retrieve.self_calibration``); a collection not listed uses the model's default.
     calibrations: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Collections with a phrasing classifier fitted at build time
+    # (``askbot.retrieve.phrasing_classifier``), in the order their weights are stacked in
+    # classifiers.npy; older manifests have none.
+    classifiers: list[str] = field(default_factory=list)
+
+
+# A phrasing classifier's weights: one row per entry of its collection (in index order), the
+# coefficients over the vector's dimensions, then the intercept.
+ClassifierWeights = npt.NDArray[np.float32]
 
 
 class FaqIndex:
@@ -132,6 +143,7 @@ class FaqIndex:
         collections: Sequence[Collection],
         vectors: faiss.Index,
         rows: npt.NDArray[np.int32],
+        classifiers: dict[str, ClassifierWeights] | None = None,
     ) -> None:
         if vectors.ntotal != len(rows):
             raise IndexCorruptError(f"index holds {vectors.ntotal} vectors but {len(rows)} rows")
@@ -163,6 +175,18 @@ class FaqIndex:
         }
         self._selectors: dict[str, faiss.IDSelector | None] = {}
         self.matrix: StoredVectors = stored_vectors(vectors)
+        self.classifiers: dict[str, ClassifierWeights] = {}
+        for collection, weights in (classifiers or {}).items():
+            self.set_classifier(collection, weights)
+
+    def set_classifier(self, collection: str, weights: ClassifierWeights) -> None:
+        """Attach a collection's phrasing classifier, checking it fits the collection."""
+        expected = (len(self.entries_of(collection)), self.matrix.shape[1] + 1)
+        if weights.shape != expected:
+            raise IndexCorruptError(
+                f"classifier of {collection!r} has shape {weights.shape}, expected {expected}"
+            )
+        self.classifiers[collection] = weights
 
     @property
     def model_id(self) -> str:
@@ -338,13 +362,16 @@ def build_index(
     progress: Callable[[int, int], None] | None = None,
     batch_size: int = 256,
     exact_limit: int = EXACT_SEARCH_LIMIT,
+    classify: Callable[[FaqIndex], dict[str, ClassifierWeights]] | None = None,
     calibrate: Callable[[FaqIndex], dict[str, dict[str, float]]] | None = None,
 ) -> FaqIndex:
     """Embed every entry of ``corpus`` and return an index in memory (not yet saved).
 
     Up to ``exact_limit`` vectors the FAISS index is exact, beyond it approximate (HNSW).
-    ``calibrate`` (``askbot.retrieve.self_calibration.self_calibrations``) fits per-collection
-    calibrations on the built index; they are recorded in the manifest.
+    ``classify`` (``askbot.retrieve.phrasing_classifier.fit_classifiers``) fits per-collection
+    phrasing classifiers on the built index; then ``calibrate``
+    (``askbot.retrieve.self_calibration.self_calibrations``) fits per-collection calibrations
+    of the scores they take part in. Both are saved with the index.
     """
     entries = list(corpus.entries())
     texts: list[str] = []
@@ -389,8 +416,12 @@ def build_index(
         faiss_index,
         np.asarray(rows, dtype=np.int32).reshape(-1, 2),
     )
+    if classify is not None:
+        for collection, weights in classify(index).items():
+            index.set_classifier(collection, weights)
+        index.manifest = replace(index.manifest, classifiers=list(index.classifiers))
     if calibrate is not None:
-        index.manifest = replace(manifest, calibrations=calibrate(index))
+        index.manifest = replace(index.manifest, calibrations=calibrate(index))
     return index
 
 
@@ -428,9 +459,12 @@ def save_index(index: FaqIndex, index_dir: Path) -> Path:
         with (staging / ENTRIES_FILE).open("w", encoding="utf-8") as table:
             for entry in index.entries:
                 table.write(json.dumps(_entry_to_json(entry), ensure_ascii=False) + "\n")
-        files = {
-            name: _sha256(staging / name) for name in ("vectors.faiss", "rows.npy", ENTRIES_FILE)
-        }
+        names = ["vectors.faiss", "rows.npy", ENTRIES_FILE]
+        if index.manifest.classifiers:
+            stacked = [index.classifiers[c] for c in index.manifest.classifiers]
+            np.save(staging / CLASSIFIERS_FILE, np.concatenate(stacked))
+            names.append(CLASSIFIERS_FILE)
+        files = {name: _sha256(staging / name) for name in names}
         manifest = {
             **asdict(index.manifest),
             "format_version": FORMAT_VERSION,  # also when re-saving a build read from format 1
@@ -553,6 +587,7 @@ def load_index(
     try:
         vectors = faiss.read_index(str(build / "vectors.faiss"))
         rows = np.load(build / "rows.npy")
+        stacked = np.load(build / CLASSIFIERS_FILE) if manifest.classifiers else None
     except Exception as exc:  # faiss raises RuntimeError, numpy ValueError/OSError
         raise IndexCorruptError(f"{build} cannot be read: {exc}") from None
     if manifest.format_version == 1:
@@ -582,7 +617,16 @@ def load_index(
         or vectors.metric_type != faiss.METRIC_INNER_PRODUCT
     ):
         raise IndexCorruptError(f"{build} does not match its manifest (run: askbot build)")
-    return FaqIndex(manifest, entries, collections, vectors, rows)
+    index = FaqIndex(manifest, entries, collections, vectors, rows)
+    if stacked is not None:
+        bounds = np.cumsum([len(index.entries_of(c)) for c in manifest.classifiers])
+        if stacked.ndim != 2 or len(stacked) != bounds[-1]:
+            raise IndexCorruptError(f"{build} does not match its manifest (run: askbot build)")
+        for collection, weights in zip(
+            manifest.classifiers, np.split(stacked, bounds[:-1]), strict=True
+        ):
+            index.set_classifier(collection, weights)
+    return index
 
 
 def _read_entries(path: Path) -> list[FaqEntry]:
@@ -639,6 +683,7 @@ def ensure_index(
     progress: Callable[[int, int], None] | None = None,
     force: bool = False,
     exact_limit: int = EXACT_SEARCH_LIMIT,
+    classify: Callable[[FaqIndex], dict[str, ClassifierWeights]] | None = None,
     calibrate: Callable[[FaqIndex], dict[str, dict[str, float]]] | None = None,
 ) -> tuple[FaqIndex, bool]:
     """Load the index if it is fresh for ``corpus`` and ``embedder``, else build and save it.
@@ -653,7 +698,12 @@ def ensure_index(
         except (IndexMissingError, IndexStaleError, IndexModelError, IndexCorruptError):
             pass  # any of these means: build anew (the old build stays until the new one lands)
     index = build_index(
-        corpus, embedder, progress=progress, exact_limit=exact_limit, calibrate=calibrate
+        corpus,
+        embedder,
+        progress=progress,
+        exact_limit=exact_limit,
+        classify=classify,
+        calibrate=calibrate,
     )
     save_index(index, index_dir)
     return index, True

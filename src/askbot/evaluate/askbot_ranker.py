@@ -1,9 +1,10 @@
 """askbot's own ``Retriever`` as a ``Ranker``, so the harness measures what users get.
 
 The FAQ entries become one in-memory collection (``corpus_from_entries`` + ``build_index``);
-each query goes through ``Retriever.ask_many``, so scoring, calibration (a collection's own,
-fitted at build time from its alternates, when it has enough of them) and the decision policy
-are exactly those of ``askbot ask`` and the chat API. A ``clarify`` offers the alternatives the
+each query goes through ``Retriever.ask_many``, so scoring (with the phrasing classifier a
+collection with many alternates fits at build time), calibration (a collection's own, fitted
+at build time from its alternates, when it has enough of them) and the decision policy are
+exactly those of ``askbot ask`` and the chat API. A ``clarify`` offers the alternatives the
 user would see.
 """
 
@@ -17,6 +18,7 @@ from askbot.evaluate.datasets import EvalEntry
 from askbot.evaluate.ranker import RankerFactory, Ranking
 from askbot.index import build_index
 from askbot.retrieve import Calibration, Decision, DecisionPolicy, Retriever, Scoring
+from askbot.retrieve.phrasing_classifier import fit_classifiers
 from askbot.retrieve.self_calibration import self_calibrations
 
 COLLECTION = "eval"
@@ -52,10 +54,13 @@ class AskbotRanker:
         policy: DecisionPolicy | None = None,
     ) -> None:
         self._name = name
-        # An explicit calibration overrides a self-calibration, so only fit one that is used.
+        # Fit only what is used: an explicit calibration overrides a self-calibration, and a
+        # scoring without the classifier has no use for one (nor its self-calibration's rounds).
+        classifies = scoring is None or scoring.classifier_weight > 0
         index = build_index(
             corpus_from_entries(faq_entries(entries)),
             embedder,
+            classify=fit_classifiers if classifies else None,
             calibrate=self_calibrations if calibration is None else None,
         )
         self.retriever = Retriever(

@@ -14,6 +14,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import bm25s
 import numpy as np
@@ -83,7 +84,7 @@ class LexicalIndex:
 
 
 def top_positions(
-    scores: npt.NDArray[np.float32], k: int, within: npt.NDArray[np.int64] | None = None
+    scores: npt.NDArray[np.floating[Any]], k: int, within: npt.NDArray[np.int64] | None = None
 ) -> npt.NDArray[np.int64]:
     """The (up to) ``k`` positions with the best positive scores, best first, ties by position.
 

@@ -13,6 +13,9 @@ itself without a single labelled query:
 - a logistic ``Calibration`` is fitted on (top score, margin) -> top-1 right, exactly as
   ``calibrate.fit_calibration`` does on labelled queries.
 
+A collection with a phrasing classifier gets one in every round too, fitted on what that
+round's index holds, so the scores calibrated are the ones it will serve.
+
 Everything reuses the vectors the build already made: no text is encoded twice. A collection
 without enough alternates (``MIN_QUESTIONS``), or too large to re-rank cheaply
 (``MAX_ENTRIES``), keeps the model's default. Quality: docs/quality.md; build time:
@@ -35,6 +38,7 @@ from askbot.embed import Vectors
 from askbot.index import FaqIndex, build_index, entry_texts
 from askbot.retrieve import Calibration, Retriever
 from askbot.retrieve.calibrate import calibration_examples, fit_calibration
+from askbot.retrieve.phrasing_classifier import fit_classifier
 
 FOLDS = 3
 REPEATS = 2
@@ -71,7 +75,8 @@ def self_calibrations(index: FaqIndex) -> dict[str, dict[str, float]]:
     fitted = {}
     for collection in index.collection_ids():
         entries = [index.entries[p] for p in index.entries_of(collection)]
-        calibration, questions = fit_collection(entries, embedder)
+        classified = collection in index.classifiers
+        calibration, questions = fit_collection(entries, embedder, classified=classified)
         if calibration is not None:
             fitted[collection] = {
                 "intercept": calibration.intercept,
@@ -87,8 +92,12 @@ def fit_collection(
     embedder: StoredTextVectors,
     *,
     min_questions: int = MIN_QUESTIONS,
+    classified: bool = False,
 ) -> tuple[Calibration | None, int]:
-    """The calibration one collection's alternates support, and how many questions it used."""
+    """The calibration one collection's alternates support, and how many questions it used.
+
+    ``classified``: the collection has a phrasing classifier, so each round's index fits one.
+    """
     if len(entries) > MAX_ENTRIES:
         return None, 0
     rng = random.Random(SEED)
@@ -101,7 +110,7 @@ def fit_collection(
         folds = [_fold_of_alternates(entry, rng) for entry in entries]
         for fold in range(FOLDS):
             held = set(rng.sample(groups, round(len(groups) * HOLD_OUT)))
-            x, y = _fold_examples(entries, folds, fold, held, embedder, rng)
+            x, y = _fold_examples(entries, folds, fold, held, embedder, rng, classified)
             features.append(x)
             labels.append(y)
     x, y = np.concatenate(features), np.concatenate(labels)
@@ -121,6 +130,7 @@ def _fold_examples(
     held_groups: set[str],
     embedder: StoredTextVectors,
     rng: random.Random,
+    classified: bool,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """Calibration examples of one round: ``fold``'s alternates asked of an index without
     them and without the entries of ``held_groups`` (whose alternates have no right answer)."""
@@ -143,11 +153,11 @@ def _fold_examples(
     for entry in kept:
         answers.setdefault(normalise_question(entry.question), set()).add(entry.id)
     vectors = sum(len(entry_texts(e)) for e in kept)
-    retriever = Retriever(
-        build_index(corpus_from_entries(kept), embedder, exact_limit=vectors),
-        embedder,
-        calibration=Calibration(),
-    )
+    index = build_index(corpus_from_entries(kept), embedder, exact_limit=vectors)
+    if classified:  # whether or not the round's fewer alternates would qualify on their own
+        for collection in index.collection_ids():
+            index.set_classifier(collection, fit_classifier(index, collection))
+    retriever = Retriever(index, embedder, calibration=Calibration())
     return calibration_examples(
         retriever,
         [question for question, _ in asked],

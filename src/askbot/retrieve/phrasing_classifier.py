@@ -1,0 +1,104 @@
+"""Per-collection phrasing classifiers: which of its entries does a question ask?
+
+An intent-style FAQ gives each entry many phrasings ("reset my PIN", "I forgot my PIN", ...).
+Nearest-phrasing cosine looks at one phrasing at a time; a multinomial logistic regression
+(scikit-learn) over all of a collection's phrasing vectors learns which directions of the
+embedding separate its entries from one another, the standard few-shot intent classifier over
+a frozen sentence encoder. ``Retriever`` blends its probability into each entry's score
+(``Scoring.classifier_weight``).
+
+It is fitted at build time from the vectors the index already holds (no text is encoded
+again, no query is used) for a collection that gives almost every entry alternates
+(``MIN_ALTERNATES``, ``MIN_SHARE_WITH_ALTERNATES``) and is small enough to fit in seconds
+(``MAX_ENTRIES``). The other collections score as before. ``C`` and the blend weight were chosen
+on clinc150's own alternates, each third in turn held out of the index and asked
+(docs/quality.md); quality on other FAQs: the same page; build time:
+``benchmarks/bench_self_calibration.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.linear_model import LogisticRegression
+
+from askbot.corpus import FaqEntry
+from askbot.index import ClassifierWeights, FaqIndex, VectorKind
+
+MIN_ALTERNATES = 150  # in all: fewer leave nothing a classifier could learn beyond the cosines
+MIN_SHARE_WITH_ALTERNATES = 0.9  # entries with at least 2; an entry without would be starved
+# Classes: the fit's time grows with classes x phrasings, and self-calibration fits six more
+# (docs/performance.md).
+MAX_ENTRIES = 500
+C = 10.0  # inverse L2 strength; 10-100 were best on held-out alternates, 1 underfits
+# Stop when no weight's gradient of the mean loss exceeds this over the number of classes. The
+# gradient per weight shrinks with the classes: scikit-learn's fixed default (1e-4, what this
+# gives at 150) stopped a 2,000-entry fit before its first step, with every weight 0.
+TOLERANCE_TIMES_CLASSES = 0.015
+MAX_ITERATIONS = 1_000
+
+
+def can_classify(entries: list[FaqEntry]) -> bool:
+    """Whether a collection's entries give a classifier enough phrasings to learn from."""
+    if not 2 <= len(entries) <= MAX_ENTRIES:
+        return False
+    with_alternates = [e for e in entries if len(e.alternates) >= 2]
+    return (
+        len(with_alternates) >= MIN_SHARE_WITH_ALTERNATES * len(entries)
+        and sum(len(e.alternates) for e in with_alternates) >= MIN_ALTERNATES
+    )
+
+
+def fit_classifiers(index: FaqIndex) -> dict[str, ClassifierWeights]:
+    """A classifier for each collection of ``index`` that can have one."""
+    return {
+        collection: fit_classifier(index, collection)
+        for collection in index.collection_ids()
+        if can_classify([index.entries[p] for p in index.entries_of(collection)])
+    }
+
+
+def fit_classifier(index: FaqIndex, collection: str) -> ClassifierWeights:
+    """Fit one collection's classifier on its question and alternate vectors.
+
+    Its classes are the collection's entries in index order; returns one row per entry,
+    the coefficients then the intercept.
+    """
+    positions = index.entries_of(collection)
+    ids, owner = index.vector_ids_of_many(positions)
+    phrasing = index.rows[ids, 1] != VectorKind.QUESTION_ANSWER
+    x, y = index.vectors_at(ids[phrasing]), owner[phrasing]
+    tolerance = TOLERANCE_TIMES_CLASSES / len(positions)
+    model = LogisticRegression(C=C, tol=tolerance, max_iter=MAX_ITERATIONS).fit(x, y)
+    coef = model.coef_.astype(np.float32)
+    intercept = model.intercept_.astype(np.float32)
+    if len(positions) == 2:
+        # A binary fit is one logit difference; as two softmax rows it is ±half of it.
+        coef = np.concatenate([-coef / 2, coef / 2])
+        intercept = np.concatenate([-intercept / 2, intercept / 2])
+    return np.column_stack([coef, intercept])
+
+
+class PhrasingClassifier:
+    """One collection's fitted classifier, at question time."""
+
+    def __init__(self, positions: npt.NDArray[np.int64], weights: ClassifierWeights) -> None:
+        self.positions = positions  # entry positions in the index, ascending, one per class
+        self._coef = np.ascontiguousarray(weights[:, :-1])
+        self._intercept = weights[:, -1].copy()
+
+    def probabilities(self, vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """P(entry | question) for each of the collection's entries (summing to 1)."""
+        logits = (self._coef @ vector + self._intercept).astype(np.float64)
+        logits -= logits.max()
+        odds = np.exp(logits)
+        probabilities: npt.NDArray[np.float64] = odds / odds.sum()
+        return probabilities
+
+    def at(
+        self, probabilities: npt.NDArray[np.float64], positions: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]]:
+        """Which of ``positions`` belong to this collection, and their probability (0 if not)."""
+        slot = np.minimum(np.searchsorted(self.positions, positions), len(self.positions) - 1)
+        mine = self.positions[slot] == positions
+        return mine, np.where(mine, probabilities[slot], 0.0)
