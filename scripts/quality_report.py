@@ -315,9 +315,10 @@ regression (scikit-learn, C = {classifier_c:g}) from its question and alternate 
 entries (`askbot.retrieve.phrasing_classifier`); an entry's score becomes
 {scoring.classifier_weight} × that probability + {score_share:g} × the score above.
 C and the share were chosen on clinc150's own alternates, each third held out of the index
-in turn and asked (recall@1 .853 without; .90–.91 for C 10–100 and a share of .5–.75; C = 1
-underfits). Disclosure: the first probe also printed clinc150 test recall@1 for the shares, and
-test liked .8 a little better (.899 vs .892); the alternates' choice was kept.
+in turn and asked (a one-off probe, not in the repo: recall@1 .853 without; .897–.906 for C
+10–100 and a share of .5–.75; C = 1 underfits). Disclosure: the first probe also printed
+clinc150 test recall@1 for the shares, and test liked .8 a little better (.899 vs .892); the
+alternates' choice was kept.
 
 **Self-calibration.** A collection with enough alternate phrasings (at least
 {min_questions}; here clinc150) replaces that default with its own calibration, fitted when
