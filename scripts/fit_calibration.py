@@ -48,7 +48,9 @@ def examples(
         held.entries,
         embedder,  # type: ignore[arg-type]
         scoring=Scoring(classifier_weight=0.0),
-        calibration=calibration,
+        # The features do not depend on the calibration: an explicit one, even before the fit,
+        # spares fitting the FAQ's self-calibration only to discard it.
+        calibration=calibration or Calibration(),
     )
     return calibration_examples(
         ranker.retriever, [q.query for q in queries], [set(q.relevant) for q in queries]

@@ -143,7 +143,6 @@ class FaqIndex:
         collections: Sequence[Collection],
         vectors: faiss.Index,
         rows: npt.NDArray[np.int32],
-        classifiers: dict[str, ClassifierWeights] | None = None,
     ) -> None:
         if vectors.ntotal != len(rows):
             raise IndexCorruptError(f"index holds {vectors.ntotal} vectors but {len(rows)} rows")
@@ -176,17 +175,20 @@ class FaqIndex:
         self._selectors: dict[str, faiss.IDSelector | None] = {}
         self.matrix: StoredVectors = stored_vectors(vectors)
         self.classifiers: dict[str, ClassifierWeights] = {}
-        for collection, weights in (classifiers or {}).items():
-            self.set_classifier(collection, weights)
 
     def set_classifier(self, collection: str, weights: ClassifierWeights) -> None:
-        """Attach a collection's phrasing classifier, checking it fits the collection."""
+        """Attach a collection's phrasing classifier, checking it fits the collection; the
+        manifest lists it, so ``save_index`` writes it."""
         expected = (len(self.entries_of(collection)), self.matrix.shape[1] + 1)
         if weights.shape != expected:
             raise IndexCorruptError(
                 f"classifier of {collection!r} has shape {weights.shape}, expected {expected}"
             )
         self.classifiers[collection] = weights
+        if collection not in self.manifest.classifiers:
+            self.manifest = replace(
+                self.manifest, classifiers=[*self.manifest.classifiers, collection]
+            )
 
     @property
     def model_id(self) -> str:
@@ -419,7 +421,6 @@ def build_index(
     if classify is not None:
         for collection, weights in classify(index).items():
             index.set_classifier(collection, weights)
-        index.manifest = replace(index.manifest, classifiers=list(index.classifiers))
     if calibrate is not None:
         index.manifest = replace(index.manifest, calibrations=calibrate(index))
     return index

@@ -29,7 +29,7 @@ from askbot.evaluate.baselines import CachedEmbedder, baseline_factories
 from askbot.evaluate.datasets import EvalEntry, EvalSet, hold_out, load_eval_set
 from askbot.evaluate.ranker import RankerFactory
 from askbot.evaluate.report import Evaluation, evaluate_factory, write_report
-from askbot.retrieve import Calibration
+from askbot.retrieve import Calibration, default_calibration
 from askbot.retrieve.calibrate import (
     calibration_examples,
     choose_margin_cap,
@@ -108,7 +108,10 @@ def _labelled_examples(
     queries = list(held.queries)
     if sample is not None and len(queries) > sample:
         queries = random.Random(0).sample(queries, sample)
-    retriever = AskbotRanker(held.entries, embedder).retriever
+    # The features do not depend on the calibration: an explicit one spares fitting the
+    # FAQ's self-calibration only to discard it.
+    calibration = default_calibration(embedder.model_id)
+    retriever = AskbotRanker(held.entries, embedder, calibration=calibration).retriever
     features, labels = calibration_examples(
         retriever, [q.query for q in queries], [set(q.relevant) for q in queries]
     )
