@@ -31,8 +31,16 @@ class Server:
         """The uvicorn worker processes (children of the server process)."""
         pids = []
         for task in Path(f"/proc/{self.process.pid}/task").iterdir():
-            for pid in (task / "children").read_text().split():
-                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            try:
+                children = (task / "children").read_text().split()
+            except FileNotFoundError:  # the thread ended since it was listed
+                continue
+            for pid in children:
+                try:
+                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                except FileNotFoundError:  # exited (a killed worker) since it was listed
+                    continue
+                if b"spawn_main" in cmdline:
                     pids.append(int(pid))  # not multiprocessing's resource tracker
         return pids
 
