@@ -163,23 +163,24 @@ def test_ece_rejects_a_raw_score_passed_as_probability() -> None:
 
 
 def test_decision_mix_and_accuracy() -> None:
-    relevant = [["a"], [], ["b"], ["d"], [], []]
+    relevant = [["a"], [], ["b"], ["d"], ["c"], [], []]
     rankings = [
         rank(["a", "b"], decision="answer"),  # right: top-1 relevant
         rank(["a", "b"], decision="answer"),  # wrong: OOS answered
-        rank(["a", "b", "c"], decision="clarify", offered=2),  # right: b among 2 offered
+        rank(["a", "b", "c"], decision="clarify", offered=["a", "b"]),  # right: b offered
         rank(["a", "b", "c", "d"], decision="clarify"),  # wrong: d is 4th, default offers 3
+        rank(["a", "b", "c"], decision="clarify", offered=["a", "b"]),  # wrong: c not offered
         rank(["a"], decision="fallback"),  # right: OOS
         rank(["a"], decision="fallback"),  # right: OOS
     ]
     m = compute_metrics(relevant, rankings, calibrated=False)
-    assert m["answer-rate"] == pytest.approx(2 / 6)
+    assert m["answer-rate"] == pytest.approx(2 / 7)
     assert m["answer-acc"] == pytest.approx(0.5)
-    assert m["clarify-rate"] == pytest.approx(2 / 6)
-    assert m["clarify-acc"] == pytest.approx(0.5)
-    assert m["fallback-rate"] == pytest.approx(2 / 6)
+    assert m["clarify-rate"] == pytest.approx(3 / 7)
+    assert m["clarify-acc"] == pytest.approx(1 / 3)
+    assert m["fallback-rate"] == pytest.approx(2 / 7)
     assert m["fallback-acc"] == pytest.approx(1.0)
-    assert m["decision-acc"] == pytest.approx(4 / 6)
+    assert m["decision-acc"] == pytest.approx(4 / 7)
 
 
 def test_no_decision_keys_for_rankers_that_do_not_decide() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from askbot.corpus import FaqEntry, corpus_from_entries, load_corpus
+from askbot.corpus import FaqEntry, corpus_from_entries, load_corpus, normalise_question
 from askbot.embed import Embedder
 from askbot.errors import UnknownCollectionError
 from askbot.index import VectorKind, build_index
@@ -146,6 +146,65 @@ def test_two_close_entries_ask_for_clarification(embedder: Embedder, tmp_path: P
     offered = {a.question for a in answer.alternatives}
     assert {"How do I renew my passport?", "How do I replace a lost passport?"} <= offered
     assert retriever.ask("How do I replace a lost passport?").decision is Decision.ANSWER
+
+
+def test_answers_to_one_question_are_offered_once(embedder: Embedder) -> None:
+    # A community FAQ: one question with several answers (explicit ids), as in StackExchange;
+    # gh-3 asks it in other case and punctuation.
+    question = "How do I strike through text in GitHub Markdown?"
+    entries = [
+        FaqEntry(id="gh-1", collection="q", question=question, answer="Wrap it in ~~tildes~~."),
+        FaqEntry(id="gh-2", collection="q", question=question, answer="The <del> tag works."),
+        FaqEntry(
+            id="gh-3",
+            collection="q",
+            question="how do I STRIKE through text in github markdown",
+            answer="Use <s>.",
+        ),
+        FaqEntry(
+            id="gm-1",
+            collection="q",
+            question="How do I strike through text in Gmail?",
+            answer="There is no button.",
+        ),
+        FaqEntry(
+            id="gm-2",
+            collection="q",
+            question="How do I underline text in Gmail?",
+            answer="Press Ctrl+U.",
+        ),
+        FaqEntry(
+            id="dr-1",
+            collection="q",
+            question="How do I share a Dropbox folder?",
+            answer="Right-click it, then Share.",
+        ),
+    ]
+    retriever = Retriever(build_index(corpus_from_entries(entries), embedder), embedder)
+    for asked in ("cross out words on github", "strike through text", "formatting text"):
+        answer = retriever.ask(asked)
+        offered = [normalise_question(a.question) for a in answer.alternatives]
+        assert len(offered) == len(set(offered)), offered
+        if answer.answer is not None:
+            assert normalise_question(answer.answer.question) not in offered
+        # The margin is over the best entry asking *another* question: the GitHub answers
+        # don't make each other look uncertain.
+        top_key = normalise_question(
+            retriever.index.entries[retriever.index.position_of(answer.candidates[0][0])].question
+        )
+        other = next(
+            score
+            for entry_id, score in answer.candidates
+            if normalise_question(
+                retriever.index.entries[retriever.index.position_of(entry_id)].question
+            )
+            != top_key
+        )
+        assert answer.margin == pytest.approx(answer.candidates[0][1] - other)
+    assert retriever.ask("cross out words on github").candidates[0][0].startswith("gh-")
+    related = retriever.related("gh-1", limit=5)
+    assert [e.id for e in related] == [e.id for e in related if not e.id.startswith("gh-")]
+    assert len({e.question for e in related}) == len(related) == 3
 
 
 def test_scoping_to_a_collection(embedder: Embedder) -> None:

@@ -78,8 +78,9 @@ class AskbotRanker:
         for answer in self.retriever.ask_many(list(queries)):
             offered = None
             if answer.decision is Decision.CLARIFY:
-                # The clarify question lists the alternatives, best first, top candidate included.
-                offered = len(answer.alternatives)
+                # The clarify question lists the alternatives (one entry per question), best
+                # first, top candidate included.
+                offered = [a.id for a in answer.alternatives]
             rankings.append(
                 Ranking(
                     ids=[i for i, _ in answer.candidates],

@@ -19,8 +19,8 @@ Definitions follow the shared BASELINES.md:
 - decision mix: ``answer-rate``, ``clarify-rate``, ``fallback-rate`` (shares of all queries) and
   ``answer-acc``, ``clarify-acc``, ``fallback-acc`` (accuracy within each decision), with
   ``decision-acc`` over all decided queries. A decision is correct when: ``answer`` — the top-1
-  entry is relevant; ``clarify`` — a relevant entry is among the alternatives offered (the
-  first ``Ranking.offered`` ids, default ``CLARIFY_K`` = 3); ``fallback`` — the query is
+  entry is relevant; ``clarify`` — a relevant entry is among the alternatives offered
+  (``Ranking.offered``, default the first ``CLARIFY_K`` = 3 ids); ``fallback`` — the query is
   out-of-scope. Present only when the ranker makes decisions.
 
 A metric that cannot be computed on the data (no OOS query for ``auroc``) is ``None``.
@@ -214,6 +214,6 @@ def _decision_correct(relevant: Sequence[str], ranking: Ranking, in_scope: bool)
     if ranking.decision == "fallback":
         return not in_scope
     if ranking.decision == "clarify":
-        offered = ranking.ids[: ranking.offered if ranking.offered is not None else CLARIFY_K]
+        offered = ranking.ids[:CLARIFY_K] if ranking.offered is None else ranking.offered
         return bool(set(offered) & set(relevant))
     return bool(ranking.ids) and ranking.ids[0] in relevant

@@ -23,15 +23,15 @@ class Ranking:
     ``confidence`` is a probability in [0, 1] when the ranker is ``calibrated``, else any raw
     score where higher means surer (a baseline's top-1 score). ``decision`` is one of
     ``answer``/``clarify``/``fallback`` or ``None`` for rankers that do not decide.
-    ``offered`` is how many leading ids a ``clarify`` shows the user (``None``: the harness
-    default).
+    ``offered`` is the ids a ``clarify`` shows the user (``None``: the leading ids, as many as
+    the harness default).
     """
 
     ids: list[str]
     scores: list[float]
     confidence: float
     decision: str | None = None
-    offered: int | None = None
+    offered: list[str] | None = None
 
     def __post_init__(self) -> None:
         if len(self.ids) != len(self.scores):

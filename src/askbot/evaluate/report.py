@@ -38,7 +38,7 @@ class QueryRecord:
     scores: list[float]
     confidence: float
     decision: str | None
-    offered: int | None
+    offered: list[str] | None
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from askbot.corpus import FaqEntry
+from askbot.corpus import FaqEntry, normalise_question
 from askbot.embed import Embedder
 from askbot.errors import UnknownCollectionError
 from askbot.index import FaqIndex, StoredVectors, VectorKind
@@ -220,6 +220,9 @@ class Retriever:
         self._matrix: StoredVectors = index.matrix
         self._kinds = index.rows[:, 1]
         self._owners = index.rows[:, 0]
+        # Entries asking the same question (several answers to one thread) are one choice to a
+        # reader: they never compete in the margin, nor appear twice among alternatives.
+        self._question_keys = [normalise_question(e.question) for e in index.entries]
         self._lexical = LexicalIndex([lexical_document(e) for e in index.entries])
         self._classifiers = {
             collection: PhrasingClassifier(index.entries_of(collection), weights)
@@ -293,12 +296,16 @@ class Retriever:
         return list(zip(positions[order].tolist(), scores[order].tolist(), strict=True))
 
     def related(self, entry_id: str, limit: int = 3) -> list[FaqEntry]:
-        """Other entries of the same collection, most similar question first."""
+        """Other questions of the same collection, most similar first (one entry per question)."""
         position = self.index.position_of(entry_id)
         entry = self.index.entries[position]
         ids = self.index.vector_ids_of(position)
         anchor = self.index.vectors_at(ids[self._kinds[ids] == VectorKind.QUESTION][0])
-        ranked = [(p, s) for p, s in self.rank(anchor, entry.collection) if p != position]
+        ranked = [
+            (p, s)
+            for p, s in self._distinct_questions(self.rank(anchor, entry.collection))
+            if self._question_keys[p] != self._question_keys[position]
+        ]
         return [self.index.entries[p] for p, _ in ranked[:limit]]
 
     def _entry_scores(
@@ -357,8 +364,10 @@ class Retriever:
             ranked = [(i, s) for i, s in ranked if self.index.entries[i].id not in exclude]
         if not ranked:
             return Answer(question, Decision.FALLBACK, 0.0, None, [])
-        scores = [score for _, score in ranked]
-        margin = self._margin(ranked)
+        # The runner-up and the alternatives are other questions, never another answer to this one.
+        distinct = self._distinct_questions(ranked)
+        scores = [score for _, score in distinct]
+        margin = scores[0] - scores[1] if len(scores) > 1 else scores[0]
         top = self.index.entries[ranked[0][0]]
         calibration = self.calibration_of(top.collection)
         confidence = calibration.probability(scores[0], margin)
@@ -370,7 +379,7 @@ class Retriever:
         alternatives = [
             Alternative(entry.id, entry.question, plausibility[i], scores[i])
             for i, entry in (
-                (i, self.index.entries[ranked[i][0]]) for i in range(len(plausibility))
+                (i, self.index.entries[distinct[i][0]]) for i in range(len(plausibility))
             )
         ][first : first + self.alternatives]
         if decision is Decision.CLARIFY:
@@ -392,17 +401,16 @@ class Retriever:
         """The calibration that turns scores into confidence for ``collection``'s entries."""
         return self._calibrations.get(collection, self.calibration)
 
-    def _margin(self, ranked: list[tuple[int, float]]) -> float:
-        """Top score minus the best score of an entry asking a different question.
-
-        Entries sharing one question (several answers to one thread) do not compete: any of
-        them answers it, so they must not make the top look uncertain.
-        """
-        top_question = self.index.entries[ranked[0][0]].question
-        for position, score in ranked[1:]:
-            if self.index.entries[position].question != top_question:
-                return ranked[0][1] - score
-        return ranked[0][1]
+    def _distinct_questions(self, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """The best-ranked entry of each question, best first."""
+        seen: set[str] = set()
+        distinct = []
+        for position, score in ranked:
+            key = self._question_keys[position]
+            if key not in seen:
+                seen.add(key)
+                distinct.append((position, score))
+        return distinct
 
 
 def collection_calibrations(index: FaqIndex) -> dict[str, Calibration]:
