@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -14,8 +15,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from askbot.api import create_app
-from askbot.api.reload import ReloadBusyError, read_status, rebuild, reload_lock
+from askbot.api.reload import (
+    ReloadBusyError,
+    read_status,
+    rebuild,
+    reload_lock,
+    start_rebuild,
+)
 from askbot.config import Settings
+from askbot.embed import Vectors
 from tests.conftest import (
     DATA,
     PASSPORT_ANSWER,
@@ -50,6 +58,36 @@ def test_worker_swaps_in_a_rebuilt_index(settings: Settings) -> None:
         assert wait_for(lambda: http.get("/readyz").json()["index"] != before)
         assert answer_text(http) == NEW
         assert read_status(settings.index_dir).state == "succeeded"
+
+
+class GatedEmbedder(FakeEmbedder):
+    """Encodes only once the test opens the gate, so a rebuild stays running meanwhile."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        assert self.gate.wait(30), "the test never opened the gate"
+        return super().encode(texts)
+
+
+def test_a_started_rebuild_is_running_before_the_request_returns(settings: Settings) -> None:
+    # The admin route answers 202 "running"; a poll right after must not find the previous
+    # status (or none: "idle") because the background thread had not started yet.
+    edit_answer(settings.corpus_dir, OLD, NEW)
+    embedder = GatedEmbedder()
+    started = start_rebuild(settings, embedder)
+    assert started.state == "running"
+    assert read_status(settings.index_dir) == started
+    with pytest.raises(ReloadBusyError):
+        start_rebuild(settings, embedder)  # the thread holds the lock
+    embedder.gate.set()
+    assert wait_for(lambda: read_status(settings.index_dir).state == "succeeded")
+    finished = read_status(settings.index_dir)
+    assert finished.message == "built" and finished.started_at == started.started_at
+    # The thread let the lock go: the next rebuild starts (and finds nothing to do).
+    assert start_rebuild(settings, embedder).state == "running"
+    assert wait_for(lambda: read_status(settings.index_dir).message == "up to date")
 
 
 def in_collector_generations(obj: object) -> bool:

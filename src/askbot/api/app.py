@@ -321,10 +321,9 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
         """Rebuild the index from the corpus in the background (admin key); poll the GET."""
         svc: Service | None = request.app.state.service
         try:
-            start_rebuild(settings, svc.retriever.embedder if svc else embedder)
+            return start_rebuild(settings, svc.retriever.embedder if svc else embedder)
         except ReloadBusyError as exc:
             raise ApiError(409, "reload_running", str(exc)) from None
-        return ReloadStatus(state="running", started_at=time.time())
 
     @app.get(
         "/v1/admin/reload",

@@ -87,54 +87,63 @@ def rebuild(settings: Settings, *, embedder: Embedder | None = None, wait: bool 
     A corpus error raises (``file:line: problem``) and leaves ``CURRENT`` untouched.
     """
     with reload_lock(settings.index_dir, wait=wait):
-        started = time.time()
-        write_status(settings.index_dir, ReloadStatus(state="running", started_at=started))
-        try:
-            manifest, built = engine.ensure_built(settings, embedder=embedder)
-        except Exception as exc:
-            write_status(
-                settings.index_dir,
-                ReloadStatus(
-                    state="failed", message=str(exc), started_at=started, finished_at=time.time()
-                ),
-            )
-            raise
-        build_id = manifest.build_id
+        return _rebuild_locked(settings, embedder, _mark_running(settings.index_dir))
+
+
+def start_rebuild(settings: Settings, embedder: Embedder | None) -> ReloadStatus:
+    """Start a rebuild in a background thread; ``ReloadBusyError`` if one is running.
+
+    The lock is taken and the status file says ``running`` before this returns, so a poll
+    right after the request sees this rebuild, not the previous one (or ``idle``); the thread
+    releases the lock when it is done.
+    """
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(reload_lock(settings.index_dir, wait=False))
+        status = _mark_running(settings.index_dir)
+        held = stack.pop_all()  # from here on the thread owns the lock
+
+    def run() -> None:
+        with held:
+            try:
+                _rebuild_locked(settings, embedder, status)
+            except Exception as exc:  # reported through the status file
+                log.error("reload failed: %s", exc)
+
+    threading.Thread(target=run, name="askbot-rebuild", daemon=True).start()
+    return status
+
+
+def _mark_running(index_dir: Path) -> ReloadStatus:
+    status = ReloadStatus(state="running", started_at=time.time())
+    write_status(index_dir, status)
+    return status
+
+
+def _rebuild_locked(settings: Settings, embedder: Embedder | None, running: ReloadStatus) -> str:
+    """``rebuild``'s work, the lock held and ``running`` written; records how it ended."""
+    started = running.started_at
+    try:
+        manifest, built = engine.ensure_built(settings, embedder=embedder)
+    except Exception as exc:
         write_status(
             settings.index_dir,
             ReloadStatus(
-                state="succeeded",
-                message="built" if built else "up to date",
-                build=build_id,
-                started_at=started,
-                finished_at=time.time(),
+                state="failed", message=str(exc), started_at=started, finished_at=time.time()
             ),
         )
-        return build_id
-
-
-def start_rebuild(settings: Settings, embedder: Embedder | None) -> None:
-    """Start a rebuild in a background thread; ``ReloadBusyError`` if one is running."""
-    if _locked(settings.index_dir):
-        raise ReloadBusyError("a rebuild is already running")
-
-    def run() -> None:
-        try:
-            rebuild(settings, embedder=embedder, wait=False)
-        except ReloadBusyError:
-            pass  # another process got there first; its status file tells the story
-        except Exception as exc:  # reported through the status file
-            log.error("reload failed: %s", exc)
-
-    threading.Thread(target=run, name="askbot-rebuild", daemon=True).start()
-
-
-def _locked(index_dir: Path) -> bool:
-    try:
-        with reload_lock(index_dir, wait=False):
-            return False
-    except ReloadBusyError:
-        return True
+        raise
+    build_id = manifest.build_id
+    write_status(
+        settings.index_dir,
+        ReloadStatus(
+            state="succeeded",
+            message="built" if built else "up to date",
+            build=build_id,
+            started_at=started,
+            finished_at=time.time(),
+        ),
+    )
+    return build_id
 
 
 def pointer_text(index_dir: Path) -> str | None:
