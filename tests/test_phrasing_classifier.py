@@ -47,7 +47,10 @@ def test_only_a_collection_whose_entries_have_alternates_gets_a_classifier(
     weights = mixed.index.classifiers["settings"]
     assert weights.shape == (len(intent_entries()), mixed.embedder.dimension + 1)
     assert not can_classify(list(load_corpus(SEED_CORPUS).entries()))
-    assert not can_classify(intent_entries()[:5])  # 30 alternates: too few to learn from
+    assert not can_classify(intent_entries()[:5])  # too few entries: cosines alone do as well
+    # Ten entries of two alternates each are enough.
+    assert can_classify([replace(e, alternates=e.alternates[:2]) for e in intent_entries()[:10]])
+    assert not can_classify([replace(e, alternates=e.alternates[:1]) for e in intent_entries()])
     # Most entries without alternates: they would be starved by the ones that have many.
     starved = [replace(e, alternates=()) if n % 3 else e for n, e in enumerate(intent_entries())]
     assert not can_classify(starved)
