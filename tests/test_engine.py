@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from askbot.api import create_app
 from askbot.config import Settings
 from askbot.corpus import hash_corpus, load_corpus
 from askbot.corpus import readers as corpus_readers
-from askbot.errors import CorpusError
+from askbot.errors import CorpusError, IndexStaleError
 from askbot.index import current_build, load_index
 from tests.conftest import (
     DATA,
@@ -82,6 +83,21 @@ def test_another_model_is_rebuilt(settings: Settings) -> None:
 
     manifest, built = engine.ensure_built(settings, embedder=OtherModel())
     assert built and manifest.model_id == OtherModel.model_id
+
+
+def test_an_index_fitted_by_an_older_askbot_is_rebuilt(settings: Settings) -> None:
+    # An index from before per-collection fitting was versioned: same corpus, same model.
+    manifest_path = current_build(settings.index_dir) / "manifest.json"
+    old = json.loads(manifest_path.read_text())
+    del old["fitting"]
+    manifest_path.write_text(json.dumps(old))
+    with pytest.raises(IndexStaleError, match="fitted by older rules"):
+        engine.load_fresh_index(settings, FakeEmbedder.model_id)
+    manifest, built = engine.ensure_built(settings, embedder=FakeEmbedder())
+    assert built and manifest.fitting == engine.BUILD_FITTING
+    assert engine.load_fresh_index(settings, FakeEmbedder.model_id).manifest.fitting == (
+        engine.BUILD_FITTING
+    )
 
 
 def test_a_damaged_build_is_rebuilt(settings: Settings) -> None:

@@ -59,6 +59,13 @@ from askbot.tune import TuneConfig, read_record, tune_model
 ACTIVE_TUNE = "ACTIVE"
 
 
+# What ``build`` fits per collection besides its vectors: phrasing classifiers
+# (``retrieve.phrasing_classifier``) and self-calibration (``retrieve.self_calibration``).
+# Bump it when their rules change, so that an index fitted by an older askbot is rebuilt like
+# one from an older corpus. 1: both from 150 alternates; 2: classifier from 10 entries.
+BUILD_FITTING = 2
+
+
 def tuned_dir(settings: Settings) -> Path:
     """Where ``askbot tune`` keeps tuned models, beside the index builds."""
     return settings.index_dir / "tuned"
@@ -180,6 +187,7 @@ def build(
         exact_limit=settings.exact_search_limit,
         classify=fit_classifiers,
         calibrate=self_calibrations,
+        fitting=BUILD_FITTING,
     )
     return corpus, index, built
 
@@ -193,16 +201,19 @@ def ensure_built(
     """The manifest of a fresh index, building one first if it is missing or stale.
 
     Fresh means: the manifest records the hash of the corpus files' bytes as they are now, the
-    active model's id, and checksums the build's files still match. Then nothing is parsed or
-    loaded. Otherwise this is ``build``: the corpus is parsed (a malformed file raises
-    ``CorpusError`` naming file and line) and the build in service stays until a new one is
-    published. Returns the manifest and whether it was (re)built.
+    active model's id and this askbot's ``BUILD_FITTING``, and checksums the build's files still
+    match. Then nothing is parsed or loaded. Otherwise this is ``build``: the corpus is parsed
+    (a malformed file raises ``CorpusError`` naming file and line) and the build in service
+    stays until a new one is published. Returns the manifest and whether it was (re)built.
     """
     model_id = embedder.model_id if embedder is not None else configured_model_id(settings)
     if model_id is not None:
         try:
             manifest = verified_manifest(
-                settings.index_dir, model_id=model_id, corpus_hash=hash_corpus(settings.corpus_dir)
+                settings.index_dir,
+                model_id=model_id,
+                corpus_hash=hash_corpus(settings.corpus_dir),
+                fitting=BUILD_FITTING,
             )
             return replace(manifest, entries=[]), False
         except (IndexMissingError, IndexStaleError, IndexModelError, IndexCorruptError):
@@ -235,7 +246,10 @@ def load_fresh_index(settings: Settings, model_id: str) -> FaqIndex:
     """
     try:
         return load_index(
-            settings.index_dir, model_id=model_id, corpus_hash=hash_corpus(settings.corpus_dir)
+            settings.index_dir,
+            model_id=model_id,
+            corpus_hash=hash_corpus(settings.corpus_dir),
+            fitting=BUILD_FITTING,
         )
     except IndexStaleError:
         load_corpus(settings.corpus_dir)  # raises CorpusError naming the file and line

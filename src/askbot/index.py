@@ -126,6 +126,9 @@ class Manifest:
     # (``askbot.retrieve.phrasing_classifier``), in the order their weights are stacked in
     # classifiers.npy; older manifests have none.
     classifiers: list[str] = field(default_factory=list)
+    # Version of the per-collection fitting the build ran (``askbot.engine.BUILD_FITTING``): an
+    # index fitted by older rules is stale like one from an older corpus. Older manifests: 0.
+    fitting: int = 0
 
 
 # A phrasing classifier's weights: one row per entry of its collection (in index order), the
@@ -366,6 +369,7 @@ def build_index(
     exact_limit: int = EXACT_SEARCH_LIMIT,
     classify: Callable[[FaqIndex], dict[str, ClassifierWeights]] | None = None,
     calibrate: Callable[[FaqIndex], dict[str, dict[str, float]]] | None = None,
+    fitting: int = 0,
 ) -> FaqIndex:
     """Embed every entry of ``corpus`` and return an index in memory (not yet saved).
 
@@ -408,6 +412,7 @@ def build_index(
             for c in corpus.collections
         ],
         entries=[],  # written from FaqIndex.entries by save_index
+        fitting=fitting,
         index_type=index_type,
         index_params=index_params,
     )
@@ -543,9 +548,14 @@ def _read_build_manifest(build: Path) -> Manifest:
 
 
 def check_manifest(
-    manifest: Manifest, *, model_id: str | None = None, corpus_hash: str | None = None
+    manifest: Manifest,
+    *,
+    model_id: str | None = None,
+    corpus_hash: str | None = None,
+    fitting: int | None = None,
 ) -> None:
-    """Refuse an index built with another model, or from another version of the corpus."""
+    """Refuse an index built with another model, from another version of the corpus, or (if
+    ``fitting`` is given) with other per-collection fitting rules."""
     if model_id is not None and manifest.model_id != model_id:
         raise IndexModelError(
             f"index was built with model {manifest.model_id!r}, but the configured model is "
@@ -553,23 +563,38 @@ def check_manifest(
         )
     if corpus_hash is not None and manifest.corpus_hash != corpus_hash:
         raise IndexStaleError("the corpus changed since the index was built (run: askbot build)")
+    if fitting is not None and manifest.fitting != fitting:
+        raise IndexStaleError(
+            f"the index was fitted by older rules (version {manifest.fitting}, this askbot "
+            f"fits version {fitting}) (run: askbot build)"
+        )
 
 
 def verified_manifest(
-    index_dir: Path, *, model_id: str | None = None, corpus_hash: str | None = None
+    index_dir: Path,
+    *,
+    model_id: str | None = None,
+    corpus_hash: str | None = None,
+    fitting: int | None = None,
 ) -> Manifest:
-    """The manifest of the build in service, once its files' checksums and (if given) its model
-    and corpus are checked; the vectors are not loaded."""
-    return _verified_build(current_build(index_dir), model_id=model_id, corpus_hash=corpus_hash)
+    """The manifest of the build in service, once its files' checksums and (if given) its model,
+    corpus and fitting are checked; the vectors are not loaded."""
+    return _verified_build(
+        current_build(index_dir), model_id=model_id, corpus_hash=corpus_hash, fitting=fitting
+    )
 
 
 def _verified_build(
-    build: Path, *, model_id: str | None = None, corpus_hash: str | None = None
+    build: Path,
+    *,
+    model_id: str | None = None,
+    corpus_hash: str | None = None,
+    fitting: int | None = None,
 ) -> Manifest:
     """``verified_manifest`` of one build folder, resolved once by the caller so that a build
     published meanwhile cannot pair one build's manifest with another's files."""
     manifest = _read_build_manifest(build)
-    check_manifest(manifest, model_id=model_id, corpus_hash=corpus_hash)
+    check_manifest(manifest, model_id=model_id, corpus_hash=corpus_hash, fitting=fitting)
     for name, expected in manifest.files.items():
         path = build / name
         if not path.exists():
@@ -580,11 +605,15 @@ def _verified_build(
 
 
 def load_index(
-    index_dir: Path, *, model_id: str | None = None, corpus_hash: str | None = None
+    index_dir: Path,
+    *,
+    model_id: str | None = None,
+    corpus_hash: str | None = None,
+    fitting: int | None = None,
 ) -> FaqIndex:
-    """Load the build in service, verifying its files and (if given) model and corpus."""
+    """Load the build in service, verifying its files and (if given) model, corpus and fitting."""
     build = current_build(index_dir)
-    manifest = _verified_build(build, model_id=model_id, corpus_hash=corpus_hash)
+    manifest = _verified_build(build, model_id=model_id, corpus_hash=corpus_hash, fitting=fitting)
     try:
         vectors = faiss.read_index(str(build / "vectors.faiss"))
         rows = np.load(build / "rows.npy")
@@ -686,15 +715,20 @@ def ensure_index(
     exact_limit: int = EXACT_SEARCH_LIMIT,
     classify: Callable[[FaqIndex], dict[str, ClassifierWeights]] | None = None,
     calibrate: Callable[[FaqIndex], dict[str, dict[str, float]]] | None = None,
+    fitting: int = 0,
 ) -> tuple[FaqIndex, bool]:
-    """Load the index if it is fresh for ``corpus`` and ``embedder``, else build and save it.
+    """Load the index if it is fresh for ``corpus``, ``embedder`` and ``fitting`` (the version
+    of what ``classify`` and ``calibrate`` do), else build and save it.
 
     Returns the index and whether it was (re)built.
     """
     if not force:
         try:
             return load_index(
-                index_dir, model_id=embedder.model_id, corpus_hash=corpus.content_hash
+                index_dir,
+                model_id=embedder.model_id,
+                corpus_hash=corpus.content_hash,
+                fitting=fitting,
             ), False
         except (IndexMissingError, IndexStaleError, IndexModelError, IndexCorruptError):
             pass  # any of these means: build anew (the old build stays until the new one lands)
@@ -705,6 +739,7 @@ def ensure_index(
         exact_limit=exact_limit,
         classify=classify,
         calibrate=calibrate,
+        fitting=fitting,
     )
     save_index(index, index_dir)
     return index, True
