@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from askbot import engine
 from askbot.api import create_app
 from askbot.config import Settings
-from askbot.corpus import load_corpus
 from askbot.embed import Embedder
-from askbot.index import ensure_index
 from tests.conftest import DATA
 
 SEED = "south-korea-japan-relations"
@@ -22,11 +21,11 @@ SEED = "south-korea-japan-relations"
 @pytest.fixture(scope="module")
 def api_dirs(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Settings:
     root = tmp_path_factory.mktemp("api")
-    corpus_dir = DATA / "corpus_api"
-    ensure_index(load_corpus(corpus_dir), root / "index", embedder)
-    return Settings(
-        corpus_dir=corpus_dir, index_dir=root / "index", db_path=root / "askbot.sqlite3"
+    settings = Settings(
+        corpus_dir=DATA / "corpus_api", index_dir=root / "index", db_path=root / "askbot.sqlite3"
     )
+    engine.build(settings, embedder=embedder)  # as `askbot build` does
+    return settings
 
 
 @pytest.fixture(scope="module")
