@@ -35,7 +35,7 @@ import numpy.typing as npt
 from askbot.corpus import FaqEntry, corpus_from_entries
 from askbot.corpus.entries import normalise_question
 from askbot.embed import Vectors
-from askbot.index import FaqIndex, build_index, entry_texts
+from askbot.index import ClassifierWeights, FaqIndex, build_index, entry_texts
 from askbot.retrieve import Calibration, Retriever
 from askbot.retrieve.calibrate import calibration_examples, fit_calibration
 from askbot.retrieve.phrasing_classifier import fit_classifier
@@ -153,10 +153,12 @@ def _fold_examples(
     for entry in kept:
         answers.setdefault(normalise_question(entry.question), set()).add(entry.id)
     vectors = sum(len(entry_texts(e)) for e in kept)
-    index = build_index(corpus_from_entries(kept), embedder, exact_limit=vectors)
-    if classified:  # whether or not the round's fewer alternates would qualify on their own
-        for collection in index.collection_ids():
-            index.set_classifier(collection, fit_classifier(index, collection))
+    index = build_index(
+        corpus_from_entries(kept),
+        embedder,
+        exact_limit=vectors,
+        classify=_classify_every_collection if classified else None,
+    )
     retriever = Retriever(index, embedder, calibration=Calibration())
     return calibration_examples(
         retriever,
@@ -171,6 +173,12 @@ def _without_fold(entry: FaqEntry, folds: list[int], fold: int) -> FaqEntry:
         return entry
     kept = tuple(a for a, f in zip(entry.alternates, folds, strict=True) if f != fold)
     return replace(entry, alternates=kept)
+
+
+def _classify_every_collection(index: FaqIndex) -> dict[str, ClassifierWeights]:
+    """A round's classifiers: its collection has one in service, so the round fits one too,
+    whether or not the round's fewer alternates would qualify on their own."""
+    return {collection: fit_classifier(index, collection) for collection in index.collection_ids()}
 
 
 def _fold_of_alternates(entry: FaqEntry, rng: random.Random) -> list[int]:
