@@ -163,6 +163,30 @@ def test_report_groups_unanswered_questions(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "cannot read" in bad.stderr
 
 
+def test_eval_measures_a_corpus_collection_with_its_labelled_questions(tmp_path: Path) -> None:
+    from tests.conftest import REPO, SEED_CORPUS
+
+    article = next(SEED_CORPUS.iterdir())
+    result = run(
+        "eval",
+        "--faq",
+        str(article),
+        "--queries",
+        str(REPO / "docs" / "eval" / f"{article.stem}.queries.jsonl"),
+        "--out",
+        str(tmp_path / "out"),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())["askbot"]
+    assert metrics["dataset"] == article.stem
+    assert metrics["n-in-scope"] > 0 and metrics["n-oos"] > 0
+    # Queries label entries by question; the records carry the ids askbot serves them under.
+    records = (tmp_path / "out" / "records-askbot.jsonl").read_text().splitlines()
+    relevant = {r for line in records for r in json.loads(line)["relevant"]}
+    assert len(relevant) == 6 and all(r.startswith(f"{article.stem}/") for r in relevant)
+
+
 def test_eval_reports_metrics_and_writes_files(tmp_path: Path) -> None:
     from tests.conftest import DATA
 

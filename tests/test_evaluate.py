@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from askbot.corpus import derive_entry_id, load_collection
 from askbot.embed import Embedder, Vectors
 from askbot.errors import CorpusError
 from askbot.evaluate import (
@@ -232,11 +233,16 @@ def test_malformed_fixture_names_file_and_line() -> None:
     [
         ('{"id": "a", "question": "q"', None, "faq", "invalid JSON"),
         ('["a", "q"]', None, "faq", "expected a JSON object, got list"),
-        ('{"question": "q"}', None, "faq", "'id' missing"),
+        ('{"id": " ", "question": "q"}', None, "faq", "'id' is empty"),
         ('{"id": 3, "question": "q"}', None, "faq", "'id' must be a string, got int"),
         ('{"id": "a", "question": "q", "alternates": "x"}', None, "faq", "'alternates' must be"),
         ('{"id": "ok", "question": "q"}', None, "faq", "duplicate id 'ok' (first on line 1)"),
-        (None, '{"query": "q", "relevant": ["nope"]}', "queries", "'nope' is not in the FAQ"),
+        (
+            None,
+            '{"query": "q", "relevant": ["nope"]}',
+            "queries",
+            "relevant 'nope' is neither an id nor a question of the FAQ",
+        ),
         (None, '{"query": "", "relevant": []}', "queries", "'query' is empty"),
         (None, '{"query": "q", "relevant": [], "split": 1}', "queries", "'split' must be a string"),
     ],
@@ -263,6 +269,53 @@ def test_missing_file_is_a_corpus_error(tmp_path: Path) -> None:
     (tmp_path / "faq.jsonl").write_text('{"id": "a", "question": "q"}\n')
     with pytest.raises(CorpusError, match=r"queries\.jsonl: missing"):
         load_eval_folder(tmp_path)
+
+
+def test_a_corpus_collection_is_measured_under_the_ids_it_is_served_with(tmp_path: Path) -> None:
+    faq = tmp_path / "travel-tips.md"
+    faq.write_text("# Travel\n\n## Do I need a visa?\nUsually.\n\n## What currency?\nThe yen.\n")
+    queries = tmp_path / "queries.jsonl"
+    served = [e.id for e in load_collection(faq).entries]
+    queries.write_text(
+        # By question (any case and punctuation), by id, and out of scope.
+        '{"query": "visa needed?", "relevant": ["do i need a VISA"]}\n'
+        f'{{"query": "money", "relevant": ["{served[1]}"]}}\n'
+        '{"query": "weather", "relevant": []}\n'
+    )
+    data = load_eval_set(faq, queries)
+    assert [e.id for e in data.entries] == served
+    assert [q.relevant for q in data.queries] == [(served[0],), (served[1],), ()]
+    assert data.name == "travel-tips"
+
+
+def test_a_question_names_every_entry_that_asks_it(tmp_path: Path) -> None:
+    (tmp_path / "faq.jsonl").write_text(
+        '{"id": "a1", "question": "Strikethrough?", "answer": "~~x~~"}\n'
+        '{"id": "a2", "question": "strikethrough", "answer": "<del>"}\n'
+        '{"id": "b", "question": "Tables?", "answer": "pipes"}\n'
+    )
+    (tmp_path / "queries.jsonl").write_text(
+        '{"query": "cross out", "relevant": ["Strikethrough"]}\n'
+    )
+    assert load_eval_folder(tmp_path).queries[0].relevant == ("a1", "a2")
+
+
+def test_an_faq_line_without_an_id_gets_the_id_askbot_serves_it_under(tmp_path: Path) -> None:
+    faq = tmp_path / "pets.jsonl"
+    faq.write_text('{"question": "Can I bring my dog?", "answer": "On a lead."}\n')
+    (tmp_path / "queries.jsonl").write_text('{"query": "dogs?", "relevant": []}\n')
+    entry = load_eval_set(faq, tmp_path / "queries.jsonl").entries[0]
+    assert entry.id == load_collection(faq).entries[0].id
+    assert entry.id == derive_entry_id("pets", "Can I bring my dog?")
+
+
+def test_a_file_that_is_no_faq_format_is_refused_by_name(tmp_path: Path) -> None:
+    (tmp_path / "faq.pdf").write_bytes(b"%PDF-1.4")
+    (tmp_path / "queries.jsonl").write_text('{"query": "q", "relevant": []}\n')
+    with pytest.raises(CorpusError, match=r"faq\.pdf: not an FAQ file \(expected one of: \.txt"):
+        load_eval_set(tmp_path / "faq.pdf", tmp_path / "queries.jsonl")
+    with pytest.raises(CorpusError, match=r"gone\.md: file not found"):
+        load_eval_set(tmp_path / "gone.md", tmp_path / "queries.jsonl")
 
 
 # ---------------------------------------------------------------- hold-out (AUROC-sim)

@@ -318,10 +318,17 @@ def hash_key(
 @app.command("eval")
 def eval_(
     faq: Annotated[
-        Path, typer.Option("--faq", help="FAQ JSONL: id, question, answer, alternates.")
+        Path,
+        typer.Option(
+            "--faq",
+            help="FAQ JSONL (id, question, answer, alternates) or a corpus/ collection file.",
+        ),
     ],
     queries: Annotated[
-        Path, typer.Option("--queries", help="Queries JSONL: query, relevant (ids), split.")
+        Path,
+        typer.Option(
+            "--queries", help="Queries JSONL: query, relevant (entry ids or questions), split."
+        ),
     ],
     split: Annotated[
         str | None, typer.Option(help="Only queries of this split (e.g. test).")

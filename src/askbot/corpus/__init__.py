@@ -31,8 +31,10 @@ __all__ = [
     "corpus_from_entries",
     "derive_entry_id",
     "hash_corpus",
+    "load_collection",
     "load_corpus",
     "normalise_question",
+    "slugify",
 ]
 
 SUPPORTED_SUFFIXES = tuple(READERS)

@@ -5,6 +5,11 @@ extras) and ``queries.jsonl`` (``{"query", "relevant": [ids], "split"?, "oos_typ
 ``relevant: []`` marks an out-of-scope query). Every malformed line is a ``CorpusError`` that
 names the file and line.
 
+An editor can also measure a ``corpus/`` collection as it is served: the FAQ may be a corpus
+file of any format (``.txt``, ``.md``, ``.csv``, ...), its entries keep the ids ``askbot
+serve`` gives them, and a query's ``relevant`` may name an entry by its question instead of
+its id (a derived id is a hash nobody should have to copy).
+
 ``hold_out`` simulates out-of-scope queries on a set that has none (the AUROC-sim protocol of
 the shared BASELINES.md): a fifth of the FAQ's groups leave the index, and the queries that only
 they answered become out-of-scope.
@@ -19,6 +24,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from askbot.corpus import (
+    SUPPORTED_SUFFIXES,
+    derive_entry_id,
+    load_collection,
+    normalise_question,
+    slugify,
+)
 from askbot.errors import CorpusError
 
 FAQ_FILE = "faq.jsonl"
@@ -106,11 +118,14 @@ def load_eval_set(
     (4, 6)
     """
     faq_path, queries_path = Path(faq), Path(queries)
-    entries = _parse_faq(faq_path)
-    known = {e.id for e in entries}
-    parsed = _parse_queries(queries_path, known)
+    entries = (
+        _parse_faq(faq_path) if faq_path.suffix.lower() == ".jsonl" else _read_corpus(faq_path)
+    )
+    parsed = _parse_queries(queries_path, entries)
     dataset = EvalSet(
-        name=name or faq_path.parent.name or faq_path.stem,
+        # A set folder is named by its folder; a corpus file by its collection id.
+        name=name
+        or (faq_path.parent.name if faq_path.name == FAQ_FILE else slugify(faq_path.stem)),
         entries=entries,
         queries=parsed,
         source=queries_path,
@@ -190,11 +205,33 @@ def _strings(obj: dict[str, Any], key: str, path: Path, line: int) -> tuple[str,
     return tuple(value)
 
 
+def _read_corpus(path: Path) -> tuple[EvalEntry, ...]:
+    """A corpus collection file in any format askbot serves, with the ids it serves it under."""
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        formats = ", ".join(SUPPORTED_SUFFIXES)
+        raise CorpusError(path, None, f"not an FAQ file (expected one of: {formats})")
+    if not path.is_file():
+        raise CorpusError(path, None, "file not found")
+    return tuple(
+        EvalEntry(
+            id=e.id, question=e.question, answer=e.answer, alternates=e.alternates, group=e.id
+        )
+        for e in load_collection(path).entries
+    )
+
+
 def _parse_faq(path: Path) -> tuple[EvalEntry, ...]:
     entries: list[EvalEntry] = []
     seen: dict[str, int] = {}
     for line, obj in _read_objects(path):
-        entry_id = _text(obj, "id", path, line, required=True)
+        question = _text(obj, "question", path, line, required=True)
+        if not question.strip():
+            raise CorpusError(path, line, "'question' is empty")
+        # Without an id, the entry gets the one askbot serves it under from a corpus/ file.
+        if "id" in obj:
+            entry_id = _text(obj, "id", path, line, required=True)
+        else:
+            entry_id = derive_entry_id(slugify(path.stem), question)
         if not entry_id.strip():
             raise CorpusError(path, line, "'id' is empty")
         if entry_id in seen:
@@ -202,9 +239,6 @@ def _parse_faq(path: Path) -> tuple[EvalEntry, ...]:
                 path, line, f"duplicate id {entry_id!r} (first on line {seen[entry_id]})"
             )
         seen[entry_id] = line
-        question = _text(obj, "question", path, line, required=True)
-        if not question.strip():
-            raise CorpusError(path, line, "'question' is empty")
         answer = _text(obj, "answer", path, line, required=False)
         alternates = _strings(obj, "alternates", path, line) if "alternates" in obj else ()
         thread = obj.get("thread")
@@ -224,16 +258,25 @@ def _parse_faq(path: Path) -> tuple[EvalEntry, ...]:
     return tuple(entries)
 
 
-def _parse_queries(path: Path, known: set[str]) -> tuple[EvalQuery, ...]:
+def _parse_queries(path: Path, entries: tuple[EvalEntry, ...]) -> tuple[EvalQuery, ...]:
+    known = {e.id for e in entries}
+    # A question names every entry that asks it (stackfaq-style threads have several).
+    by_question: dict[str, list[str]] = {}
+    for e in entries:
+        by_question.setdefault(normalise_question(e.question), []).append(e.id)
     queries: list[EvalQuery] = []
     for line, obj in _read_objects(path):
         query = _text(obj, "query", path, line, required=True)
         if not query.strip():
             raise CorpusError(path, line, "'query' is empty")
-        relevant = _strings(obj, "relevant", path, line)
-        unknown = [r for r in relevant if r not in known]
-        if unknown:
-            raise CorpusError(path, line, f"relevant id {unknown[0]!r} is not in the FAQ")
+        relevant: list[str] = []
+        for name in _strings(obj, "relevant", path, line):
+            ids = [name] if name in known else by_question.get(normalise_question(name))
+            if not ids:
+                raise CorpusError(
+                    path, line, f"relevant {name!r} is neither an id nor a question of the FAQ"
+                )
+            relevant.extend(ids)
         split = obj.get("split")
         if split is not None and not isinstance(split, str):
             raise CorpusError(path, line, "'split' must be a string")
