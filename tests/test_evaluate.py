@@ -9,6 +9,7 @@ import json
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -314,6 +315,8 @@ def test_a_file_that_is_no_faq_format_is_refused_by_name(tmp_path: Path) -> None
     (tmp_path / "queries.jsonl").write_text('{"query": "q", "relevant": []}\n')
     with pytest.raises(CorpusError, match=r"faq\.pdf: not an FAQ file \(expected one of: \.txt"):
         load_eval_set(tmp_path / "faq.pdf", tmp_path / "queries.jsonl")
+    with pytest.raises(CorpusError, match=r": a folder: give one of its collection files"):
+        load_eval_set(tmp_path, tmp_path / "queries.jsonl")
     with pytest.raises(CorpusError, match=r"gone\.md: file not found"):
         load_eval_set(tmp_path / "gone.md", tmp_path / "queries.jsonl")
 
@@ -455,6 +458,63 @@ def test_evaluate_and_write_report(tmp_path: Path) -> None:
         assert written[plot].read_bytes()[:4] == b"\x89PNG"
     records = written["records:oracle"].read_text().splitlines()
     assert len(records) == 4 and json.loads(records[0])["ids"][0] == "a1"
+
+
+class ScriptedRanker:
+    """Returns the rankings it was given, in query order (decisions included)."""
+
+    name = "scripted"
+    calibrated = True
+
+    def __init__(self, rankings: list[Ranking]) -> None:
+        self._rankings = rankings
+
+    def rank(self, queries: Sequence[str]) -> list[Ranking]:
+        return self._rankings[: len(queries)]
+
+
+def test_report_lists_wrong_decisions_by_question_most_confident_first(tmp_path: Path) -> None:
+    entries = (EvalEntry("a", "Do I need a visa?"), EvalEntry("b", "What | currency?"))
+    queries = tuple(
+        EvalQuery(q, rel)
+        for q, rel in [
+            ("visa?", ("a",)),  # answered right
+            ("cash", ("b",)),  # answered wrongly, .6
+            ("weather", ()),  # out of scope but answered, .8
+            ("money", ("b",)),  # clarified, right entry not offered
+            ("visa rules", ("a",)),  # fell back
+            ("joke", ()),  # fell back, right
+        ]
+    )
+    rankings = [
+        Ranking(["a", "b"], [0.9, 0.1], 0.9, "answer"),
+        Ranking(["a", "b"], [0.5, 0.4], 0.6, "answer"),
+        Ranking(["b", "a"], [0.7, 0.1], 0.8, "answer"),
+        Ranking(["a", "b"], [0.4, 0.3], 0.4, "clarify", offered=["a"]),
+        Ranking(["a", "b"], [0.2, 0.1], 0.2, "fallback"),
+        Ranking(["a", "b"], [0.1, 0.0], 0.1, "fallback"),
+    ]
+    data = EvalSet("toy", entries, queries)
+    result = evaluate(ScriptedRanker(rankings), data, progress=False)
+    questions = {e.id: e.question for e in entries}
+    report = write_report([result], tmp_path, questions=questions)["markdown"].read_text()
+    assert "![reliability](reliability.png)" in report
+    wrong = report.split("## Wrong decisions: scripted")[1]
+    assert "Answered wrongly: 2 (all in `records-scripted.jsonl`)" in wrong
+    assert wrong.index("| 0.80 | weather | What \\| currency? | *(out of scope)* |") < wrong.index(
+        "| 0.60 | cash | Do I need a visa? | What \\| currency? |"
+    )
+    assert "Clarified without offering a right entry: 1" in wrong
+    assert "| 0.40 | money | Do I need a visa? | What \\| currency? |" in wrong
+    assert "Fell back on an answerable question: 1" in wrong
+    assert "| 0.20 | visa rules | Do I need a visa? | Do I need a visa? |" in wrong
+    assert "joke" not in wrong and "| visa? |" not in wrong
+    perfect = evaluate(ScriptedRanker([rankings[0]]), replace(data, queries=queries[:1]))
+    assert "None: every answer" in write_report([perfect], tmp_path)["markdown"].read_text()
+    # Rankers that do not decide (baselines) get no such section.
+    labels = {q.query: q.relevant for q in queries}
+    baseline = evaluate(OracleRanker(entries, labels), data, progress=False)
+    assert "Wrong decisions" not in write_report([baseline], tmp_path)["markdown"].read_text()
 
 
 def test_evaluate_factory_adds_auroc_sim_only_without_oos() -> None:

@@ -207,8 +207,10 @@ def _strings(obj: dict[str, Any], key: str, path: Path, line: int) -> tuple[str,
 
 def _read_corpus(path: Path) -> tuple[EvalEntry, ...]:
     """A corpus collection file in any format askbot serves, with the ids it serves it under."""
+    formats = ", ".join(SUPPORTED_SUFFIXES)
+    if path.is_dir():
+        raise CorpusError(path, None, f"a folder: give one of its collection files ({formats})")
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        formats = ", ".join(SUPPORTED_SUFFIXES)
         raise CorpusError(path, None, f"not an FAQ file (expected one of: {formats})")
     if not path.is_file():
         raise CorpusError(path, None, "file not found")

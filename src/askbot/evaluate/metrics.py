@@ -202,7 +202,7 @@ def _decision_metrics(
     right_all: list[bool] = []
     for decision in DECISIONS:
         chosen = [i for i in decided if rankings[i].decision == decision]
-        right = [_decision_correct(relevant[i], rankings[i], bool(in_scope[i])) for i in chosen]
+        right = [decision_correct(relevant[i], rankings[i], bool(in_scope[i])) for i in chosen]
         right_all.extend(right)
         out[f"{decision}-rate"] = len(chosen) / len(rankings)
         out[f"{decision}-acc"] = float(np.mean(right)) if right else None
@@ -210,7 +210,8 @@ def _decision_metrics(
     return out
 
 
-def _decision_correct(relevant: Sequence[str], ranking: Ranking, in_scope: bool) -> bool:
+def decision_correct(relevant: Sequence[str], ranking: Ranking, in_scope: bool) -> bool:
+    """Whether a decided query's decision was right (the ``<decision>-acc`` of the module)."""
     if ranking.decision == "fallback":
         return not in_scope
     if ranking.decision == "clarify":

@@ -3,7 +3,8 @@
 ``evaluate`` drives a ``Ranker`` over a set's queries (in batches, with a progress bar) and
 computes the metric dict; ``evaluate_factory`` also runs the AUROC-sim protocol on sets without
 out-of-scope queries. ``write_report`` saves JSON, per-query records, a Markdown table and the
-plots.
+plots, and lists the wrong decisions an editor can act on (an alternate for a missed phrasing,
+a clearer question for one that draws the wrong readers).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -19,11 +20,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from askbot.evaluate.datasets import EvalSet, hold_out
-from askbot.evaluate.metrics import Metrics, compute_metrics, judge
+from askbot.evaluate.metrics import CLARIFY_K, Metrics, compute_metrics, decision_correct, judge
 from askbot.evaluate.plots import Outcomes, plot_precision_coverage, plot_reliability
 from askbot.evaluate.ranker import Ranker, RankerFactory, Ranking
 
 BATCH_SIZE = 256
+# Wrong decisions listed per kind in report.md (most confident first); the records file has all.
+MISTAKES_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,19 @@ class Evaluation:
         rankings = [Ranking(r.ids, r.scores, r.confidence) for r in self.records]
         judged = judge([r.relevant for r in self.records], rankings)
         return judged.correct, judged.confidence
+
+    def mistakes(self) -> dict[str, list[QueryRecord]]:
+        """The records whose decision was wrong, by decision, most confident first."""
+        wrong: dict[str, list[QueryRecord]] = {}
+        for r in self.records:
+            if r.decision is None:
+                continue
+            ranking = Ranking(r.ids, r.scores, r.confidence, r.decision, r.offered)
+            if not decision_correct(r.relevant, ranking, bool(r.relevant)):
+                wrong.setdefault(r.decision, []).append(r)
+        for records in wrong.values():
+            records.sort(key=lambda r: -r.confidence)
+        return wrong
 
 
 def rank_all(
@@ -199,8 +215,16 @@ REPORT_COLUMNS = (
 )
 
 
-def write_report(evaluations: Sequence[Evaluation], out_dir: Path | str) -> dict[str, Path]:
-    """Write ``metrics.json``, ``records-<ranker>.jsonl``, ``report.md`` and the PNG plots."""
+def write_report(
+    evaluations: Sequence[Evaluation],
+    out_dir: Path | str,
+    *,
+    questions: Mapping[str, str] | None = None,
+) -> dict[str, Path]:
+    """Write ``metrics.json``, ``records-<ranker>.jsonl``, ``report.md`` and the PNG plots.
+
+    ``questions`` (entry id → question) lets report.md name entries by their question.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
@@ -222,14 +246,67 @@ def write_report(evaluations: Sequence[Evaluation], out_dir: Path | str) -> dict
         f"{counts.get('n-oos', 0)} out of scope).\n\n"
     )
     table = markdown_table({e.ranker: e.metrics for e in evaluations}, columns)
-    written["markdown"] = out / "report.md"
-    written["markdown"].write_text(heading + table, encoding="utf-8")
     curves = {e.ranker: e.outcomes() for e in evaluations}
     written["precision-coverage"] = plot_precision_coverage(curves, out / "precision-coverage.png")
+    plots = "\n![precision-coverage](precision-coverage.png)\n"
     calibrated = {e.ranker: curves[e.ranker] for e in evaluations if e.calibrated}
     if calibrated:  # a raw score is no probability: no reliability diagram for it
         written["reliability"] = plot_reliability(calibrated, out / "reliability.png")
+        plots += "![reliability](reliability.png)\n"
+    sections = [mistakes_markdown(e, questions or {}) for e in evaluations]
+    written["markdown"] = out / "report.md"
+    written["markdown"].write_text(heading + table + plots + "".join(sections), encoding="utf-8")
     return written
+
+
+def mistakes_markdown(evaluation: Evaluation, questions: Mapping[str, str]) -> str:
+    """report.md's list of one ranker's wrong decisions ("" for a ranker that does not decide)."""
+    if all(r.decision is None for r in evaluation.records):
+        return ""
+    wrong = evaluation.mistakes()
+    slug = _slug(evaluation.ranker)
+    lines = [f"\n## Wrong decisions: {evaluation.ranker}\n"]
+    if not wrong:
+        lines.append("\nNone: every answer, clarification and fallback was right.\n")
+
+    def name(entry_id: str) -> str:
+        return _cell(questions.get(entry_id, entry_id))
+
+    def expected(r: QueryRecord) -> str:
+        return "; ".join(dict.fromkeys(name(i) for i in r.relevant)) or "*(out of scope)*"
+
+    def top(r: QueryRecord) -> str:
+        return name(r.ids[0]) if r.ids else "—"
+
+    def offered(r: QueryRecord) -> str:
+        return "; ".join(name(i) for i in (r.ids[:CLARIFY_K] if r.offered is None else r.offered))
+
+    kinds: dict[str, tuple[str, str, Callable[[QueryRecord], str]]] = {
+        "answer": ("Answered wrongly", "answered with", top),
+        "clarify": ("Clarified without offering a right entry", "offered", offered),
+        "fallback": ("Fell back on an answerable question", "best-ranked", top),
+    }
+    for decision, (title, given_header, given) in kinds.items():
+        records = wrong.get(decision, [])
+        if not records:
+            continue
+        shown = records[:MISTAKES_SHOWN]
+        more = f", the {len(shown)} most confident shown" if len(shown) < len(records) else ""
+        lines += [
+            f"\n{title}: {len(records)}{more} (all in `records-{slug}.jsonl`).\n\n",
+            f"| confidence | question asked | {given_header} | expected |\n|---|---|---|---|\n",
+        ]
+        lines += [
+            f"| {r.confidence:.2f} | {_cell(r.query)} | {given(r)} | {expected(r)} |\n"
+            for r in shown
+        ]
+    return "".join(lines)
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell: one line, pipes escaped, long text cut."""
+    flat = " ".join(text.split()).replace("|", "\\|")
+    return flat if len(flat) <= 100 else flat[:99] + "…"
 
 
 def _slug(name: str) -> str:

@@ -195,5 +195,5 @@ def run_eval(
             build = tuned_factory(tuned, calibration=calibration)
             result = evaluate_factory(build, data, progress=progress)
     if out is not None:
-        write_report([result], out)
+        write_report([result], out, questions={e.id: e.question for e in full.entries})
     return result
