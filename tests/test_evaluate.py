@@ -235,8 +235,8 @@ def test_malformed_fixture_names_file_and_line() -> None:
         ('{"id": "a", "question": "q"', None, "faq", "invalid JSON"),
         ('["a", "q"]', None, "faq", "expected a JSON object, got list"),
         ('{"id": " ", "question": "q"}', None, "faq", "'id' is empty"),
-        ('{"id": 3, "question": "q"}', None, "faq", "'id' must be a string, got int"),
-        ('{"id": "a", "question": "q", "alternates": "x"}', None, "faq", "'alternates' must be"),
+        ('{"id": 3.5, "question": "q"}', None, "faq", "'id' must be a string, got float"),
+        ('{"id": "a", "question": "q", "alternates": 7}', None, "faq", "'alternates' must be"),
         ('{"id": "ok", "question": "q"}', None, "faq", "duplicate id 'ok' (first on line 1)"),
         (
             None,
@@ -308,6 +308,19 @@ def test_an_faq_line_without_an_id_gets_the_id_askbot_serves_it_under(tmp_path: 
     entry = load_eval_set(faq, tmp_path / "queries.jsonl").entries[0]
     assert entry.id == load_collection(faq).entries[0].id
     assert entry.id == derive_entry_id("pets", "Can I bring my dog?")
+
+
+def test_a_corpus_jsonl_reads_as_the_corpus_reads_it(tmp_path: Path) -> None:
+    faq = tmp_path / "shop.jsonl"
+    faq.write_text(
+        '{"id": 7, "question": "Returns?", "answer": "30 days.", "alternates": "refund | send back"}\n'
+        '{"id": "", "question": "Shipping?", "answer": "2 days."}\n'
+    )
+    (tmp_path / "queries.jsonl").write_text('{"query": "refund", "relevant": ["7"]}\n')
+    entries = load_eval_set(faq, tmp_path / "queries.jsonl").entries
+    served = load_collection(faq).entries
+    assert [e.id for e in entries] == [e.id for e in served] == ["7", served[1].id]
+    assert entries[0].alternates == served[0].alternates == ("refund", "send back")
 
 
 def test_a_file_that_is_no_faq_format_is_refused_by_name(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from askbot.corpus import (
     normalise_question,
     slugify,
 )
+from askbot.corpus.readers import LIST_SEPARATOR
 from askbot.errors import CorpusError
 
 FAQ_FILE = "faq.jsonl"
@@ -229,20 +230,14 @@ def _parse_faq(path: Path) -> tuple[EvalEntry, ...]:
         question = _text(obj, "question", path, line, required=True)
         if not question.strip():
             raise CorpusError(path, line, "'question' is empty")
-        # Without an id, the entry gets the one askbot serves it under from a corpus/ file.
-        if "id" in obj:
-            entry_id = _text(obj, "id", path, line, required=True)
-        else:
-            entry_id = derive_entry_id(slugify(path.stem), question)
-        if not entry_id.strip():
-            raise CorpusError(path, line, "'id' is empty")
+        entry_id = _entry_id(obj, question, path, line)
         if entry_id in seen:
             raise CorpusError(
                 path, line, f"duplicate id {entry_id!r} (first on line {seen[entry_id]})"
             )
         seen[entry_id] = line
         answer = _text(obj, "answer", path, line, required=False)
-        alternates = _strings(obj, "alternates", path, line) if "alternates" in obj else ()
+        alternates = _alternates(obj, path, line)
         thread = obj.get("thread")
         if thread is not None and not isinstance(thread, (int, str)):
             raise CorpusError(path, line, "'thread' must be an integer or a string")
@@ -258,6 +253,33 @@ def _parse_faq(path: Path) -> tuple[EvalEntry, ...]:
     if not entries:
         raise CorpusError(path, None, "no FAQ entries")
     return tuple(entries)
+
+
+# A corpus/ ``.jsonl`` file is read as a shared-format FAQ, so these two accept what the corpus
+# reader accepts (askbot.corpus.readers): integer ids, and alternates joined by "|".
+
+
+def _entry_id(obj: dict[str, Any], question: str, path: Path, line: int) -> str:
+    """The entry's id; without one, the id askbot serves it under from a corpus/ file."""
+    value = obj.get("id")
+    if value is None or value == "":
+        return derive_entry_id(slugify(path.stem), question)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise CorpusError(path, line, f"'id' must be a string, got {type(value).__name__}")
+    if not value.strip():
+        raise CorpusError(path, line, "'id' is empty")
+    return value
+
+
+def _alternates(obj: dict[str, Any], path: Path, line: int) -> tuple[str, ...]:
+    value = obj.get("alternates")
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(LIST_SEPARATOR) if part.strip())
+    return _strings(obj, "alternates", path, line)
 
 
 def _parse_queries(path: Path, entries: tuple[EvalEntry, ...]) -> tuple[EvalQuery, ...]:
