@@ -124,7 +124,8 @@ def read_markdown(path: Path) -> RawCollection:
     return RawCollection(entries=entries, title=title, summary=summary)
 
 
-def _as_list(value: Any, path: Path, line: int | None, key: str) -> list[str]:
+def as_list(value: Any, path: Path, line: int | None, key: str) -> list[str]:
+    """A list field: a JSON list of strings, or one string joined by ``LIST_SEPARATOR``."""
     if value is None or value == "":
         return []
     if isinstance(value, str):
@@ -154,9 +155,9 @@ def _entry_from_object(obj: Any, path: Path, line: int | None) -> RawEntry:
         question=obj["question"],
         answer=obj["answer"],
         id=None if entry_id is None else str(entry_id),
-        alternates=_as_list(obj.get("alternates"), path, line, "alternates"),
-        tags=_as_list(obj.get("tags"), path, line, "tags"),
-        follow_ups=_as_list(obj.get("follow_ups"), path, line, "follow_ups"),
+        alternates=as_list(obj.get("alternates"), path, line, "alternates"),
+        tags=as_list(obj.get("tags"), path, line, "tags"),
+        follow_ups=as_list(obj.get("follow_ups"), path, line, "follow_ups"),
     )
 
 

@@ -31,7 +31,7 @@ from askbot.corpus import (
     normalise_question,
     slugify,
 )
-from askbot.corpus.readers import LIST_SEPARATOR
+from askbot.corpus.readers import as_list
 from askbot.errors import CorpusError
 
 FAQ_FILE = "faq.jsonl"
@@ -278,7 +278,7 @@ def _alternates(obj: dict[str, Any], path: Path, line: int) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
-        return tuple(part.strip() for part in value.split(LIST_SEPARATOR) if part.strip())
+        return tuple(as_list(value, path, line, "alternates"))
     return _strings(obj, "alternates", path, line)
 
 

@@ -215,6 +215,10 @@ def decision_correct(relevant: Sequence[str], ranking: Ranking, in_scope: bool) 
     if ranking.decision == "fallback":
         return not in_scope
     if ranking.decision == "clarify":
-        offered = ranking.ids[:CLARIFY_K] if ranking.offered is None else ranking.offered
-        return bool(set(offered) & set(relevant))
+        return bool(set(offered_ids(ranking.ids, ranking.offered)) & set(relevant))
     return bool(ranking.ids) and ranking.ids[0] in relevant
+
+
+def offered_ids(ids: Sequence[str], offered: Sequence[str] | None) -> list[str]:
+    """The ids a clarify shows: ``offered`` when the ranker says, else the first ``CLARIFY_K``."""
+    return list(ids[:CLARIFY_K] if offered is None else offered)

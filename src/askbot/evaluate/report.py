@@ -20,7 +20,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from askbot.evaluate.datasets import EvalSet, hold_out
-from askbot.evaluate.metrics import CLARIFY_K, Metrics, compute_metrics, decision_correct, judge
+from askbot.evaluate.metrics import (
+    Metrics,
+    compute_metrics,
+    decision_correct,
+    judge,
+    offered_ids,
+)
 from askbot.evaluate.plots import Outcomes, plot_precision_coverage, plot_reliability
 from askbot.evaluate.ranker import Ranker, RankerFactory, Ranking
 
@@ -279,7 +285,7 @@ def mistakes_markdown(evaluation: Evaluation, questions: Mapping[str, str]) -> s
         return name(r.ids[0]) if r.ids else "—"
 
     def offered(r: QueryRecord) -> str:
-        return "; ".join(name(i) for i in (r.ids[:CLARIFY_K] if r.offered is None else r.offered))
+        return "; ".join(name(i) for i in offered_ids(r.ids, r.offered))
 
     kinds: dict[str, tuple[str, str, Callable[[QueryRecord], str]]] = {
         "answer": ("Answered wrongly", "answered with", top),
