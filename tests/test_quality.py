@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from askbot.embed import Embedder
 from askbot.errors import ConfigError
 from askbot.evaluate import evaluate, load_eval_folder
 from askbot.evaluate.askbot_ranker import AskbotRanker
-from askbot.evaluate.run import run_eval, split_half
-from askbot.retrieve.calibrate import choose_margin_cap, fit_calibration
+from askbot.evaluate.datasets import EvalEntry, EvalQuery, EvalSet
+from askbot.evaluate.run import MIN_REAL_OOS, fit_set_calibration, run_eval, split_half
+from askbot.retrieve.calibrate import choose_margin_cap, fit_calibration, prior_weights
 from askbot.retrieve.lexical import LexicalIndex
 from tests.conftest import DATA, FakeEmbedder
 
@@ -140,6 +143,88 @@ def test_margin_cap_is_chosen_by_in_vs_out_of_scope_separation_on_dev() -> None:
     assert choose_margin_cap(features, labels, dev, dev_in_scope).margin_cap == np.inf
     with pytest.raises(ValueError, match="in-scope and out-of-scope"):
         choose_margin_cap(features, labels, right, np.ones(600, dtype=bool))
+
+
+def test_prior_weights_count_out_of_scope_as_the_assumed_fifth() -> None:
+    in_scope = np.array([True, True, True, False])
+    weights = prior_weights(in_scope)
+    # Total weight stays 4: the three in-scope share 0.8 of it, the out-of-scope one 0.2.
+    assert weights == pytest.approx([3.2 / 3, 3.2 / 3, 3.2 / 3, 0.8])
+    with pytest.raises(ValueError, match="in-scope and out-of-scope"):
+        prior_weights(np.ones(3, dtype=bool))
+
+
+def test_a_calibration_fitted_under_prior_weights_expects_a_fifth_unanswerable() -> None:
+    # A train split where 1 % of the questions are out of scope and every other one is answered
+    # right, with scores that tell nothing apart: the confidence is the share of right answers.
+    rng = np.random.default_rng(0)
+    n = 2000
+    in_scope = np.arange(n) >= 20
+    labels = in_scope.astype(np.int64)
+    features = np.column_stack([rng.uniform(0.4, 0.6, n), rng.uniform(0.0, 0.1, n)])
+    assert fit_calibration(features, labels).probability(0.5, 0.05) == pytest.approx(0.99, abs=0.01)
+    weighted = fit_calibration(features, labels, weights=prior_weights(in_scope))
+    assert weighted.probability(0.5, 0.05) == pytest.approx(0.8, abs=0.02)
+
+
+SHOP = {
+    "password": ("How do I reset my password?", ("forgot my password", "can't log in anymore")),
+    "hours": ("What are your opening hours?", ("when are you open", "are you open on sunday")),
+    "cancel": ("How can I cancel my order?", ("cancel an order", "I don't want my order anymore")),
+    "abroad": ("Do you ship abroad?", ("do you deliver to canada", "international shipping")),
+    "refund": ("When do I get my refund?", ("where is my money back", "refund still not here")),
+}
+OFF_TOPIC = [
+    f"{ask} {thing}"
+    for ask in ("who invented", "what is the history of", "how do you draw", "tell me a joke about")
+    for thing in (
+        "the bicycle",
+        "the piano",
+        "chess",
+        "the telescope",
+        "volcanoes",
+        "penguins",
+        "jazz",
+        "the moon landing",
+        "origami",
+        "the roman empire",
+        "tennis",
+        "photosynthesis",
+        "sushi",
+        "the printing press",
+        "glaciers",
+    )
+]
+
+
+def test_a_train_split_with_its_own_off_topic_questions_calibrates_on_them(
+    embedder: Embedder,
+) -> None:
+    entries = tuple(EvalEntry(id, question) for id, (question, _) in SHOP.items())
+    answerable = [
+        EvalQuery(phrasing, (id,), split="train")
+        for id, (_, phrasings) in SHOP.items()
+        for phrasing in phrasings
+    ]
+    off_topic = [EvalQuery(q, (), split="train", oos_type="oos") for q in OFF_TOPIC]
+    assert len(off_topic) >= MIN_REAL_OOS > len(answerable)
+    # Off-topic questions outnumber the answerable six to one here; weighted to the assumed
+    # fifth, the fit still answers a clear paraphrase and falls back on a new far-off question.
+    shop = EvalSet("shop", entries, (*answerable, *off_topic))
+    calibration = fit_set_calibration(shop, embedder)
+    retriever = AskbotRanker(entries, embedder, calibration=calibration).retriever
+    paraphrase, far_off = retriever.ask_many(["I forgot my password", "who painted the mona lisa"])
+    assert paraphrase.confidence > 0.5 > far_off.confidence
+    # Weighted so, its own questions get on average the confidence they earn: the share of
+    # right answers among them.
+    asked = retriever.ask_many([q.query for q in shop.queries])
+    weights = prior_weights(np.array([q.in_scope for q in shop.queries]))
+    right = [a.candidates[0][0] in q.relevant for a, q in zip(asked, shop.queries, strict=True)]
+    mean_confidence = np.average([a.confidence for a in asked], weights=weights)
+    assert mean_confidence == pytest.approx(np.average(right, weights=weights), abs=0.03)
+    # With fewer of its own than MIN_REAL_OOS, the fit holds entries out instead and still runs.
+    few = fit_set_calibration(replace(shop, queries=(*answerable, *off_topic[:5])), embedder)
+    assert 0.0 < few.probability(paraphrase.score, paraphrase.margin) < 1.0
 
 
 def test_fit_calibration_needs_both_outcomes() -> None:

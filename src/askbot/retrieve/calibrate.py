@@ -2,6 +2,9 @@
 
 Examples come from labelled questions asked of a ``Retriever`` (a set's train/dev split, or
 questions whose entries were held out of the index, which become out-of-scope: label 0).
+A probability depends on how often questions are unanswerable; askbot's calibrations assume
+a fifth are (``ASSUMED_OOS_SHARE``), and ``prior_weights`` makes labelled questions with
+another share count as if they had that one.
 
 The margin cap trades two goods. Uncapped, a large margin over a weak runner-up raises the
 confidence, which best predicts "top-1 is right" among in-scope questions; capped, only a
@@ -28,6 +31,9 @@ if TYPE_CHECKING:
 MARGIN_CAPS = (math.inf, 0.2, 0.1, 0.05)  # candidates of ``choose_margin_cap``, loosest first
 # A tighter cap must beat a looser one by more than this AUROC: a tie keeps the margin's power.
 CAP_AUROC_GAIN = 0.002
+# Share of out-of-scope questions every calibration assumes: 20 % of the groups are held out of
+# the index for the default calibration and for a collection's own (``self_calibration``).
+ASSUMED_OOS_SHARE = 0.2
 
 
 def calibration_examples(
@@ -56,8 +62,10 @@ def fit_calibration(
     labels: npt.NDArray[np.int64],
     *,
     margin_cap: float | None = None,
+    weights: npt.NDArray[np.float64] | None = None,
 ) -> Calibration:
-    """The logistic ``Calibration`` that best predicts ``labels`` from ``features``."""
+    """The logistic ``Calibration`` that best predicts ``labels`` from ``features``, each
+    example counting ``weights`` times (once each when ``None``)."""
     from askbot.retrieve import Calibration
 
     if len(set(labels.tolist())) < 2:
@@ -65,7 +73,7 @@ def fit_calibration(
     cap = Calibration().margin_cap if margin_cap is None else margin_cap
     features = np.column_stack([features[:, 0], np.minimum(features[:, 1], cap)])
     # Mild regularisation: two features and thousands of examples, so the fit is stable.
-    model = LogisticRegression(C=10.0).fit(features, labels)
+    model = LogisticRegression(C=10.0).fit(features, labels, sample_weight=weights)
     return Calibration(
         intercept=float(model.intercept_[0]),
         score_weight=float(model.coef_[0][0]),
@@ -79,17 +87,38 @@ def choose_margin_cap(
     labels: npt.NDArray[np.int64],
     dev_features: npt.NDArray[np.float64],
     dev_in_scope: npt.NDArray[np.bool_],
+    *,
+    weights: npt.NDArray[np.float64] | None = None,
 ) -> Calibration:
-    """Fit on (``features``, ``labels``) with the cap of ``MARGIN_CAPS`` that, on the dev
-    questions, best separates in-scope (``dev_in_scope``) from out-of-scope by confidence."""
+    """Fit on (``features``, ``labels``, ``weights``) with the cap of ``MARGIN_CAPS`` that, on
+    the dev questions, best separates in-scope (``dev_in_scope``) from out-of-scope by
+    confidence."""
     if dev_in_scope.all() or not dev_in_scope.any():
         raise ValueError("choosing a margin cap needs in-scope and out-of-scope dev questions")
     best: tuple[float, Calibration] | None = None
     for cap in MARGIN_CAPS:
-        calibration = fit_calibration(features, labels, margin_cap=cap)
+        calibration = fit_calibration(features, labels, margin_cap=cap, weights=weights)
         confidence = [calibration.probability(s, m) for s, m in dev_features]
         auroc = float(roc_auc_score(dev_in_scope, confidence))
         if best is None or auroc > best[0] + CAP_AUROC_GAIN:
             best = (auroc, calibration)
     assert best is not None
     return best[1]
+
+
+def prior_weights(
+    in_scope: npt.NDArray[np.bool_], oos_share: float = ASSUMED_OOS_SHARE
+) -> npt.NDArray[np.float64]:
+    """Example weights under which out-of-scope questions make ``oos_share`` of the total.
+
+    A train split may hold a handful of real out-of-scope questions among thousands (clinc150:
+    100 of 13,600); fitted as they come, the calibration would learn that almost every question
+    is answerable and be overconfident on real traffic.
+    """
+    if in_scope.all() or not in_scope.any():
+        raise ValueError("prior weights need in-scope and out-of-scope questions")
+    share_in = float(in_scope.mean())
+    weights: npt.NDArray[np.float64] = np.where(
+        in_scope, (1 - oos_share) / share_in, oos_share / (1 - share_in)
+    )
+    return weights

@@ -37,12 +37,12 @@ from askbot.corpus.entries import normalise_question
 from askbot.embed import Vectors
 from askbot.index import ClassifierWeights, FaqIndex, build_index, entry_texts
 from askbot.retrieve import Calibration, Retriever
-from askbot.retrieve.calibrate import calibration_examples, fit_calibration
+from askbot.retrieve.calibrate import ASSUMED_OOS_SHARE, calibration_examples, fit_calibration
 from askbot.retrieve.phrasing_classifier import fit_classifier
 
 FOLDS = 3
 REPEATS = 2
-HOLD_OUT = 0.2  # share of entries left out of each round's index: the unanswerable share
+HOLD_OUT = ASSUMED_OOS_SHARE  # share of entries left out of each round's index
 MIN_QUESTIONS = 150  # held-out alternates needed for two weights and an intercept
 MIN_EACH_OUTCOME = 10  # right and wrong examples each, or the fit says nothing
 MAX_ENTRIES = 5_000  # beyond this, six extra in-memory indexes cost more than they give
