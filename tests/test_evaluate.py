@@ -225,7 +225,7 @@ def test_malformed_fixture_names_file_and_line() -> None:
         load_eval_set(DATA / "faq.jsonl", DATA / "queries-malformed.jsonl")
     assert info.value.line == 3
     assert str(info.value).endswith(
-        "queries-malformed.jsonl:3: 'relevant' must be a list of strings"
+        "queries-malformed.jsonl:3: 'relevant' must be a list of entry ids or questions"
     )
 
 
@@ -245,6 +245,12 @@ def test_malformed_fixture_names_file_and_line() -> None:
             "relevant 'nope' is neither an id nor a question of the FAQ",
         ),
         (None, '{"query": "", "relevant": []}', "queries", "'query' is empty"),
+        (
+            None,
+            '{"query": "q", "relevant": [true]}',
+            "queries",
+            "'relevant' must be a list of entry ids or questions",
+        ),
         (None, '{"query": "q", "relevant": [], "split": 1}', "queries", "'split' must be a string"),
     ],
 )
@@ -316,10 +322,14 @@ def test_a_corpus_jsonl_reads_as_the_corpus_reads_it(tmp_path: Path) -> None:
         '{"id": 7, "question": "Returns?", "answer": "30 days.", "alternates": "refund | send back"}\n'
         '{"id": "", "question": "Shipping?", "answer": "2 days."}\n'
     )
-    (tmp_path / "queries.jsonl").write_text('{"query": "refund", "relevant": ["7"]}\n')
-    entries = load_eval_set(faq, tmp_path / "queries.jsonl").entries
-    served = load_collection(faq).entries
+    # An integer id may be named as the integer it is, or as its string.
+    (tmp_path / "queries.jsonl").write_text(
+        '{"query": "refund", "relevant": [7]}\n{"query": "send it back", "relevant": ["7"]}\n'
+    )
+    data = load_eval_set(faq, tmp_path / "queries.jsonl")
+    entries, served = data.entries, load_collection(faq).entries
     assert [e.id for e in entries] == [e.id for e in served] == ["7", served[1].id]
+    assert [q.relevant for q in data.queries] == [("7",), ("7",)]
     assert entries[0].alternates == served[0].alternates == ("refund", "send back")
 
 

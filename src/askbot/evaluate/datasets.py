@@ -255,8 +255,9 @@ def _parse_faq(path: Path) -> tuple[EvalEntry, ...]:
     return tuple(entries)
 
 
-# A corpus/ ``.jsonl`` file is read as a shared-format FAQ, so these two accept what the corpus
-# reader accepts (askbot.corpus.readers): integer ids, and alternates joined by "|".
+# A corpus/ ``.jsonl`` file is read as a shared-format FAQ, so these accept what the corpus
+# reader accepts (askbot.corpus.readers): integer ids, and alternates joined by "|"; a query
+# may then name an integer id as the integer it is.
 
 
 def _entry_id(obj: dict[str, Any], question: str, path: Path, line: int) -> str:
@@ -264,13 +265,26 @@ def _entry_id(obj: dict[str, Any], question: str, path: Path, line: int) -> str:
     value = obj.get("id")
     if value is None or value == "":
         return derive_entry_id(slugify(path.stem), question)
-    if isinstance(value, int) and not isinstance(value, bool):
+    if _is_integer(value):
         return str(value)
     if not isinstance(value, str):
         raise CorpusError(path, line, f"'id' must be a string, got {type(value).__name__}")
     if not value.strip():
         raise CorpusError(path, line, "'id' is empty")
     return value
+
+
+def _relevant(obj: dict[str, Any], path: Path, line: int) -> tuple[str, ...]:
+    """A query's relevant entries, by id or by question; an integer names an integer id."""
+    value = obj.get("relevant")
+    if not isinstance(value, list) or not all(isinstance(v, str) or _is_integer(v) for v in value):
+        problem = "missing" if value is None else "must be a list of entry ids or questions"
+        raise CorpusError(path, line, f"'relevant' {problem}")
+    return tuple(str(v) for v in value)
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _alternates(obj: dict[str, Any], path: Path, line: int) -> tuple[str, ...]:
@@ -294,7 +308,7 @@ def _parse_queries(path: Path, entries: tuple[EvalEntry, ...]) -> tuple[EvalQuer
         if not query.strip():
             raise CorpusError(path, line, "'query' is empty")
         relevant: list[str] = []
-        for name in _strings(obj, "relevant", path, line):
+        for name in _relevant(obj, path, line):
             ids = [name] if name in known else by_question.get(normalise_question(name))
             if not ids:
                 raise CorpusError(
