@@ -309,23 +309,22 @@ calibration on (top score, margin over the best entry asking a *different* quest
 intercept {calibration.intercept}, score {calibration.score_weight}, margin
 {calibration.margin_weight}, fitted by `scripts/fit_calibration.py` on development data only
 (clinc150 train, one half of the stackfaq threads and of the covidfaq entries). **askbot,
-calibrated on train** refits those three numbers on the set's own train split, as
-`askbot eval --split test` does when a train split exists, on its queries and its own
-out-of-scope ones (clinc150 train has 100 among 13,500), weighted to the fifth of all questions
-every askbot calibration assumes. It picks a cap on the margin (none, .2, .1 or .05) on the dev
-split: the one whose confidence best separates the dev split's own in-scope and out-of-scope
-queries. Capped, a large margin over a weak runner-up stops raising the confidence of a question
-that is far from every entry; the price is a little AUROC-ans. Nothing is fitted on a test
-split. A train split with fewer than 50 out-of-scope queries is not refitted on: the FAQ keeps
-its own calibration. Stand-ins made by holding 20 % of the train split's groups out of the index
-did worse than that in every case measured (clinc150 test ECE .056 against .031
-self-calibrated; two one-off sets cut from clinc150 and stackfaq, with a train split and no
-out-of-scope train queries, ECE .084 against .031 and .112 against .082): held-out groups are
-near misses that score high against their siblings, so a fit on them is underconfident on
-far-off questions. Disclosure: the one-off probe that chose real out-of-scope queries over
-held-out intents printed clinc150 *test* AUROC and ECE for both (held-out intents .961 / .056;
-real ones .962 / .029, the row below; in the probe, ECE stayed within .025–.037 for any assumed
-share from 10 to 30 %).
+calibrated on train** refits those three numbers on the set's own train split, as `askbot eval
+--split test` does when a train split exists, on its queries and its own out-of-scope ones
+(clinc150 train has 100 among 13,500), weighted to a fifth of all questions, as a collection's
+own calibration assumes. It picks a cap on the margin (none, .2, .1 or .05) on the dev split:
+the one whose confidence best separates the dev split's own in-scope and out-of-scope queries.
+Capped, a large margin over a weak runner-up stops raising the confidence of a question that is
+far from every entry; the price is a little AUROC-ans. Nothing is fitted on a test split. A
+train split with fewer than 50 out-of-scope queries is not refitted on: the FAQ keeps its own
+calibration. Stand-ins made by holding 20 % of the train split's groups out of the index did
+worse than that in every case measured (clinc150 test ECE .056 against .031 self-calibrated; two
+one-off sets cut from clinc150 and stackfaq, with a train split and no out-of-scope train
+queries, ECE .084 against .031 and .112 against .082): held-out groups are near misses that
+score high against their siblings, so a fit on them is underconfident on far-off questions.
+Disclosure: the one-off probe that chose real out-of-scope queries over held-out intents printed
+clinc150 *test* AUROC and ECE for both (held-out intents .961 / .056; real ones .962 / .029, the
+row below; in the probe, ECE stayed within .025–.037 for any assumed share from 10 to 30 %).
 
 **Phrasing classifier.** A collection of {min_entries} or more entries nearly all of which have
 two or more alternates (here clinc150) also fits, when the index is built, a multinomial logistic

@@ -67,9 +67,10 @@ class Calibration:
     """Logistic map from (top score, margin over runner-up) to P(top entry is right).
 
     Defaults fitted by ``scripts/fit_calibration.py`` on development data of three kinds of
-    FAQ (clinc150 train, half of the stackfaq threads, half of the covidfaq entries; 20 % of
-    each held out of the index as out-of-scope), never on a test split; it prints ECE and the
-    precision of each answer threshold on the held-out halves and clinc150 dev.
+    FAQ, never on a test split: clinc150 train with its own out-of-scope questions, and half
+    of the stackfaq threads and of the covidfaq entries, each with 20 % of its groups held out
+    of the index as out-of-scope (7 % of the pool's questions are out-of-scope). It prints ECE
+    and the precision of each answer threshold on the held-out halves and clinc150 dev.
     """
 
     intercept: float = -2.01

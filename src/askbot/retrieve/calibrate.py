@@ -2,9 +2,9 @@
 
 Examples come from labelled questions asked of a ``Retriever`` (a set's train/dev split, or
 questions whose entries were held out of the index, which become out-of-scope: label 0).
-A probability depends on how often questions are unanswerable; askbot's calibrations assume
-a fifth are (``ASSUMED_OOS_SHARE``), and ``prior_weights`` makes labelled questions with
-another share count as if they had that one.
+A probability depends on how often questions are unanswerable. A calibration fitted on one
+FAQ assumes a fifth are (``ASSUMED_OOS_SHARE``), and ``prior_weights`` makes labelled
+questions with another share count as if they had that one.
 
 The margin cap trades two goods. Uncapped, a large margin over a weak runner-up raises the
 confidence, which best predicts "top-1 is right" among in-scope questions; capped, only a
@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 MARGIN_CAPS = (math.inf, 0.2, 0.1, 0.05)  # candidates of ``choose_margin_cap``, loosest first
 # A tighter cap must beat a looser one by more than this AUROC: a tie keeps the margin's power.
 CAP_AUROC_GAIN = 0.002
-# Share of out-of-scope questions every calibration assumes: 20 % of the groups are held out of
-# the index for the default calibration and for a collection's own (``self_calibration``).
+# Share of out-of-scope questions a calibration fitted on one FAQ assumes: a collection's own
+# (``self_calibration`` holds this share of its entries out) and one refitted on a train split.
 ASSUMED_OOS_SHARE = 0.2
 
 
