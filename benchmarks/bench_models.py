@@ -1,8 +1,9 @@
 """Which embedding model to ship: quality on every shared set beside what the model costs.
 
 For each model, askbot's default scoring on each set exactly as ``askbot eval`` runs it (the
-test split where a set has splits, calibration refitted on train there; else all queries,
-with AUROC-sim and ECE-sim on 20 % of groups held out), then the serving encoder's cost:
+test split where a set has splits, calibration refitted on train there if train has its own
+out-of-scope queries; else all queries, with AUROC-sim and ECE-sim on 20 % of groups held
+out), then the serving encoder's cost:
 the ONNX int8 export's size, one query's encode time (median and p90 over real queries, one
 thread) and batched throughput. Prints a Markdown table; with ``--out`` writes it there too.
 
