@@ -206,10 +206,10 @@ OFF_TOPIC = [
 def test_a_train_split_with_its_own_off_topic_questions_calibrates_on_them(
     embedder: Embedder,
 ) -> None:
-    entries = tuple(EvalEntry(id, question) for id, (question, _) in SHOP.items())
+    entries = tuple(EvalEntry(entry_id, question) for entry_id, (question, _) in SHOP.items())
     answerable = [
-        EvalQuery(phrasing, (id,), split="train")
-        for id, (_, phrasings) in SHOP.items()
+        EvalQuery(phrasing, (entry_id,), split="train")
+        for entry_id, (_, phrasings) in SHOP.items()
         for phrasing in phrasings
     ]
     off_topic = [EvalQuery(q, (), split="train", oos_type="oos") for q in OFF_TOPIC]
