@@ -117,7 +117,7 @@ def set_calibration(full: EvalSet, split: str | None, embedder: Embedder) -> Cal
 
 
 def _labelled_examples(
-    dataset: EvalSet, embedder: Embedder, sample: int | None, *, hold: bool = True
+    dataset: EvalSet, embedder: Embedder, sample: int | None, *, hold: bool
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Calibration features, labels and in-scope flags of ``dataset``'s queries asked of its
     FAQ, with 20 % of the groups held out if ``hold``. ``sample`` caps the in-scope queries
