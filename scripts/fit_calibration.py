@@ -44,9 +44,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 def examples(
     dataset: EvalSet, embedder: object, calibration: Calibration | None, sample: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Calibration features and labels; a set without out-of-scope questions gets 20 % of its
-    groups held out of the index, whose questions become out-of-scope."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Calibration features, labels and in-scope flags; a set without out-of-scope questions
+    gets 20 % of its groups held out of the index, whose questions become out-of-scope."""
     held = hold_out(dataset) if not dataset.has_oos else dataset
     queries = list(held.queries)
     if len(queries) > sample:
@@ -88,11 +88,12 @@ def main() -> None:
     parts = [examples(data, embedder, None, args.sample) for data in develop.values()]
     x = np.concatenate([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
-    fitted = fit_calibration(x, y)
+    in_scope = np.concatenate([p[2] for p in parts])
+    fitted = fit_calibration(x, y, in_scope)
     print(f"fit: {len(y)} questions from {', '.join(develop)}; {y.mean():.3f} right at top-1")
     print(f"fitted: {fitted}")
     for name, data in {**develop, **held_out}.items():
-        fx, fy = examples(data, embedder, fitted, args.sample)
+        fx, fy, _ = examples(data, embedder, fitted, args.sample)
         p = np.array([fitted.probability(s, m) for s, m in fx])
         ece = expected_calibration_error(fy.astype(bool), p)
         line = f"{name}: {len(fy)} questions, ECE {ece:.3f};"

@@ -100,17 +100,23 @@ def test_lexical_tokens_are_bm25s_tokens() -> None:
 def test_calibration_of_a_perfect_retriever_is_high_and_of_a_random_one_low() -> None:
     rng = np.random.default_rng(0)
     n = 2000
-    # Perfect: right answers score high with a clear margin, out-of-scope questions score low.
-    right = rng.random(n) < 0.7
-    scores = np.where(right, rng.uniform(0.7, 0.9, n), rng.uniform(0.1, 0.3, n))
+    # Perfect: right answers score high with a clear margin; wrong ones lower, with none;
+    # out-of-scope questions lowest.
+    draw = rng.random(n)
+    right, in_scope = draw < 0.7, draw < 0.85
+    scores = np.select([right, in_scope], [rng.uniform(0.7, 0.9, n), rng.uniform(0.4, 0.6, n)])
+    scores = np.where(in_scope, scores, rng.uniform(0.1, 0.3, n))
     margins = np.where(right, rng.uniform(0.2, 0.4, n), rng.uniform(0.0, 0.05, n))
-    perfect = fit_calibration(np.column_stack([scores, margins]), right.astype(np.int64))
+    features = np.column_stack([scores, margins])
+    perfect = fit_calibration(features, right.astype(np.int64), in_scope)
     assert perfect.probability(0.8, 0.3) > 0.95
+    assert perfect.probability(0.5, 0.02) < 0.05
     assert perfect.probability(0.2, 0.02) < 0.05
-    # Random: top-1 right one time in ten, whatever the scores say.
+    # Random: in scope one time in two, then right one time in five, whatever the scores say.
     features = np.column_stack([rng.uniform(0, 1, n), rng.uniform(0, 0.3, n)])
-    labels = (rng.random(n) < 0.1).astype(np.int64)
-    random = fit_calibration(features, labels)
+    in_scope = rng.random(n) < 0.5
+    labels = (in_scope & (rng.random(n) < 0.2)).astype(np.int64)
+    random = fit_calibration(features, labels, in_scope)
     assert random.probability(0.9, 0.3) < 0.2
     assert random.probability(0.1, 0.0) < 0.2
 
@@ -135,20 +141,20 @@ def test_margin_cap_is_chosen_by_in_vs_out_of_scope_separation_on_dev() -> None:
     # a large margin says nothing there, and capping it separates them better.
     far_oos = _questions(rng, 300, (0.2, 0.5), (0.2, 0.4))
     dev = np.concatenate([right, close_call, far_oos])
-    capped = choose_margin_cap(features, labels, dev, in_scope)
+    dev_in_scope = np.array([True] * 900 + [False] * 300)
+    capped = choose_margin_cap(features, labels, in_scope, dev, dev_in_scope)
     assert capped.margin_cap < np.inf
-    assert capped.probability(0.35, 0.35) < fit_calibration(features, labels).probability(
-        0.35, 0.35
-    )
+    uncapped = fit_calibration(features, labels, in_scope)
+    assert capped.probability(0.35, 0.35) < uncapped.probability(0.35, 0.35)
 
     # Dev whose out-of-scope questions score as high as the right answers and differ only by
     # smaller margins: capping would blur that, so the margin keeps its full power.
     near_oos = _questions(rng, 300, (0.6, 0.9), (0.0, 0.15))
     dev = np.concatenate([right, near_oos])
     dev_in_scope = np.array([True] * 600 + [False] * 300)
-    assert choose_margin_cap(features, labels, dev, dev_in_scope).margin_cap == np.inf
+    assert choose_margin_cap(features, labels, in_scope, dev, dev_in_scope).margin_cap == np.inf
     with pytest.raises(ValueError, match="in-scope and out-of-scope"):
-        choose_margin_cap(features, labels, right, np.ones(600, dtype=bool))
+        choose_margin_cap(features, labels, in_scope, right, np.ones(600, dtype=bool))
 
 
 def test_prior_weights_count_out_of_scope_as_the_assumed_fifth() -> None:
@@ -161,16 +167,30 @@ def test_prior_weights_count_out_of_scope_as_the_assumed_fifth() -> None:
 
 
 def test_a_calibration_fitted_under_prior_weights_expects_a_fifth_unanswerable() -> None:
-    # A train split where 1 % of the questions are out of scope and every other one is answered
-    # right, with scores that tell nothing apart: the confidence is the share of right answers.
+    # A train split where 1 % of the questions are out of scope and 90 % of the others are
+    # answered right, with scores that tell nothing apart: the confidence is the share of right
+    # answers, .99 × .9.
     rng = np.random.default_rng(0)
-    n = 2000
-    in_scope = np.arange(n) >= 20
-    labels = in_scope.astype(np.int64)
+    n = 4000
+    in_scope = np.arange(n) >= 40
+    labels = (in_scope & (rng.random(n) < 0.9)).astype(np.int64)
     features = np.column_stack([rng.uniform(0.4, 0.6, n), rng.uniform(0.0, 0.1, n)])
-    assert fit_calibration(features, labels).probability(0.5, 0.05) == pytest.approx(0.99, abs=0.01)
-    weighted = fit_calibration(features, labels, weights=prior_weights(in_scope))
-    assert weighted.probability(0.5, 0.05) == pytest.approx(0.8, abs=0.02)
+    as_sampled = fit_calibration(features, labels, in_scope)
+    assert as_sampled.fitted_oos_share == pytest.approx(0.01)
+    assert as_sampled.probability(0.5, 0.05) == pytest.approx(0.99 * 0.9, abs=0.02)
+    weighted = fit_calibration(features, labels, in_scope, weights=prior_weights(in_scope))
+    assert weighted.fitted_oos_share == pytest.approx(0.2)
+    assert weighted.probability(0.5, 0.05) == pytest.approx(0.8 * 0.9, abs=0.02)
+    # Told the traffic's share, either one expects that many unanswerable questions instead.
+    for calibration in (as_sampled, weighted):
+        for share in (0.0, 0.05, 0.5):
+            shifted = calibration.for_traffic(share).probability(0.5, 0.05)
+            assert shifted == pytest.approx((1 - share) * 0.9, abs=0.02)
+    assert weighted.for_traffic(0.2).probability(0.5, 0.05) == pytest.approx(
+        weighted.probability(0.5, 0.05)
+    )
+    with pytest.raises(ValueError, match="oos_share"):
+        weighted.for_traffic(1.0)
 
 
 SHOP = {
@@ -238,6 +258,13 @@ def test_a_train_split_with_its_own_off_topic_questions_calibrates_on_them(
     assert set_calibration(few, "test", embedder) is None
 
 
-def test_fit_calibration_needs_both_outcomes() -> None:
-    with pytest.raises(ValueError, match="both right and wrong"):
-        fit_calibration(np.ones((3, 2)), np.ones(3, dtype=np.int64))
+def test_fit_calibration_needs_both_kinds_of_question_but_not_a_miss() -> None:
+    features = np.column_stack([np.linspace(0.2, 0.9, 40), np.linspace(0.0, 0.3, 40)])
+    in_scope = np.arange(40) >= 10
+    with pytest.raises(ValueError, match="in-scope and out-of-scope"):
+        fit_calibration(features, in_scope.astype(np.int64), np.ones(40, dtype=bool))
+    # Every in-scope question answered right: P(right | in scope) is the smoothed rate,
+    # 30.5 / 31, whatever the scores.
+    perfect = fit_calibration(features, in_scope.astype(np.int64), in_scope).for_traffic(0.0)
+    assert perfect.probability(0.3, 0.0) == pytest.approx(30.5 / 31)
+    assert perfect.probability(0.9, 0.3) == pytest.approx(30.5 / 31)

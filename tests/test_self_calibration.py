@@ -11,7 +11,7 @@ import pytest
 from askbot.corpus import FaqEntry, corpus_from_entries, load_corpus
 from askbot.embed import Embedder
 from askbot.index import build_index, load_index, save_index
-from askbot.retrieve import Calibration, Retriever, default_calibration
+from askbot.retrieve import Calibration, Logistic, Retriever, default_calibration
 from askbot.retrieve.phrasing_classifier import fit_classifiers
 from askbot.retrieve.self_calibration import (
     MIN_QUESTIONS,
@@ -74,7 +74,8 @@ def test_a_collection_with_alternates_calibrates_itself_and_one_without_does_not
     assert set(calibrations) == {"settings"}
     # Every alternate is asked once per repeat of the folds.
     assert calibrations["settings"]["questions"] >= MIN_QUESTIONS
-    assert calibrations["settings"]["score_weight"] > 0
+    assert calibrations["settings"]["in_scope"]["score_weight"] > 0
+    assert 0.1 < calibrations["settings"]["fitted_oos_share"] < 0.3  # a fifth of entries held out
     fitted = mixed_index.calibration_of("settings")
     assert fitted != default_calibration(mixed_index.embedder.model_id)
     seed_collection = next(c for c in mixed_index.index.collection_ids() if c != "settings")
@@ -96,7 +97,7 @@ def test_confidence_comes_from_the_collection_of_the_answer(mixed_index: Retriev
 
 
 def test_an_explicit_calibration_holds_for_every_collection(mixed_index: Retriever) -> None:
-    explicit = Calibration(intercept=-1.0, score_weight=1.0, margin_weight=1.0)
+    explicit = Calibration(in_scope=Logistic(-1.0, 1.0, 1.0), right_if_in_scope=Logistic(0, 1, 1))
     retriever = Retriever(mixed_index.index, mixed_index.embedder, calibration=explicit)
     assert retriever.calibration_of("settings") == explicit
     answer = retriever.ask("change the time zone")
@@ -112,6 +113,16 @@ def test_the_fitted_calibration_is_saved_and_loaded_with_the_index(
     again = Retriever(loaded, mixed_index.embedder)
     assert again.calibration_of("settings") == mixed_index.calibration_of("settings")
     assert again.calibration_of("settings").margin_cap == math.inf
+
+
+def test_a_declared_off_topic_share_applies_to_every_collection(mixed_index: Retriever) -> None:
+    in_scope_traffic = Retriever(mixed_index.index, mixed_index.embedder, off_topic_share=0.0)
+    for collection in mixed_index.index.collection_ids():
+        fitted = mixed_index.calibration_of(collection)
+        assert in_scope_traffic.calibration_of(collection) == fitted.for_traffic(0.0)
+    # Declared in scope, a question is only doubted for the answer it gets: more confidence.
+    question = "I'd like a different time zone"
+    assert in_scope_traffic.ask(question).confidence > mixed_index.ask(question).confidence
 
 
 def test_held_out_phrasings_get_high_confidence_and_other_questions_low(

@@ -344,6 +344,15 @@ def eval_(
         bool,
         typer.Option("--tune", help="Fine-tune the model on the FAQ first, as `askbot tune` does."),
     ] = False,
+    off_topic_share: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=0.999,
+            help="Share of off-topic questions the confidence assumes (0: the queries are known "
+            "to be in scope). Default: ASKBOT_OFF_TOPIC_SHARE, else as calibrated.",
+        ),
+    ] = None,
 ) -> None:
     """Measure retrieval on a labelled FAQ: recall, MRR, nDCG, AUROC, ECE, decisions."""
     from askbot.evaluate import markdown_table
@@ -352,7 +361,14 @@ def eval_(
 
     settings = settings_from(None, None, model)
     result = run_eval(
-        faq, queries, split=split, out=out_dir, scoring=scoring, model=settings.model, tune=tune
+        faq,
+        queries,
+        split=split,
+        out=out_dir,
+        scoring=scoring,
+        model=settings.model,
+        tune=tune,
+        off_topic_share=settings.off_topic_share if off_topic_share is None else off_topic_share,
     )
     columns = [c for c in REPORT_COLUMNS if result.metrics.get(c) is not None]
     print(markdown_table({result.ranker: result.metrics}, columns), end="")

@@ -35,6 +35,14 @@ class Settings(BaseSettings):
         description="Encoder backend: an ONNX export made at build time (no torch when serving), "
         "or the torch model itself.",
     )
+    off_topic_share: float | None = Field(
+        default=None,
+        ge=0,
+        lt=1,
+        description="Share of off-topic questions the traffic is expected to have (0 for "
+        "traffic known to be in scope). Confidence follows it; unset, each calibration "
+        "keeps the share it was fitted under.",
+    )
     threads: int = Field(
         default=1, ge=1, le=64, description="Encoder threads per process (workers = cores)."
     )

@@ -62,8 +62,9 @@ ACTIVE_TUNE = "ACTIVE"
 # What ``build`` fits per collection besides its vectors: phrasing classifiers
 # (``retrieve.phrasing_classifier``) and self-calibration (``retrieve.self_calibration``).
 # Bump it when their rules change, so that an index fitted by an older askbot is rebuilt like
-# one from an older corpus. 1: both from 150 alternates; 2: classifier from 10 entries.
-BUILD_FITTING = 2
+# one from an older corpus. 1: both from 150 alternates; 2: classifier from 10 entries;
+# 3: two-part calibration (in scope, right if in scope).
+BUILD_FITTING = 3
 
 
 def tuned_dir(settings: Settings) -> Path:
@@ -259,4 +260,8 @@ def load_fresh_index(settings: Settings, model_id: str) -> FaqIndex:
 def open_retriever(settings: Settings, *, embedder: Embedder | None = None) -> Retriever:
     """A retriever over the saved, fresh index (``load_fresh_index``)."""
     embedder = embedder or load_query_embedder(settings)
-    return Retriever(load_fresh_index(settings, embedder.model_id), embedder)
+    return Retriever(
+        load_fresh_index(settings, embedder.model_id),
+        embedder,
+        off_topic_share=settings.off_topic_share,
+    )

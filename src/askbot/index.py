@@ -121,7 +121,7 @@ class Manifest:
     index_params: dict[str, int] = field(default_factory=dict)
     # Per collection, the confidence calibration fitted at build time from its own alternates
     # (``askbot.retrieve.self_calibration``); a collection not listed uses the model's default.
-    calibrations: dict[str, dict[str, float]] = field(default_factory=dict)
+    calibrations: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Collections with a phrasing classifier fitted at build time
     # (``askbot.retrieve.phrasing_classifier``), in the order their weights are stacked in
     # classifiers.npy; older manifests have none.

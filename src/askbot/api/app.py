@@ -455,7 +455,9 @@ def _watch_index(app: FastAPI, settings: Settings, given: Embedder | None) -> In
 
     def swap(index: FaqIndex) -> None:
         svc: Service | None = app.state.service
-        retriever, conversation = new_components(index, embedder_now())
+        retriever, conversation = new_components(
+            index, embedder_now(), off_topic_share=settings.off_topic_share
+        )
         if svc is None:
             app.state.service = Service(retriever, conversation, *_open_stores(settings))
             app.state.not_ready = None
@@ -510,7 +512,11 @@ def _load_service(settings: Settings, embedder: Embedder | None) -> Service:
     embedder = embedder or _query_embedder(settings)
     # Freshness from the manifest: the corpus files are hashed, not parsed (askbot serve or a
     # rebuild has parsed them already), unless they changed since the build.
-    retriever = Retriever(load_fresh_index(settings, embedder.model_id), embedder)
+    retriever = Retriever(
+        load_fresh_index(settings, embedder.model_id),
+        embedder,
+        off_topic_share=settings.off_topic_share,
+    )
     return Service(retriever, Conversation(retriever), *_open_stores(settings))
 
 

@@ -209,7 +209,9 @@ class IndexWatcher:
                 log.exception("index watcher")
 
 
-def new_components(index: FaqIndex, embedder: Embedder) -> tuple[Retriever, Conversation]:
+def new_components(
+    index: FaqIndex, embedder: Embedder, *, off_topic_share: float | None = None
+) -> tuple[Retriever, Conversation]:
     """A retriever and conversation over a freshly loaded index."""
-    retriever = Retriever(index, embedder)
+    retriever = Retriever(index, embedder, off_topic_share=off_topic_share)
     return retriever, Conversation(retriever)

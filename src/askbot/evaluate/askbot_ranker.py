@@ -52,6 +52,7 @@ class AskbotRanker:
         scoring: Scoring | None = None,
         calibration: Calibration | None = None,
         policy: DecisionPolicy | None = None,
+        off_topic_share: float | None = None,
     ) -> None:
         self._name = name
         # Fit only what is used: an explicit calibration overrides a self-calibration, and a
@@ -64,7 +65,12 @@ class AskbotRanker:
             calibrate=self_calibrations if calibration is None else None,
         )
         self.retriever = Retriever(
-            index, embedder, scoring=scoring, calibration=calibration, policy=policy
+            index,
+            embedder,
+            scoring=scoring,
+            calibration=calibration,
+            policy=policy,
+            off_topic_share=off_topic_share,
         )
 
     @property
@@ -94,7 +100,13 @@ class AskbotRanker:
 
 
 def askbot_factory(
-    embedder: Embedder, name: str = "askbot", *, calibration: Calibration | None = None
+    embedder: Embedder,
+    name: str = "askbot",
+    *,
+    calibration: Calibration | None = None,
+    off_topic_share: float | None = None,
 ) -> RankerFactory:
     """A factory building an ``AskbotRanker`` over whatever entries the harness passes."""
-    return lambda entries: AskbotRanker(entries, embedder, name, calibration=calibration)
+    return lambda entries: AskbotRanker(
+        entries, embedder, name, calibration=calibration, off_topic_share=off_topic_share
+    )

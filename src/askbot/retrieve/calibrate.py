@@ -1,10 +1,13 @@
-"""Fitting ``Calibration``: logistic regression of "top-1 is right" on (top score, margin).
+"""Fitting ``Calibration``: P(in scope) and P(top-1 right | in scope), each a logistic
+regression on (top score, margin).
 
 Examples come from labelled questions asked of a ``Retriever`` (a set's train/dev split, or
 questions whose entries were held out of the index, which become out-of-scope: label 0).
 A probability depends on how often questions are unanswerable. A calibration fitted on one
 FAQ assumes a fifth are (``ASSUMED_OOS_SHARE``), and ``prior_weights`` makes labelled
-questions with another share count as if they had that one.
+questions with another share count as if they had that one. The share a calibration was
+fitted under is stored with it, so the traffic's own share can replace it when it is known
+(``Calibration.oos_share``).
 
 The margin cap trades two goods. Uncapped, a large margin over a weak runner-up raises the
 confidence, which best predicts "top-1 is right" among in-scope questions; capped, only a
@@ -26,7 +29,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 if TYPE_CHECKING:
-    from askbot.retrieve import Calibration, Retriever
+    from askbot.retrieve import Calibration, Logistic, Retriever
 
 MARGIN_CAPS = (math.inf, 0.2, 0.1, 0.05)  # candidates of ``choose_margin_cap``, loosest first
 # A tighter cap must beat a looser one by more than this AUROC: a tie keeps the margin's power.
@@ -42,8 +45,9 @@ def calibration_examples(
     relevant: Sequence[AbstractSet[str]],
     *,
     batch_size: int = 256,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """Features (top score, margin) and labels (top-1 among ``relevant``) of each question."""
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Features (top score, margin), labels (top-1 among ``relevant``) and in-scope flags
+    (``relevant`` is not empty) of each question."""
     rows: list[tuple[float, float]] = []
     labels: list[int] = []
     for start in range(0, len(questions), batch_size):
@@ -54,50 +58,83 @@ def calibration_examples(
             top = answer.candidates[0][0] if answer.candidates else None
             rows.append((answer.score, answer.margin))
             labels.append(int(top is not None and top in right))
-    return np.asarray(rows, dtype=np.float64).reshape(-1, 2), np.asarray(labels, dtype=np.int64)
+    in_scope = np.array([bool(right) for right in relevant], dtype=bool)
+    return (
+        np.asarray(rows, dtype=np.float64).reshape(-1, 2),
+        np.asarray(labels, dtype=np.int64),
+        in_scope,
+    )
 
 
 def fit_calibration(
     features: npt.NDArray[np.float64],
     labels: npt.NDArray[np.int64],
+    in_scope: npt.NDArray[np.bool_],
     *,
     margin_cap: float | None = None,
     weights: npt.NDArray[np.float64] | None = None,
 ) -> Calibration:
-    """The logistic ``Calibration`` that best predicts ``labels`` from ``features``, each
-    example counting ``weights`` times (once each when ``None``)."""
+    """The ``Calibration`` that best predicts ``labels`` (top-1 right) and ``in_scope`` from
+    ``features``, each example counting ``weights`` times (once each when ``None``)."""
     from askbot.retrieve import Calibration
 
-    if len(set(labels.tolist())) < 2:
-        raise ValueError("calibration needs both right and wrong examples")
+    if in_scope.all() or not in_scope.any():
+        raise ValueError("calibration needs in-scope and out-of-scope questions")
     cap = Calibration().margin_cap if margin_cap is None else margin_cap
     features = np.column_stack([features[:, 0], np.minimum(features[:, 1], cap)])
+    weights = np.ones(len(labels)) if weights is None else weights
+    fitted_share = float(weights[~in_scope].sum() / weights.sum())
+    return Calibration(
+        in_scope=_fit_logistic(features, in_scope.astype(np.int64), weights),
+        right_if_in_scope=_fit_logistic(features[in_scope], labels[in_scope], weights[in_scope]),
+        fitted_oos_share=fitted_share,
+        margin_cap=cap,
+    )
+
+
+def _fit_logistic(
+    features: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.int64],
+    weights: npt.NDArray[np.float64],
+) -> Logistic:
+    from askbot.retrieve import Logistic
+
+    if len(set(labels.tolist())) < 2:
+        # Every in-scope question right (a small FAQ's train split can manage it): the scores
+        # say nothing about the rare miss, so the rate alone, with half a miss and half a hit
+        # added so that it is never 0 or 1.
+        hits = float(weights[labels == 1].sum())
+        misses = float(weights[labels == 0].sum())
+        share = (hits + 0.5) / (hits + misses + 1.0)
+        return Logistic(
+            intercept=math.log(share / (1 - share)), score_weight=0.0, margin_weight=0.0
+        )
     # Mild regularisation: two features and thousands of examples, so the fit is stable.
     model = LogisticRegression(C=10.0).fit(features, labels, sample_weight=weights)
-    return Calibration(
+    return Logistic(
         intercept=float(model.intercept_[0]),
         score_weight=float(model.coef_[0][0]),
         margin_weight=float(model.coef_[0][1]),
-        margin_cap=cap,
     )
 
 
 def choose_margin_cap(
     features: npt.NDArray[np.float64],
     labels: npt.NDArray[np.int64],
+    in_scope: npt.NDArray[np.bool_],
     dev_features: npt.NDArray[np.float64],
     dev_in_scope: npt.NDArray[np.bool_],
     *,
     weights: npt.NDArray[np.float64] | None = None,
 ) -> Calibration:
-    """Fit on (``features``, ``labels``, ``weights``) with the cap of ``MARGIN_CAPS`` that, on
-    the dev questions, best separates in-scope (``dev_in_scope``) from out-of-scope by
-    confidence."""
+    """Fit on (``features``, ``labels``, ``in_scope``, ``weights``) with the cap of
+    ``MARGIN_CAPS`` that, on the dev questions, best separates in-scope (``dev_in_scope``) from
+    out-of-scope by confidence."""
     if dev_in_scope.all() or not dev_in_scope.any():
         raise ValueError("choosing a margin cap needs in-scope and out-of-scope dev questions")
     best: tuple[float, Calibration] | None = None
     for cap in MARGIN_CAPS:
-        calibration = fit_calibration(features, labels, margin_cap=cap, weights=weights)
+        calibration = fit_calibration(features, labels, in_scope, margin_cap=cap, weights=weights)
         confidence = [calibration.probability(s, m) for s, m in dev_features]
         auroc = float(roc_auc_score(dev_in_scope, confidence))
         if best is None or auroc > best[0] + CAP_AUROC_GAIN:

@@ -10,8 +10,8 @@ itself without a single labelled query:
   held-out alternates have no right answer, like questions the FAQ does not cover;
 - all of it ``REPEATS`` times with fresh folds and fresh held-out entries, since which few
   entries happen to be held out moves the fit;
-- a logistic ``Calibration`` is fitted on (top score, margin) -> top-1 right, exactly as
-  ``calibrate.fit_calibration`` does on labelled queries.
+- a two-part ``Calibration`` (in scope, and top-1 right if in scope) is fitted on
+  (top score, margin), exactly as ``calibrate.fit_calibration`` does on labelled queries.
 
 A collection with a phrasing classifier gets one in every round too, fitted on what that
 round's index holds, so the scores calibrated are the ones it will serve.
@@ -28,6 +28,7 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -36,7 +37,7 @@ from askbot.corpus import FaqEntry, corpus_from_entries
 from askbot.corpus.entries import normalise_question
 from askbot.embed import Vectors
 from askbot.index import ClassifierWeights, FaqIndex, build_index, entry_texts
-from askbot.retrieve import Calibration, Retriever
+from askbot.retrieve import Calibration, Retriever, calibration_to_dict
 from askbot.retrieve.calibrate import ASSUMED_OOS_SHARE, calibration_examples, fit_calibration
 from askbot.retrieve.phrasing_classifier import fit_classifier
 
@@ -44,7 +45,7 @@ FOLDS = 3
 REPEATS = 2
 HOLD_OUT = ASSUMED_OOS_SHARE  # share of entries left out of each round's index
 MIN_QUESTIONS = 150  # held-out alternates needed for two weights and an intercept
-MIN_EACH_OUTCOME = 10  # right and wrong examples each, or the fit says nothing
+MIN_EACH_OUTCOME = 10  # right and out-of-scope examples each, or the fit says nothing
 MAX_ENTRIES = 5_000  # beyond this, six extra in-memory indexes cost more than they give
 MAX_QUESTIONS_PER_FOLD = 1_000
 SEED = 0
@@ -68,7 +69,7 @@ class StoredTextVectors:
         return self._index.vectors_at(rows)
 
 
-def self_calibrations(index: FaqIndex) -> dict[str, dict[str, float]]:
+def self_calibrations(index: FaqIndex) -> dict[str, dict[str, Any]]:
     """For each collection that can calibrate itself, its fitted weights (as stored in the
     manifest); collections that cannot are absent and use the model's default."""
     embedder = StoredTextVectors(index)
@@ -78,12 +79,7 @@ def self_calibrations(index: FaqIndex) -> dict[str, dict[str, float]]:
         classified = collection in index.classifiers
         calibration, questions = fit_collection(entries, embedder, classified=classified)
         if calibration is not None:
-            fitted[collection] = {
-                "intercept": calibration.intercept,
-                "score_weight": calibration.score_weight,
-                "margin_weight": calibration.margin_weight,
-                "questions": questions,
-            }
+            fitted[collection] = {**calibration_to_dict(calibration), "questions": questions}
     return fitted
 
 
@@ -106,19 +102,22 @@ def fit_collection(
     groups = sorted({normalise_question(e.question) for e in entries})
     features: list[npt.NDArray[np.float64]] = []
     labels: list[npt.NDArray[np.int64]] = []
+    in_scope: list[npt.NDArray[np.bool_]] = []
     for _ in range(REPEATS):
         folds = [_fold_of_alternates(entry, rng) for entry in entries]
         for fold in range(FOLDS):
             held = set(rng.sample(groups, round(len(groups) * HOLD_OUT)))
-            x, y = _fold_examples(entries, folds, fold, held, embedder, rng, classified)
+            x, y, i = _fold_examples(entries, folds, fold, held, embedder, rng, classified)
             features.append(x)
             labels.append(y)
-    x, y = np.concatenate(features), np.concatenate(labels)
-    right = int(y.sum())
-    if min(right, len(y) - right) < MIN_EACH_OUTCOME:
+            in_scope.append(i)
+    x, y, i = np.concatenate(features), np.concatenate(labels), np.concatenate(in_scope)
+    # Wrong answers to in-scope phrasings may be rare: ``fit_calibration`` then takes their rate.
+    if min(int(y.sum()), int((~i).sum())) < MIN_EACH_OUTCOME:
         return None, 0
-    calibration = fit_calibration(x, y, margin_cap=math.inf)
-    if calibration.score_weight <= 0:  # a higher score must never mean less confidence
+    calibration = fit_calibration(x, y, i, margin_cap=math.inf)
+    # A higher score must never mean less confidence.
+    if calibration.in_scope.score_weight <= 0 or calibration.right_if_in_scope.score_weight < 0:
         return None, 0
     return calibration, len(y)
 
@@ -131,7 +130,7 @@ def _fold_examples(
     embedder: StoredTextVectors,
     rng: random.Random,
     classified: bool,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Calibration examples of one round: ``fold``'s alternates asked of an index without
     them and without the entries of ``held_groups`` (whose alternates have no right answer)."""
     kept: list[FaqEntry] = []
