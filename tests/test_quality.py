@@ -57,6 +57,26 @@ def test_run_eval_writes_a_report_for_default_and_a_baseline(
         assert (out / "report.md").exists() and (out / "metrics.json").exists()
 
 
+def test_eval_with_traffic_declared_in_scope_only_drops_the_off_topic_doubt(
+    embedder: Embedder,
+) -> None:
+    as_fitted, in_scope = (
+        run_eval(
+            EVAL / "faq.jsonl",
+            EVAL / "queries.jsonl",
+            embedder=embedder,
+            progress=False,
+            off_topic_share=share,
+        )
+        for share in (None, 0.0)
+    )
+    # Same ranking; each confidence is P(right | in scope), which P(in scope) only lowered.
+    assert as_fitted.metrics["recall@1"] == in_scope.metrics["recall@1"]
+    pairs = list(zip(as_fitted.records, in_scope.records, strict=True))
+    assert all(a.ids == b.ids and b.confidence >= a.confidence for a, b in pairs)
+    assert any(b.confidence > a.confidence + 0.01 for a, b in pairs)
+
+
 def test_run_eval_rejects_an_unknown_scoring(fake_embedder: FakeEmbedder) -> None:
     with pytest.raises(ConfigError, match="unknown scoring 'nope'"):
         run_eval(EVAL / "faq.jsonl", EVAL / "queries.jsonl", scoring="nope", embedder=fake_embedder)
