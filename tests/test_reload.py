@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from askbot import engine
 from askbot.api import create_app
 from askbot.api.reload import (
     ReloadBusyError,
@@ -119,6 +121,26 @@ def test_unloadable_build_keeps_the_old_one_and_says_so(settings: Settings) -> N
         ready = http.get("/readyz")
         assert ready.status_code == 200 and ready.json()["index"] == before
         assert "bogus" in ready.json()["reason"]
+        assert answer_text(http) == OLD
+
+
+def test_a_build_by_an_older_askbot_is_refused_and_the_old_one_keeps_serving(
+    settings: Settings,
+) -> None:
+    # Another process running an older askbot may publish a build whose fitted parts this one
+    # cannot read (its calibrations had another form): refused by its fitting version.
+    with TestClient(create_app(settings, embedder=FakeEmbedder())) as http:
+        before = http.get("/readyz").json()["index"]
+        builds = settings.index_dir / "builds"
+        older = builds / "older"
+        shutil.copytree(builds / before, older)
+        manifest = json.loads((older / "manifest.json").read_text())
+        manifest["fitting"] = engine.BUILD_FITTING - 1
+        (older / "manifest.json").write_text(json.dumps(manifest))
+        (settings.index_dir / "CURRENT").write_text("older\n")
+        assert wait_for(lambda: http.get("/readyz").json()["reason"] is not None)
+        ready = http.get("/readyz").json()
+        assert ready["index"] == before and "older rules" in ready["reason"]
         assert answer_text(http) == OLD
 
 

@@ -188,8 +188,13 @@ class IndexWatcher:
             return False
         try:
             # No corpus check: the rebuild that published this build just verified it,
-            # and the corpus may already hold the editor's next, unbuilt change.
-            index = load_index(self.settings.index_dir, model_id=self.model_id())
+            # and the corpus may already hold the editor's next, unbuilt change. The fitting
+            # rules are checked: a build by an older askbot stores what this one cannot read.
+            index = load_index(
+                self.settings.index_dir,
+                model_id=self.model_id(),
+                fitting=engine.BUILD_FITTING,
+            )
         except AskbotError as exc:
             if pointer_text(self.settings.index_dir) != wanted:
                 return False  # replaced (and pruned) while we read it: try the newer one
