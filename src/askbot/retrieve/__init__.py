@@ -270,8 +270,8 @@ class Retriever:
         if off_topic_share is not None:
             self.calibration = self.calibration.for_traffic(off_topic_share)
             self._calibrations = {
-                c: calibration.for_traffic(off_topic_share)
-                for c, calibration in self._calibrations.items()
+                collection: fitted.for_traffic(off_topic_share)
+                for collection, fitted in self._calibrations.items()
             }
         self.policy = policy or DecisionPolicy()
         self.alternatives = alternatives
