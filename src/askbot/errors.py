@@ -7,11 +7,12 @@ The tree::
     ├── CorpusError            a corpus file is malformed (carries file and line)
     ├── EmbedderError          the embedding model cannot be found or loaded
     ├── TuneError              a corpus gives nothing to fine-tune the model on
-    ├── IndexError_            base of everything wrong with a saved index
+    ├── IndexUnusableError     base of everything that keeps a saved index from serving
     │   ├── IndexMissingError  no index has been built at that path
     │   ├── IndexCorruptError  a file of the index is missing, truncated or unreadable
     │   ├── IndexStaleError    the corpus changed since the index was built
     │   └── IndexModelError    the index was built with another embedding model
+    ├── ReloadBusyError        another rebuild holds the lock
     ├── StoreError             the session store or the journal cannot be opened or used
     └── UnknownCollectionError a question was scoped to a collection that does not exist
 
@@ -51,24 +52,28 @@ class TuneError(AskbotError):
     """A corpus gives nothing to fine-tune the model on."""
 
 
-class IndexError_(AskbotError):
-    """Base class of everything wrong with a saved index."""
+class IndexUnusableError(AskbotError):
+    """Base class of everything that keeps a saved index from serving."""
 
 
-class IndexMissingError(IndexError_):
+class IndexMissingError(IndexUnusableError):
     """No index has been built at that path."""
 
 
-class IndexCorruptError(IndexError_):
+class IndexCorruptError(IndexUnusableError):
     """A file of the index is missing, truncated or unreadable."""
 
 
-class IndexStaleError(IndexError_):
+class IndexStaleError(IndexUnusableError):
     """The corpus changed since the index was built."""
 
 
-class IndexModelError(IndexError_):
+class IndexModelError(IndexUnusableError):
     """The index was built with another embedding model than the one configured."""
+
+
+class ReloadBusyError(AskbotError):
+    """Another rebuild holds the lock."""
 
 
 class StoreError(AskbotError):

@@ -38,6 +38,12 @@ class Metrics:
             ["decision"],
             registry=self.registry,
         )
+        self.clients = Counter(
+            "askbot_client_requests_total",
+            "Requests to /v1 by client (API key name, browser, anonymous or admin).",
+            ["client"],
+            registry=self.registry,
+        )
         self.chat_latency = Histogram(
             "askbot_chat_seconds",
             "Chat latency by decision.",

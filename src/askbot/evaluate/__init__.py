@@ -4,11 +4,8 @@
 >>> data = load_eval_folder("../shared/datasets/clinc150", split="test")  # doctest: +SKIP
 """
 
-from __future__ import annotations
-
 from askbot.evaluate.baselines import (
     BM25Ranker,
-    CachedEmbedder,
     DenseRanker,
     applicable_baselines,
     baseline_factories,
@@ -22,20 +19,13 @@ from askbot.evaluate.datasets import (
     load_eval_folder,
     load_eval_set,
 )
+from askbot.evaluate.evaluation import Evaluation, QueryRecord, evaluate, evaluate_factory
+from askbot.evaluate.markdown import markdown_table, write_report
 from askbot.evaluate.metrics import Metrics, compute_metrics, expected_calibration_error
 from askbot.evaluate.ranker import Ranker, RankerFactory, Ranking
-from askbot.evaluate.report import (
-    Evaluation,
-    QueryRecord,
-    evaluate,
-    evaluate_factory,
-    markdown_table,
-    write_report,
-)
 
 __all__ = [
     "BM25Ranker",
-    "CachedEmbedder",
     "DenseRanker",
     "EvalEntry",
     "EvalQuery",

@@ -11,15 +11,15 @@ user would see.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from askbot.corpus import FaqEntry, corpus_from_entries
 from askbot.embed import Embedder
 from askbot.evaluate.datasets import EvalEntry
 from askbot.evaluate.ranker import RankerFactory, Ranking
+from askbot.fit import fit_classifiers, self_calibrations
 from askbot.index import build_index
 from askbot.retrieve import Calibration, Decision, DecisionPolicy, Retriever, Scoring
-from askbot.retrieve.phrasing_classifier import fit_classifiers
-from askbot.retrieve.self_calibration import self_calibrations
 
 COLLECTION = "eval"
 
@@ -58,12 +58,12 @@ class AskbotRanker:
         # Fit only what is used: an explicit calibration overrides a self-calibration, and a
         # scoring without the classifier has no use for one (nor its self-calibration's rounds).
         classifies = scoring is None or scoring.classifier_weight > 0
-        index = build_index(
-            corpus_from_entries(faq_entries(entries)),
-            embedder,
-            classify=fit_classifiers if classifies else None,
-            calibrate=self_calibrations if calibration is None else None,
-        )
+        index = build_index(corpus_from_entries(faq_entries(entries)), embedder)
+        if classifies:
+            for collection, weights in fit_classifiers(index).items():
+                index.set_classifier(collection, weights)
+        if calibration is None:
+            index.manifest = replace(index.manifest, calibrations=self_calibrations(index))
         self.retriever = Retriever(
             index,
             embedder,

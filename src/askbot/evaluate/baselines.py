@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import Stemmer
 
-from askbot.embed import Embedder, Vectors
+from askbot.embed import Embedder
 from askbot.evaluate.datasets import EvalEntry, EvalSet
 from askbot.evaluate.ranker import RankerFactory, Ranking
 
@@ -32,38 +32,6 @@ Scores = npt.NDArray[np.float32]
 DENSE_FIELDS = ("question", "answer", "qa", "alternates")
 # Documents a BM25 baseline can index, one per entry.
 BM25_DOCS = ("question", "qa", "qalts")
-
-
-class CachedEmbedder:
-    """An ``Embedder`` that encodes each distinct text once and remembers it.
-
-    Baselines over one set share query and FAQ vectors, and identical texts (stackfaq's repeated
-    thread questions) get bit-identical vectors, so their scores tie exactly.
-    """
-
-    def __init__(self, embedder: Embedder) -> None:
-        self._embedder = embedder
-        self._vectors: dict[str, Vectors] = {}
-
-    @property
-    def model_id(self) -> str:
-        """The wrapped embedder's model id."""
-        return self._embedder.model_id
-
-    @property
-    def dimension(self) -> int:
-        """The wrapped embedder's dimension."""
-        return self._embedder.dimension
-
-    def encode(self, texts: Sequence[str]) -> Vectors:
-        """Encode the texts not seen before, then return all rows from the cache."""
-        new = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        if new:
-            for text, vector in zip(new, self._embedder.encode(new), strict=True):
-                self._vectors[text] = vector
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.stack([self._vectors[t] for t in texts])
 
 
 def _rankings(ids: Sequence[str], scores: Scores, k: int) -> list[Ranking]:

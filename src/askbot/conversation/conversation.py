@@ -1,8 +1,7 @@
 """Conversations: follow-ups understood in context, clarifications picked, no dead ends.
 
-A ``Conversation`` turns (session state, message) into (``Reply``, new state). The state is a
-plain JSON-able dict so any ``SessionStore`` (SQLite, Redis) can keep it between requests and
-across worker processes:
+A ``Conversation`` turns (session state, message) into (``Reply``, new state); ``reply_async``
+is the same for a coroutine, awaiting the encoder without blocking the event loop.
 
 - After a ``clarify``, the reader can pick an alternative by number ("2", "the second"), by its
   id, or by (nearly) its text, and gets that answer.
@@ -16,114 +15,41 @@ across worker processes:
 
 from __future__ import annotations
 
-import difflib
-import re
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from askbot.conversation.reading import asks_for_more, choose, is_elliptical
+from askbot.conversation.reply import MESSAGES, Reply, Suggestion
+from askbot.conversation.state import (
+    MAX_SHOWN_KEPT,
+    MAX_TURNS_KEPT,
+    SessionState,
+    last_answered,
+    previous_question,
+    with_defaults,
+)
 from askbot.corpus import FaqEntry, normalise_question
-from askbot.embed import Vectors
+from askbot.embed import Vectors, encode_async
 from askbot.retrieve import Alternative, Answer, Decision, Match, Retriever
 
-SessionState = dict[str, Any]
-
-MAX_TURNS_KEPT = 20
 SUGGESTIONS = 3
 FALLBACK_SUGGESTIONS = 6
-
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
-_PICK = re.compile(r"^\s*(?:(?:number|option|no\.?|#)\s*)?(\d{1,2})\s*[.)]?\s*$", re.I)
-_ORDINAL = re.compile(r"\b(first|second|third|fourth|fifth|last)\b(?:\s+(?:one|option))?", re.I)
-_MORE = re.compile(
-    r"^\s*(tell me more|more( please)?|go on|continue|and\??|what else\??|anything else\??)"
-    r"[\s.!?]*$",
-    re.I,
-)
-# Openings and pronouns that make a message lean on the previous turn.
-_CONNECTIVE = re.compile(
-    r"^\s*(and|but|also|so|then|what about|how about|and what about|what if|why|how come|"
-    r"really|is that|does that|will that|would that)\b",
-    re.I,
-)
-_ANAPHORA = re.compile(r"\b(it|this|that|these|those|they|them|their|he|she|there)\b", re.I)
-_ELLIPTICAL_MAX_WORDS = 8
 # Entries whose neighbours a Conversation remembers before starting over.
 _RELATED_MEMO_SIZE = 20_000
 CONTEXT_WEIGHT_MESSAGE = 0.6
 
-MESSAGES = {
-    "clarify": "Did you mean one of these? Reply with a number or pick one.",
-    "fallback": "Sorry, I don't know the answer to that. Here are questions I can answer:",
-    "more": "That's all I have on this. Related questions:",
-}
-
 
 @dataclass(frozen=True, slots=True)
-class Suggestion:
-    """A question to offer the reader next."""
+class _Turn:
+    """One message, read once: a reply already decided (pick, more), or the texts to search."""
 
-    id: str
-    question: str
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """What askbot says to one message."""
-
-    decision: Decision
-    confidence: float
-    answer: Match | None
-    alternatives: list[Alternative]
-    suggestions: list[Suggestion]
+    state: SessionState
     message: str
-    understood_as: str  # the question actually searched (differs for follow-ups)
-    via: str  # "search", "follow-up", "clarification" or "more"
-
-    def to_dict(self) -> dict[str, Any]:
-        """The chat API's reply body (without the session id)."""
-        base = Answer(
-            self.understood_as, self.decision, self.confidence, self.answer, self.alternatives
-        ).to_dict()
-        return {
-            **base,
-            "suggestions": [{"id": s.id, "question": s.question} for s in self.suggestions],
-            "message": self.message,
-            "understood_as": self.understood_as,
-            "via": self.via,
-        }
-
-
-def new_state(collection: str | None) -> SessionState:
-    """The state of a conversation that has not started yet."""
-    return {"collection": collection, "turns": [], "pending": [], "shown": []}
-
-
-def _with_defaults(state: SessionState, collection: str | None) -> SessionState:
-    """``state`` completed with a new conversation's fields, scoped to ``collection`` if given."""
-    state = {**new_state(collection), **state}
-    if collection is not None:
-        state["collection"] = collection
-    return state
-
-
-def _search_texts(state: SessionState, message: str) -> list[str]:
-    """What a search encodes: the message, and the previous question if it leans on it."""
-    previous = _previous_question(state)
-    return [message, previous] if previous and is_elliptical(message) else [message]
-
-
-def is_elliptical(message: str) -> bool:
-    """Whether a message probably leans on the previous turn for its meaning."""
-    words = message.split()
-    if len(words) > _ELLIPTICAL_MAX_WORDS * 2:
-        return False
-    return bool(_CONNECTIVE.match(message)) or (
-        len(words) <= _ELLIPTICAL_MAX_WORDS and bool(_ANAPHORA.search(message))
-    )
+    reply: Reply | None
+    texts: list[str]
 
 
 @dataclass
@@ -143,34 +69,37 @@ class Conversation:
     )
 
     def reply(
-        self,
-        state: SessionState,
-        message: str,
-        collection: str | None = None,
-        *,
-        embedded: Mapping[str, Vectors] | None = None,
-    ) -> tuple[Reply, SessionState]:
-        """Answer ``message`` given ``state``; returns the reply and the updated state.
-
-        ``embedded`` may hold the vectors of ``texts_to_embed``'s texts, encoded beforehand
-        (the API awaits them without blocking its event loop); a text missing is encoded here.
-        """
-        state = _with_defaults(state, collection)
-        reply = (
-            self._pick(state, message)
-            or self._more(state, message)
-            or self._search(state, message, state["collection"], embedded or {})
-        )
-        return reply, self._remember(state, message, reply)
-
-    def texts_to_embed(
         self, state: SessionState, message: str, collection: str | None = None
-    ) -> list[str]:
-        """The texts ``reply`` will encode for this message: none if it needs no search."""
-        state = _with_defaults(state, collection)
-        if self._pick(state, message) or self._more(state, message):
-            return []
-        return _search_texts(state, message)
+    ) -> tuple[Reply, SessionState]:
+        """Answer ``message`` given ``state``; returns the reply and the updated state."""
+        turn = self._read(state, message, collection)
+        if turn.reply is not None:
+            return self._finish(turn, turn.reply)
+        vectors = self.retriever.embedder.encode(turn.texts)
+        return self._finish(turn, self._search(turn, vectors))
+
+    async def reply_async(
+        self, state: SessionState, message: str, collection: str | None = None
+    ) -> tuple[Reply, SessionState]:
+        """``reply`` for a coroutine: the event loop runs on while the message encodes."""
+        turn = self._read(state, message, collection)
+        if turn.reply is not None:
+            return self._finish(turn, turn.reply)
+        vectors = await encode_async(self.retriever.embedder, turn.texts)
+        return self._finish(turn, self._search(turn, vectors))
+
+    def _read(self, state: SessionState, message: str, collection: str | None) -> _Turn:
+        """Decide once how the message is understood: a pick, "more", or a search of texts."""
+        state = with_defaults(state, collection)
+        decided = self._pick(state, message) or self._more(state, message)
+        if decided is not None:
+            return _Turn(state, message, decided, [])
+        previous = previous_question(state)
+        texts = [message, previous] if previous and is_elliptical(message) else [message]
+        return _Turn(state, message, None, texts)
+
+    def _finish(self, turn: _Turn, reply: Reply) -> tuple[Reply, SessionState]:
+        return reply, self._remember(turn.state, turn.message, reply)
 
     # -- the three ways a message is understood --------------------------------------------
 
@@ -178,7 +107,7 @@ class Conversation:
         pending: list[dict[str, str]] = state.get("pending") or []
         if not pending:
             return None
-        chosen = _choose(pending, message)
+        chosen = choose(pending, message)
         if chosen is None:
             return None
         entry = self._entry(chosen)
@@ -188,8 +117,8 @@ class Conversation:
         return self._answer_reply(entry, 1.0, [], message, "clarification", state)
 
     def _more(self, state: SessionState, message: str) -> Reply | None:
-        last = _last_answered(state)
-        if last is None or not _MORE.match(message):
+        last = last_answered(state)
+        if last is None or not asks_for_more(message):
             return None
         shown = set(state.get("shown", []))
         entry = self._entry(last)
@@ -204,25 +133,16 @@ class Conversation:
             Decision.FALLBACK, 0.0, None, [], suggestions, MESSAGES["more"], message, "more"
         )
 
-    def _search(
-        self,
-        state: SessionState,
-        message: str,
-        scope: str | None,
-        embedded: Mapping[str, Vectors],
-    ) -> Reply:
-        texts = _search_texts(state, message)
-        if all(text in embedded for text in texts):
-            vectors = np.stack([embedded[text] for text in texts])
-        else:
-            vectors = self.retriever.embedder.encode(texts)
+    def _search(self, turn: _Turn, vectors: Vectors) -> Reply:
+        state, message, texts = turn.state, turn.message, turn.texts
+        scope: str | None = state["collection"]
         answers = [self.retriever.answer_vector(message, vectors[0], scope)]
         readings = [message]
         if len(texts) > 1:
             # The follow-up's own words lead; the previous subject fills in what it leaves out.
             mixed = CONTEXT_WEIGHT_MESSAGE * vectors[0] + (1 - CONTEXT_WEIGHT_MESSAGE) * vectors[1]
             mixed /= np.linalg.norm(mixed) or 1.0
-            last = _last_answered(state)
+            last = last_answered(state)
             contextual = f"{message} ({texts[1]})"
             exclude = frozenset({last}) if last else frozenset()
             answers.append(self.retriever.answer_vector(contextual, mixed, scope, exclude=exclude))
@@ -350,52 +270,6 @@ class Conversation:
         shown = list(state.get("shown", []))
         if reply.answer is not None and reply.answer.id not in shown:
             shown.append(reply.answer.id)
-        # What a bare "2" refers to next: the offered alternatives, or the fallback's questions.
-        options: list[Alternative | Suggestion] = []
-        if reply.decision is Decision.CLARIFY:
-            options = list(reply.alternatives)
-        elif reply.decision is Decision.FALLBACK:
-            options = list(reply.suggestions)
-        pending = [{"id": o.id, "question": o.question} for o in options]
+        pending = [{"id": o.id, "question": o.question} for o in reply.options()]
         turns = [*state.get("turns", []), turn][-MAX_TURNS_KEPT:]
-        return {**state, "turns": turns, "pending": pending, "shown": shown[-100:]}
-
-
-def _last_answered(state: SessionState) -> str | None:
-    for turn in reversed(state.get("turns", [])):
-        if turn.get("answer_id"):
-            return str(turn["answer_id"])
-    return None
-
-
-def _previous_question(state: SessionState) -> str | None:
-    """The previous turn's subject: the question it answered, else what the reader typed."""
-    turns = state.get("turns", [])
-    if not turns:
-        return None
-    last = turns[-1]
-    return str(last.get("answer_question") or last.get("understood_as") or last["message"])
-
-
-def _choose(pending: list[dict[str, str]], message: str) -> str | None:
-    """Which pending alternative a message picks: by number, ordinal, id or text."""
-    text = message.strip()
-    number: int | None = None
-    if match := _PICK.match(text):
-        number = int(match.group(1))
-    elif match := _ORDINAL.search(text):
-        number = _ORDINALS[match.group(1).lower()]
-    if number is not None:
-        if number == -1:
-            return pending[-1]["id"]
-        return pending[number - 1]["id"] if 1 <= number <= len(pending) else None
-    for option in pending:
-        if text == option["id"]:
-            return option["id"]
-    wanted = normalise_question(text)
-    scored = [
-        (difflib.SequenceMatcher(None, wanted, normalise_question(o["question"])).ratio(), o["id"])
-        for o in pending
-    ]
-    ratio, best = max(scored)
-    return best if ratio >= 0.85 else None
+        return {**state, "turns": turns, "pending": pending, "shown": shown[-MAX_SHOWN_KEPT:]}

@@ -1,4 +1,4 @@
-"""Embedder wrappers for serving: micro-batching of concurrent calls, and a bounded cache.
+"""Micro-batching: concurrent encoder calls merged into few, for serving.
 
 Under load many request threads each want one short query encoded. One encoder call on a
 batch of 16 costs far less than 16 calls of one, so ``MicroBatchingEmbedder`` encodes on one
@@ -8,9 +8,7 @@ load the calls that arrive while one batch is encoding form the next batch anywa
 request should not pay a batching window (2 ms held every one-client request 3.1x above the
 bare encoder). ``max_wait`` > 0 holds a batch open that long for more calls.
 
-``CachingEmbedder`` keeps the vectors of recent texts (suggestion clicks repeat exactly).
-
-Both also offer ``encode_async`` for the API's event loop: the loop queues the texts for the
+It also offers ``encode_async`` for the API's event loop: the loop queues the texts for the
 encoder thread and awaits the batch, with no request thread in between (``encode_async``).
 """
 
@@ -18,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future
 from queue import Empty, SimpleQueue
@@ -26,7 +23,7 @@ from queue import Empty, SimpleQueue
 import anyio
 import numpy as np
 
-from askbot.embed import Embedder, Vectors
+from askbot.embed.protocol import Embedder, Vectors
 
 
 class _Wrapper:
@@ -118,64 +115,14 @@ class MicroBatchingEmbedder(_Wrapper):
                 start += len(chunk)
 
 
-class CachingEmbedder(_Wrapper):
-    """Remembers the vectors of the most recent ``capacity`` distinct texts."""
-
-    def __init__(self, inner: Embedder, *, capacity: int = 4096) -> None:
-        self.inner = inner
-        self.capacity = capacity
-        self._cache: OrderedDict[str, Vectors] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-
-    def encode(self, texts: Sequence[str]) -> Vectors:
-        """Encode only the texts not seen recently."""
-        out, missing = self._lookup(texts)
-        if missing:
-            self._store(texts, missing, self.inner.encode([texts[row] for row in missing]), out)
-        return out
-
-    async def encode_async(self, texts: Sequence[str]) -> Vectors:
-        """``encode`` for a coroutine: the event loop runs on while the misses encode."""
-        out, missing = self._lookup(texts)
-        if missing:
-            fresh = await encode_async(self.inner, [texts[row] for row in missing])
-            self._store(texts, missing, fresh, out)
-        return out
-
-    def _lookup(self, texts: Sequence[str]) -> tuple[Vectors, list[int]]:
-        """The cached rows filled in, and the rows still to encode."""
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        missing: list[int] = []
-        with self._lock:
-            for row, text in enumerate(texts):
-                cached = self._cache.get(text)
-                if cached is None:
-                    missing.append(row)
-                else:
-                    self._cache.move_to_end(text)
-                    out[row] = cached
-                    self.hits += 1
-        return out, missing
-
-    def _store(
-        self, texts: Sequence[str], missing: list[int], fresh: Vectors, out: Vectors
-    ) -> None:
-        with self._lock:
-            for row, vector in zip(missing, fresh, strict=True):
-                out[row] = vector
-                self._cache[texts[row]] = vector.copy()
-                self._cache.move_to_end(texts[row])
-            while len(self._cache) > self.capacity:
-                self._cache.popitem(last=False)
-
-
 async def encode_async(embedder: Embedder, texts: Sequence[str]) -> Vectors:
     """Encode from a coroutine without blocking its event loop.
 
-    The serving wrappers above hand the texts to their encoder thread and await its batch
-    directly; any other embedder (the torch backend, a test's) runs in a worker thread.
+    An embedder with an ``encode_async`` of its own (the micro-batcher, the cache) is awaited
+    directly; any other (the torch backend, a test's) runs in a worker thread.
     """
-    if isinstance(embedder, MicroBatchingEmbedder | CachingEmbedder):
-        return await embedder.encode_async(texts)
+    encode = getattr(embedder, "encode_async", None)
+    if encode is not None:
+        vectors: Vectors = await encode(texts)
+        return vectors
     return await anyio.to_thread.run_sync(embedder.encode, list(texts))

@@ -1,11 +1,11 @@
-"""Per-collection phrasing classifiers: which of its entries does a question ask?
+"""Fitting per-collection phrasing classifiers: which of its entries does a question ask?
 
 An intent-style FAQ gives each entry many phrasings ("reset my PIN", "I forgot my PIN", ...).
 Nearest-phrasing cosine looks at one phrasing at a time; a multinomial logistic regression
 (scikit-learn) over all of a collection's phrasing vectors learns which directions of the
 embedding separate its entries from one another, the standard few-shot intent classifier over
 a frozen sentence encoder. ``Retriever`` blends its probability into each entry's score
-(``Scoring.classifier_weight``).
+(``Scoring.classifier_weight``, ``askbot.retrieve.phrasing``).
 
 It is fitted at build time from the vectors the index already holds (no text is encoded
 again, no query is used) for a collection of ``MIN_ENTRIES`` or more that gives almost every
@@ -19,7 +19,6 @@ were chosen on clinc150's own alternates, each third in turn held out of the ind
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 from sklearn.linear_model import LogisticRegression
 
 from askbot.corpus import FaqEntry
@@ -77,28 +76,3 @@ def fit_classifier(index: FaqIndex, collection: str) -> ClassifierWeights:
         coef = np.concatenate([-coef / 2, coef / 2])
         intercept = np.concatenate([-intercept / 2, intercept / 2])
     return np.column_stack([coef, intercept])
-
-
-class PhrasingClassifier:
-    """One collection's fitted classifier, at question time."""
-
-    def __init__(self, positions: npt.NDArray[np.int64], weights: ClassifierWeights) -> None:
-        self.positions = positions  # entry positions in the index, ascending, one per class
-        self._coef = np.ascontiguousarray(weights[:, :-1])
-        self._intercept = weights[:, -1].copy()
-
-    def probabilities(self, vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
-        """P(entry | question) for each of the collection's entries (summing to 1)."""
-        logits = (self._coef @ vector + self._intercept).astype(np.float64)
-        logits -= logits.max()
-        odds = np.exp(logits)
-        probabilities: npt.NDArray[np.float64] = odds / odds.sum()
-        return probabilities
-
-    def at(
-        self, probabilities: npt.NDArray[np.float64], positions: npt.NDArray[np.int64]
-    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]]:
-        """Which of ``positions`` belong to this collection, and their probability (0 if not)."""
-        slot = np.minimum(np.searchsorted(self.positions, positions), len(self.positions) - 1)
-        mine = self.positions[slot] == positions
-        return mine, np.where(mine, probabilities[slot], 0.0)

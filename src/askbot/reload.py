@@ -23,22 +23,17 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from askbot import engine
 from askbot.config import Settings
-from askbot.conversation import Conversation
 from askbot.embed import Embedder
-from askbot.errors import AskbotError
+from askbot.errors import AskbotError, ReloadBusyError
+from askbot.fit import BUILD_FITTING
 from askbot.index import POINTER_NAME, FaqIndex, load_index
-from askbot.retrieve import Retriever
+from askbot.service import ensure_built
 
-log = logging.getLogger("askbot.api")
+log = logging.getLogger("askbot.reload")
 
 LOCK_NAME = ".reload.lock"
 STATUS_NAME = ".reload-status.json"
-
-
-class ReloadBusyError(AskbotError):
-    """Another rebuild holds the lock."""
 
 
 class ReloadStatus(BaseModel):
@@ -123,7 +118,7 @@ def _rebuild_locked(settings: Settings, embedder: Embedder | None, running: Relo
     """``rebuild``'s work, the lock held and ``running`` written; records how it ended."""
     started = running.started_at
     try:
-        manifest, built = engine.ensure_built(settings, embedder=embedder)
+        manifest, built = ensure_built(settings, embedder=embedder)
     except Exception as exc:
         write_status(
             settings.index_dir,
@@ -193,7 +188,7 @@ class IndexWatcher:
             index = load_index(
                 self.settings.index_dir,
                 model_id=self.model_id(),
-                fitting=engine.BUILD_FITTING,
+                fitting=BUILD_FITTING,
             )
         except AskbotError as exc:
             if pointer_text(self.settings.index_dir) != wanted:
@@ -212,11 +207,3 @@ class IndexWatcher:
                 self.check()
             except Exception:  # never let the watcher die silently
                 log.exception("index watcher")
-
-
-def new_components(
-    index: FaqIndex, embedder: Embedder, *, off_topic_share: float | None = None
-) -> tuple[Retriever, Conversation]:
-    """A retriever and conversation over a freshly loaded index."""
-    retriever = Retriever(index, embedder, off_topic_share=off_topic_share)
-    return retriever, Conversation(retriever)

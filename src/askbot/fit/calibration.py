@@ -4,10 +4,10 @@ regression on (top score, margin).
 Examples come from labelled questions asked of a ``Retriever`` (a set's train/dev split, or
 questions whose entries were held out of the index, which become out-of-scope: label 0).
 A probability depends on how often questions are unanswerable. A calibration fitted on one
-FAQ assumes a fifth are (``ASSUMED_OOS_SHARE``), and ``prior_weights`` makes labelled
+FAQ assumes a fifth are (``ASSUMED_OFF_TOPIC_SHARE``), and ``prior_weights`` makes labelled
 questions with another share count as if they had that one. The share a calibration was
 fitted under is stored with it, so the traffic's own share can replace it when it is known
-(``Calibration.oos_share``).
+(``Calibration.off_topic_share``).
 
 The margin cap trades two goods. Uncapped, a large margin over a weak runner-up raises the
 confidence, which best predicts "top-1 is right" among in-scope questions; capped, only a
@@ -21,22 +21,20 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-if TYPE_CHECKING:
-    from askbot.retrieve import Calibration, Logistic, Retriever
+from askbot.retrieve import Calibration, Logistic, Retriever
 
 MARGIN_CAPS = (math.inf, 0.2, 0.1, 0.05)  # candidates of ``choose_margin_cap``, loosest first
 # A tighter cap must beat a looser one by more than this AUROC: a tie keeps the margin's power.
 CAP_AUROC_GAIN = 0.002
 # Share of out-of-scope questions a calibration fitted on one FAQ assumes: a collection's own
 # (``self_calibration`` holds this share of its entries out) and one refitted on a train split.
-ASSUMED_OOS_SHARE = 0.2
+ASSUMED_OFF_TOPIC_SHARE = 0.2
 
 
 def calibration_examples(
@@ -76,18 +74,16 @@ def fit_calibration(
 ) -> Calibration:
     """The ``Calibration`` that best predicts ``labels`` (top-1 right) and ``in_scope`` from
     ``features``, each example counting ``weights`` times (once each when ``None``)."""
-    from askbot.retrieve import Calibration
-
     if in_scope.all() or not in_scope.any():
         raise ValueError("calibration needs in-scope and out-of-scope questions")
-    cap = Calibration().margin_cap if margin_cap is None else margin_cap
+    cap = math.inf if margin_cap is None else margin_cap
     features = np.column_stack([features[:, 0], np.minimum(features[:, 1], cap)])
     weights = np.ones(len(labels)) if weights is None else weights
     fitted_share = float(weights[~in_scope].sum() / weights.sum())
     return Calibration(
         in_scope=_fit_logistic(features, in_scope.astype(np.int64), weights),
         right_if_in_scope=_fit_logistic(features[in_scope], labels[in_scope], weights[in_scope]),
-        fitted_oos_share=fitted_share,
+        fitted_off_topic_share=fitted_share,
         margin_cap=cap,
     )
 
@@ -97,8 +93,6 @@ def _fit_logistic(
     labels: npt.NDArray[np.int64],
     weights: npt.NDArray[np.float64],
 ) -> Logistic:
-    from askbot.retrieve import Logistic
-
     if len(set(labels.tolist())) < 2:
         # Every in-scope question right (a small FAQ's train split can manage it): the scores
         # say nothing about the rare miss, so the rate alone, with half a miss and half a hit
@@ -144,9 +138,9 @@ def choose_margin_cap(
 
 
 def prior_weights(
-    in_scope: npt.NDArray[np.bool_], oos_share: float = ASSUMED_OOS_SHARE
+    in_scope: npt.NDArray[np.bool_], off_topic_share: float = ASSUMED_OFF_TOPIC_SHARE
 ) -> npt.NDArray[np.float64]:
-    """Example weights under which out-of-scope questions make ``oos_share`` of the total.
+    """Example weights under which out-of-scope questions make ``off_topic_share`` of the total.
 
     A train split may hold a handful of real out-of-scope questions among thousands (clinc150:
     100 of 13,600); fitted as they come, the calibration would learn that almost every question
@@ -156,6 +150,6 @@ def prior_weights(
         raise ValueError("prior weights need in-scope and out-of-scope questions")
     share_in = float(in_scope.mean())
     weights: npt.NDArray[np.float64] = np.where(
-        in_scope, (1 - oos_share) / share_in, oos_share / (1 - share_in)
+        in_scope, (1 - off_topic_share) / share_in, off_topic_share / (1 - share_in)
     )
     return weights

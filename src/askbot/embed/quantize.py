@@ -128,7 +128,7 @@ def outlier_channels(peaks: Peaks) -> npt.NDArray[np.int64]:
 
 def calibration_sentences() -> list[str]:
     """The fixed sentences whose activations locate the outlier channels."""
-    text = resources.files("askbot").joinpath(CALIBRATION_FILE).read_text("utf-8")
+    text = resources.files("askbot.embed").joinpath(CALIBRATION_FILE).read_text("utf-8")
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 

@@ -11,7 +11,7 @@ itself without a single labelled query:
 - all of it ``REPEATS`` times with fresh folds and fresh held-out entries, since which few
   entries happen to be held out moves the fit;
 - a two-part ``Calibration`` (in scope, and top-1 right if in scope) is fitted on
-  (top score, margin), exactly as ``calibrate.fit_calibration`` does on labelled queries.
+  (top score, margin), exactly as ``fit.calibration.fit_calibration`` does on labelled queries.
 
 A collection with a phrasing classifier gets one in every round too, fitted on what that
 round's index holds, so the scores calibrated are the ones it will serve.
@@ -36,14 +36,14 @@ import numpy.typing as npt
 from askbot.corpus import FaqEntry, corpus_from_entries
 from askbot.corpus.entries import normalise_question
 from askbot.embed import Vectors
-from askbot.index import ClassifierWeights, FaqIndex, build_index, entry_texts
-from askbot.retrieve import Calibration, Retriever, calibration_to_dict
-from askbot.retrieve.calibrate import ASSUMED_OOS_SHARE, calibration_examples, fit_calibration
-from askbot.retrieve.phrasing_classifier import fit_classifier
+from askbot.fit.calibration import ASSUMED_OFF_TOPIC_SHARE, calibration_examples, fit_calibration
+from askbot.fit.phrasing import fit_classifier
+from askbot.index import FaqIndex, build_index, entry_texts
+from askbot.retrieve import Calibration, Retriever, calibration_to_dict, default_calibration
 
 FOLDS = 3
 REPEATS = 2
-HOLD_OUT = ASSUMED_OOS_SHARE  # share of entries left out of each round's index
+HOLD_OUT = ASSUMED_OFF_TOPIC_SHARE  # share of entries left out of each round's index
 MIN_QUESTIONS = 150  # held-out alternates needed for two weights and an intercept
 MIN_EACH_OUTCOME = 10  # right and out-of-scope examples each, or the fit says nothing
 MAX_ENTRIES = 5_000  # beyond this, six extra in-memory indexes cost more than they give
@@ -152,13 +152,14 @@ def _fold_examples(
     for entry in kept:
         answers.setdefault(normalise_question(entry.question), set()).add(entry.id)
     vectors = sum(len(entry_texts(e)) for e in kept)
-    index = build_index(
-        corpus_from_entries(kept),
-        embedder,
-        exact_limit=vectors,
-        classify=_classify_every_collection if classified else None,
-    )
-    retriever = Retriever(index, embedder, calibration=Calibration())
+    index = build_index(corpus_from_entries(kept), embedder, exact_limit=vectors)
+    if classified:
+        # Its collection has a classifier in service, so the round fits one too, whether or
+        # not the round's fewer alternates would qualify on their own.
+        for collection in index.collection_ids():
+            index.set_classifier(collection, fit_classifier(index, collection))
+    # Any calibration will do: the examples are the raw (top score, margin) features.
+    retriever = Retriever(index, embedder, calibration=default_calibration(index.model_id))
     return calibration_examples(
         retriever,
         [question for question, _ in asked],
@@ -172,12 +173,6 @@ def _without_fold(entry: FaqEntry, folds: list[int], fold: int) -> FaqEntry:
         return entry
     kept = tuple(a for a, f in zip(entry.alternates, folds, strict=True) if f != fold)
     return replace(entry, alternates=kept)
-
-
-def _classify_every_collection(index: FaqIndex) -> dict[str, ClassifierWeights]:
-    """A round's classifiers: its collection has one in service, so the round fits one too,
-    whether or not the round's fewer alternates would qualify on their own."""
-    return {collection: fit_classifier(index, collection) for collection in index.collection_ids()}
 
 
 def _fold_of_alternates(entry: FaqEntry, rng: random.Random) -> list[int]:

@@ -1,0 +1,96 @@
+"""``/v1/chat`` and ``/v1/feedback``: a conversation's turns and readers' verdicts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import anyio
+from fastapi import APIRouter
+
+from askbot.api.cleaning import clean_message
+from askbot.api.deps import MetricsDep, ServiceDep, SettingsDep, StoresDep
+from askbot.api.errors import ApiError
+from askbot.api.schemas import ChatRequest, ChatResponse, FeedbackRequest, FeedbackResponse
+from askbot.conversation import SessionState, new_state
+from askbot.store import SessionStore, SqliteSessionStore
+
+router = APIRouter(tags=["chat"])
+T = TypeVar("T")
+
+
+@router.post("/v1/chat", response_model=ChatResponse)
+async def chat(
+    body: ChatRequest,
+    service: ServiceDep,
+    stores: StoresDep,
+    settings: SettingsDep,
+    metrics: MetricsDep,
+) -> ChatResponse:
+    """Answer a message, in the context of its session's earlier turns."""
+    # A coroutine: it awaits the encoder's batch, and its own CPU work (~1 ms of scoring) runs
+    # on the event loop, with no pool thread to wake per request.
+    started = time.perf_counter()
+    message = clean_message(body.message, settings.max_message_chars)
+    if body.collection is not None and body.collection not in service.index.collection_ids():
+        raise ApiError(404, "unknown_collection", f"unknown collection {body.collection!r}")
+    session_id, state = await _session(stores.sessions, body.session_id, body.collection)
+    reply, state = await service.conversation.reply_async(state, message, body.collection)
+    await session_io(stores.sessions, lambda: stores.sessions.put(session_id, state))
+    latency = time.perf_counter() - started
+    stores.journal.log_question(
+        session_id=session_id,
+        question=message,
+        collection=body.collection,
+        decision=reply.decision.value,
+        confidence=reply.confidence,
+        answer_id=reply.answer.id if reply.answer else None,
+        latency_ms=latency * 1000,
+    )
+    metrics.decisions.labels(reply.decision.value).inc()
+    metrics.chat_latency.labels(reply.decision.value).observe(latency)
+    return ChatResponse.model_validate({"session_id": session_id, **reply.to_dict()})
+
+
+@router.post("/v1/feedback", response_model=FeedbackResponse)
+def feedback(body: FeedbackRequest, service: ServiceDep, stores: StoresDep) -> FeedbackResponse:
+    """Record whether an answer helped; acknowledged only once it is on disk."""
+    if stores.sessions.get(body.session_id) is None:
+        raise ApiError(404, "unknown_session", "unknown or expired session_id")
+    try:
+        service.index.position_of(body.answer_id)
+    except KeyError:
+        raise ApiError(404, "unknown_answer", f"unknown answer_id {body.answer_id!r}") from None
+    comment = clean_message(body.comment, 2000) if body.comment else None
+    row = stores.journal.add_feedback(
+        session_id=body.session_id,
+        answer_id=body.answer_id,
+        helpful=body.helpful,
+        comment=comment,
+    )
+    return FeedbackResponse(id=row)
+
+
+async def _session(
+    sessions: SessionStore, session_id: str | None, collection: str | None
+) -> tuple[str, SessionState]:
+    """The session a message belongs to: a new one, or the stored one (404 when gone)."""
+    if session_id is None:
+        return sessions.new_id(), new_state(collection)
+    found = await session_io(sessions, lambda: sessions.get(session_id))
+    if found is None:
+        raise ApiError(404, "unknown_session", "unknown or expired session_id")
+    return session_id, found
+
+
+async def session_io(store: SessionStore, call: Callable[[], T]) -> T:
+    """Run a session store call from a coroutine.
+
+    SQLite on a local disk answers in a fraction of a millisecond (the question log is written
+    by its own thread), so it runs on the event loop; Redis is a network round trip, and a slow
+    or unreachable server must not stall every request of the worker, so it runs in a thread.
+    """
+    if isinstance(store, SqliteSessionStore):
+        return call()
+    return await anyio.to_thread.run_sync(call)

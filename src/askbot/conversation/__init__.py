@@ -1,0 +1,18 @@
+"""Conversations: follow-ups understood in context, clarifications picked, no dead ends."""
+
+from askbot.conversation.conversation import Conversation
+from askbot.conversation.reading import asks_for_more, choose, is_elliptical
+from askbot.conversation.reply import MESSAGES, Reply, Suggestion
+from askbot.conversation.state import SessionState, new_state
+
+__all__ = [
+    "MESSAGES",
+    "Conversation",
+    "Reply",
+    "SessionState",
+    "Suggestion",
+    "asks_for_more",
+    "choose",
+    "is_elliptical",
+    "new_state",
+]

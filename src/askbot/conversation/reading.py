@@ -1,0 +1,87 @@
+"""How a message is read before any search: a pick among offered options, "tell me more", or a
+follow-up that leans on the previous turn.
+
+Every function here does bounded work on any input: the API limits a message's length after
+normalisation, and the fuzzy pick skips every option whose length alone rules it out.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from askbot.corpus import normalise_question
+
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
+_PICK = re.compile(r"^\s*(?:(?:number|option|no\.?|#)\s*)?(\d{1,2})\s*[.)]?\s*$", re.I)
+_ORDINAL = re.compile(r"\b(first|second|third|fourth|fifth|last)\b(?:\s+(?:one|option))?", re.I)
+_MORE = re.compile(
+    r"^\s*(tell me more|more( please)?|go on|continue|and\??|what else\??|anything else\??)"
+    r"[\s.!?]*$",
+    re.I,
+)
+# Openings and pronouns that make a message lean on the previous turn.
+_CONNECTIVE = re.compile(
+    r"^\s*(and|but|also|so|then|what about|how about|and what about|what if|why|how come|"
+    r"really|is that|does that|will that|would that)\b",
+    re.I,
+)
+_ANAPHORA = re.compile(r"\b(it|this|that|these|those|they|them|their|he|she|there)\b", re.I)
+_ELLIPTICAL_MAX_WORDS = 8
+# A typed option counts as picked from this similarity (difflib ratio of normalised texts) up.
+PICK_SIMILARITY = 0.85
+
+
+def is_elliptical(message: str) -> bool:
+    """Whether a message probably leans on the previous turn for its meaning."""
+    words = message.split()
+    if len(words) > _ELLIPTICAL_MAX_WORDS * 2:
+        return False
+    return bool(_CONNECTIVE.match(message)) or (
+        len(words) <= _ELLIPTICAL_MAX_WORDS and bool(_ANAPHORA.search(message))
+    )
+
+
+def asks_for_more(message: str) -> bool:
+    """Whether a message asks to go on from the last answer ("tell me more", "what else?")."""
+    return bool(_MORE.match(message))
+
+
+def choose(pending: list[dict[str, str]], message: str) -> str | None:
+    """Which pending option a message picks: by number, ordinal, id or (nearly) its text."""
+    text = message.strip()
+    number: int | None = None
+    if match := _PICK.match(text):
+        number = int(match.group(1))
+    elif match := _ORDINAL.search(text):
+        number = _ORDINALS[match.group(1).lower()]
+    if number is not None:
+        if number == -1:
+            return pending[-1]["id"]
+        return pending[number - 1]["id"] if 1 <= number <= len(pending) else None
+    for option in pending:
+        if text == option["id"]:
+            return option["id"]
+    return _closest_option(pending, normalise_question(text))
+
+
+def _closest_option(pending: list[dict[str, str]], wanted: str) -> str | None:
+    """The option whose normalised question is at least ``PICK_SIMILARITY`` like ``wanted``.
+
+    difflib costs up to the product of the two lengths, so each bound that is cheaper comes
+    first: the length ratio (``2 * shorter / total`` caps any ratio), then ``real_quick_ratio``
+    and ``quick_ratio``, all upper bounds of ``ratio``.
+    """
+    best: tuple[float, str] | None = None
+    for option in pending:
+        candidate = normalise_question(option["question"])
+        total = len(wanted) + len(candidate)
+        if not total or 2 * min(len(wanted), len(candidate)) / total < PICK_SIMILARITY:
+            continue
+        matcher = difflib.SequenceMatcher(None, wanted, candidate, autojunk=False)
+        if matcher.real_quick_ratio() < PICK_SIMILARITY or matcher.quick_ratio() < PICK_SIMILARITY:
+            continue
+        ratio = matcher.ratio()
+        if ratio >= PICK_SIMILARITY and (best is None or ratio > best[0]):
+            best = (ratio, option["id"])
+    return best[1] if best else None

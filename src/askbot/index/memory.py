@@ -1,0 +1,259 @@
+"""The index in memory: FAISS over L2-normalised vectors, with the entries they stand for.
+
+Each FAQ entry is represented by several vectors (its question, each alternate phrasing, and
+question + answer) so a reader's wording can match any of them; ``rows`` maps every vector back
+to its entry and kind. Inner product equals cosine because every vector has unit length.
+
+Up to the exact limit the FAISS index is exact (``IndexFlatIP``, float32); beyond it, an HNSW
+graph over the same vectors stored as float16 (``IndexHNSWSQ`` with ``QT_fp16``: half the memory
+of float32, cosines move by under 1e-4). Either way the FAISS index holds the only copy of the
+vectors: ``FaqIndex.matrix`` is a read-only view of its storage, not a second copy;
+``FaqIndex.vectors_at`` casts the few rows a question needs to float32.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from enum import IntEnum
+from typing import Any
+
+import faiss
+import numpy as np
+import numpy.typing as npt
+
+from askbot.corpus import Collection, FaqEntry
+from askbot.embed.protocol import Vectors
+from askbot.errors import IndexCorruptError
+from askbot.index.manifest import Manifest
+
+# Exact search up to this many vectors; an approximate (HNSW) index beyond. Flat search reads
+# every vector per question: 0.1-0.7 us per vector on the benchmark machine (memory bound, more
+# when other jobs run), so 20k vectors already cost 2-15 ms against ~6 ms for encoding the
+# question, while HNSW stays under 1 ms (benchmarks/bench_scale.py, docs/performance.md).
+EXACT_SEARCH_LIMIT = 20_000
+# HNSW: 32 links per node, 80 candidates kept while building, 128 while searching (Retriever
+# fetches 64 vectors per question, so efSearch must be at least that). Measured recall@10
+# against exact search on real embeddings: docs/performance.md.
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+
+# What FaqIndex.matrix holds: float32 vectors (flat and old HNSW builds) or float16 (HNSW).
+StoredVectors = npt.NDArray[np.float32] | npt.NDArray[np.float16]
+
+# Stands for a collection that holds every vector: searched without a selector.
+_EVERYTHING = faiss.IDSelectorAll()
+
+
+class VectorKind(IntEnum):
+    """What text a vector was made from."""
+
+    QUESTION = 0
+    ALTERNATE = 1
+    QUESTION_ANSWER = 2
+
+
+def entry_texts(entry: FaqEntry) -> list[tuple[VectorKind, str]]:
+    """The texts embedded for one entry, each with its kind."""
+    texts = [(VectorKind.QUESTION, entry.question)]
+    texts += [(VectorKind.ALTERNATE, alternate) for alternate in entry.alternates]
+    if entry.answer:  # intent-style sets have no answers; a bare question would count twice
+        texts.append((VectorKind.QUESTION_ANSWER, f"{entry.question} {entry.answer}"))
+    return texts
+
+
+# A phrasing classifier's weights: one row per entry of its collection (in index order), the
+# coefficients over the vector's dimensions, then the intercept.
+ClassifierWeights = npt.NDArray[np.float32]
+
+
+class FaqIndex:
+    """Entries, their vectors in a FAISS index, and the manifest describing them."""
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        entries: Sequence[FaqEntry],
+        collections: Sequence[Collection],
+        vectors: faiss.Index,
+        rows: npt.NDArray[np.int32],
+    ) -> None:
+        if vectors.ntotal != len(rows):
+            raise IndexCorruptError(f"index holds {vectors.ntotal} vectors but {len(rows)} rows")
+        self.manifest = manifest
+        self.entries = list(entries)
+        self.collections = list(collections)
+        self.vectors = vectors
+        self.rows = rows
+        # Group vector positions by entry, and entry positions by collection, once.
+        # Two arrays, sliced per lookup, rather than an array object per entry (~11 MB at 100k).
+        self._vector_order = np.argsort(rows[:, 0], kind="stable")
+        self._entry_bounds = np.searchsorted(
+            rows[self._vector_order, 0], np.arange(len(self.entries) + 1)
+        )
+        self._positions = {entry.id: position for position, entry in enumerate(self.entries)}
+        by_collection: dict[str, list[int]] = {}
+        for position, entry in enumerate(self.entries):
+            by_collection.setdefault(entry.collection, []).append(position)
+        self._entries_by_collection = {
+            name: np.asarray(positions, dtype=np.int64) for name, positions in by_collection.items()
+        }
+        vector_collection = np.empty(len(self.entries), dtype=np.int64)
+        for number, positions in enumerate(self._entries_by_collection.values()):
+            vector_collection[positions] = number
+        vector_collection = vector_collection[rows[:, 0]]
+        self._vector_ids_by_collection = {
+            name: np.flatnonzero(vector_collection == number)
+            for number, name in enumerate(self._entries_by_collection)
+        }
+        self._selectors: dict[str, faiss.IDSelector | None] = {}
+        self.matrix: StoredVectors = stored_vectors(vectors)
+        self.classifiers: dict[str, ClassifierWeights] = {}
+
+    def set_classifier(self, collection: str, weights: ClassifierWeights) -> None:
+        """Attach a collection's phrasing classifier, checking it fits the collection; the
+        manifest lists it, so ``save_index`` writes it."""
+        expected = (len(self.entries_of(collection)), self.matrix.shape[1] + 1)
+        if weights.shape != expected:
+            raise IndexCorruptError(
+                f"classifier of {collection!r} has shape {weights.shape}, expected {expected}"
+            )
+        self.classifiers[collection] = weights
+        if collection not in self.manifest.classifiers:
+            self.manifest = replace(
+                self.manifest, classifiers=[*self.manifest.classifiers, collection]
+            )
+
+    @property
+    def model_id(self) -> str:
+        """The embedding model this index was built with."""
+        return self.manifest.model_id
+
+    def collection_ids(self) -> list[str]:
+        """Ids of every collection in the index."""
+        return [collection.id for collection in self.collections]
+
+    def position_of(self, entry_id: str) -> int:
+        """Position of an entry by id (``KeyError`` if absent)."""
+        return self._positions[entry_id]
+
+    def entries_of(self, collection: str) -> npt.NDArray[np.int64]:
+        """Positions of the entries of one collection."""
+        return self._entries_by_collection.get(collection, np.zeros(0, np.int64))
+
+    def vector_ids_of(self, entry_position: int) -> npt.NDArray[np.int64]:
+        """Positions in the FAISS index of one entry's vectors."""
+        start, stop = self._entry_bounds[entry_position : entry_position + 2]
+        return self._vector_order[start:stop]
+
+    def vector_ids_of_many(
+        self, entry_positions: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Positions in the FAISS index of several entries' vectors, grouped by entry, and for
+        each the index into ``entry_positions`` of the entry it belongs to."""
+        starts = self._entry_bounds[entry_positions]
+        counts = self._entry_bounds[entry_positions + 1] - starts
+        owner = np.repeat(np.arange(len(entry_positions)), counts)
+        # Position k of the result is starts[owner] + (k - where owner's run begins).
+        run_begins = np.cumsum(counts) - counts
+        offsets = np.arange(int(counts.sum())) - run_begins[owner] + starts[owner]
+        return self._vector_order[offsets], owner
+
+    def vector_ids_of_collection(self, collection: str) -> npt.NDArray[np.int64]:
+        """Positions in the FAISS index of every vector of one collection, ascending."""
+        return self._vector_ids_by_collection.get(collection, np.zeros(0, np.int64))
+
+    def search(
+        self, vector: npt.NDArray[np.float32], k: int, collection: str | None = None
+    ) -> npt.NDArray[np.int64]:
+        """Positions of the (up to) ``k`` nearest vectors, optionally within one collection.
+
+        Fewer than ``k`` come back (padded with -1) when the collection holds fewer vectors.
+        """
+        selector = None
+        if collection is not None:
+            selector = self._selector(collection)
+            if selector is None:  # an empty or unknown collection
+                return np.full(k, -1, np.int64)
+        if self.manifest.index_type == "flat":
+            target, params = self.vectors, faiss.SearchParameters()
+        elif collection is not None and self._scoped_is_exact(collection):
+            target, params = self._storage(), faiss.SearchParameters()
+        else:
+            # Missing from what mypy infers of faiss (its loader picks a build at run time).
+            target, params = self.vectors, faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
+            params.efSearch = max(self.manifest.index_params["ef_search"], k)
+        if selector is not None and selector is not _EVERYTHING:
+            params.sel = selector  # cached on self, so it outlives the search
+        _, hits = target.search(vector.reshape(1, -1), k, params=params)
+        result: npt.NDArray[np.int64] = hits[0]
+        return result
+
+    def _selector(self, collection: str) -> faiss.IDSelector | None:
+        """A cached selector for one collection's vectors (none for an empty collection)."""
+        if collection not in self._selectors:
+            ids = self.vector_ids_of_collection(collection)
+            selector: faiss.IDSelector | None = None
+            if len(ids) == self.vectors.ntotal and len(ids) > 0:
+                selector = _EVERYTHING
+            elif len(ids) and int(ids[-1]) - int(ids[0]) + 1 == len(ids):
+                # Collections are built one after the other, so their vectors are contiguous.
+                selector = faiss.IDSelectorRange(int(ids[0]), int(ids[-1]) + 1)
+            elif len(ids):
+                selector = faiss.IDSelectorBatch(ids)
+            self._selectors[collection] = selector  # a benign race: both threads store the same
+        return self._selectors[collection]
+
+    def _scoped_is_exact(self, collection: str | None) -> bool:
+        """Whether a scoped search on the approximate index scans the collection exactly.
+
+        A graph search that may visit only a few allowed nodes can miss a small collection's
+        vectors; a collection within the exact limit is cheap to scan exhaustively instead.
+        """
+        if collection is None:
+            return False
+        limit = self.manifest.index_params.get("exact_limit", EXACT_SEARCH_LIMIT)
+        return len(self.vector_ids_of_collection(collection)) <= limit
+
+    def _storage(self) -> faiss.Index:
+        """The flat index under an HNSW graph (exhaustive search over the same vectors)."""
+        hnsw: Any = self.vectors  # an IndexHNSWFlat or IndexHNSWSQ, typed as the base Index
+        storage: faiss.Index = faiss.downcast_index(hnsw.storage)
+        return storage
+
+    def vectors_at(self, vector_ids: npt.NDArray[np.int64] | int) -> Vectors:
+        """The stored vectors at these positions (one, or a row per position), as float32."""
+        return np.asarray(self.matrix[vector_ids], dtype=np.float32)
+
+
+def stored_vectors(vectors: faiss.Index) -> StoredVectors:
+    """A read-only view (no copy) of the vectors a flat, HNSW-flat or HNSW-fp16 index stores."""
+    storage = (
+        faiss.downcast_index(vectors.storage) if isinstance(vectors, faiss.IndexHNSW) else vectors
+    )
+    view: StoredVectors
+    if isinstance(storage, faiss.IndexFlat):
+        if storage.ntotal == 0:
+            return np.zeros((0, storage.d), dtype=np.float32)
+        view = faiss.rev_swig_ptr(storage.get_xb(), storage.ntotal * storage.d)
+    elif is_fp16(storage):
+        if storage.ntotal == 0:
+            return np.zeros((0, storage.d), dtype=np.float16)
+        # The codes of QT_fp16 are the IEEE half floats themselves, code_size = 2 * d bytes.
+        scalar: Any = storage  # an IndexScalarQuantizer, typed as the base Index
+        codes = faiss.rev_swig_ptr(scalar.codes.data(), scalar.ntotal * scalar.code_size)
+        view = codes.view(np.float16)
+    else:
+        raise IndexCorruptError(f"unexpected FAISS index type {type(vectors).__name__}")
+    view = view.reshape(storage.ntotal, storage.d)
+    view.flags.writeable = False
+    return view
+
+
+def is_fp16(storage: faiss.Index) -> bool:
+    """Whether ``storage`` is a scalar quantizer holding plain float16 values."""
+    return (
+        isinstance(storage, faiss.IndexScalarQuantizer)
+        and storage.sq.qtype == faiss.ScalarQuantizer.QT_fp16
+    )

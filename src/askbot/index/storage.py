@@ -1,0 +1,294 @@
+"""The index on disk: immutable builds and a pointer to the one in service.
+
+::
+
+    index/
+      CURRENT                 name of the build in service (replaced atomically)
+      builds/<build-id>/      manifest.json, vectors.faiss, rows.npy, entries.jsonl,
+                              classifiers.npy (only when a collection has a phrasing classifier)
+
+A build is written to a temporary folder, fsynced, renamed into ``builds/`` and only then
+published by atomically replacing ``CURRENT``: a crash at any point leaves the previous index
+serving, and a reader never sees half a build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from askbot.corpus import Collection, FaqEntry
+from askbot.errors import IndexCorruptError, IndexMissingError
+from askbot.index.manifest import (
+    CLASSIFIERS_FILE,
+    ENTRIES_FILE,
+    FORMAT_VERSION,
+    READABLE_FORMATS,
+    Manifest,
+    check_manifest,
+)
+from askbot.index.memory import FaqIndex, is_fp16
+
+POINTER_NAME = "CURRENT"
+BUILDS_DIR = "builds"
+KEEP_BUILDS = 3  # the one serving plus two to roll back to
+
+
+def _entry_to_json(entry: FaqEntry) -> dict[str, Any]:
+    data = asdict(entry)
+    for key in ("alternates", "tags", "follow_ups"):
+        data[key] = list(data[key])
+    return data
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def save_index(index: FaqIndex, index_dir: Path) -> Path:
+    """Write ``index`` as a new build under ``index_dir`` and publish it atomically."""
+    builds = index_dir / BUILDS_DIR
+    builds.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=builds))
+    try:
+        faiss.write_index(index.vectors, str(staging / "vectors.faiss"))
+        np.save(staging / "rows.npy", index.rows)
+        with (staging / ENTRIES_FILE).open("w", encoding="utf-8") as table:
+            for entry in index.entries:
+                table.write(json.dumps(_entry_to_json(entry), ensure_ascii=False) + "\n")
+        names = ["vectors.faiss", "rows.npy", ENTRIES_FILE]
+        if index.manifest.classifiers:
+            stacked = [index.classifiers[c] for c in index.manifest.classifiers]
+            np.save(staging / CLASSIFIERS_FILE, np.concatenate(stacked))
+            names.append(CLASSIFIERS_FILE)
+        files = {name: _sha256(staging / name) for name in names}
+        manifest = {
+            **asdict(index.manifest),
+            "format_version": FORMAT_VERSION,  # also when re-saving a build read from format 1
+            "files": files,
+            "entries": [],
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
+        for name in (*files, "manifest.json"):
+            _fsync(staging / name)
+        final = builds / index.manifest.build_id
+        if final.exists():  # same corpus rebuilt within the same second
+            shutil.rmtree(final)
+        staging.rename(final)
+        _fsync(builds)
+        _publish(index_dir, final.name)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _prune_builds(builds, keep=final.name)
+    return final
+
+
+def _publish(index_dir: Path, build_id: str) -> None:
+    pointer = index_dir / POINTER_NAME
+    tmp = index_dir / f".{POINTER_NAME}.{os.getpid()}.tmp"
+    tmp.write_text(build_id + "\n")
+    _fsync(tmp)
+    os.replace(tmp, pointer)  # atomic on POSIX: readers see the old or the new build, never none
+    _fsync(index_dir)
+
+
+def _prune_builds(builds: Path, keep: str) -> None:
+    done = sorted(
+        (p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.name,
+    )
+    stale_staging = [p for p in builds.iterdir() if p.name.startswith(".staging-")]
+    for path in done[:-KEEP_BUILDS] + stale_staging:
+        if path.name != keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def current_build(index_dir: Path) -> Path:
+    """The folder of the build in service, or ``IndexMissingError``."""
+    pointer = index_dir / POINTER_NAME
+    try:
+        build_id = pointer.read_text().strip()
+    except FileNotFoundError:
+        raise IndexMissingError(f"no index in {index_dir} (run: askbot build)") from None
+    build = index_dir / BUILDS_DIR / build_id
+    if not build_id or "/" in build_id or not build.is_dir():
+        raise IndexCorruptError(f"{pointer} names a build that does not exist: {build_id!r}")
+    return build
+
+
+def read_manifest(index_dir: Path) -> Manifest:
+    """Read and sanity-check the manifest of the build in service."""
+    return _read_build_manifest(current_build(index_dir))
+
+
+def _read_build_manifest(build: Path) -> Manifest:
+    """Read and sanity-check the manifest of one build folder."""
+    path = build / "manifest.json"
+    try:
+        data = json.loads(path.read_text())
+        manifest = Manifest(**data)
+    except (OSError, ValueError, TypeError) as exc:
+        raise IndexCorruptError(f"{path} is unreadable: {exc}") from None
+    if manifest.format_version not in READABLE_FORMATS:
+        raise IndexCorruptError(
+            f"{path} has format version {manifest.format_version}, this askbot reads "
+            f"{' and '.join(map(str, READABLE_FORMATS))} (run: askbot build)"
+        )
+    return manifest
+
+
+def verified_manifest(
+    index_dir: Path,
+    *,
+    model_id: str | None = None,
+    corpus_hash: str | None = None,
+    fitting: int | None = None,
+) -> Manifest:
+    """The manifest of the build in service, once its files' checksums and (if given) its model,
+    corpus and fitting are checked; the vectors are not loaded."""
+    return _verified_build(
+        current_build(index_dir), model_id=model_id, corpus_hash=corpus_hash, fitting=fitting
+    )
+
+
+def _verified_build(
+    build: Path,
+    *,
+    model_id: str | None = None,
+    corpus_hash: str | None = None,
+    fitting: int | None = None,
+) -> Manifest:
+    """``verified_manifest`` of one build folder, resolved once by the caller so that a build
+    published meanwhile cannot pair one build's manifest with another's files."""
+    manifest = _read_build_manifest(build)
+    check_manifest(manifest, model_id=model_id, corpus_hash=corpus_hash, fitting=fitting)
+    for name, expected in manifest.files.items():
+        path = build / name
+        if not path.exists():
+            raise IndexCorruptError(f"{path} is missing (run: askbot build)")
+        if _sha256(path) != expected:
+            raise IndexCorruptError(f"{path} is truncated or corrupted (run: askbot build)")
+    return manifest
+
+
+def load_index(
+    index_dir: Path,
+    *,
+    model_id: str | None = None,
+    corpus_hash: str | None = None,
+    fitting: int | None = None,
+) -> FaqIndex:
+    """Load the build in service, verifying its files and (if given) model, corpus and fitting."""
+    build = current_build(index_dir)
+    manifest = _verified_build(build, model_id=model_id, corpus_hash=corpus_hash, fitting=fitting)
+    try:
+        vectors = faiss.read_index(str(build / "vectors.faiss"))
+        rows = np.load(build / "rows.npy")
+        stacked = np.load(build / CLASSIFIERS_FILE) if manifest.classifiers else None
+    except Exception as exc:  # faiss raises RuntimeError, numpy ValueError/OSError
+        raise IndexCorruptError(f"{build} cannot be read: {exc}") from None
+    if manifest.format_version == 1:
+        table = manifest.entries
+        manifest = replace(manifest, entries=[])  # they live on as FaqIndex.entries
+        entries = _entries_from_json(table)
+    else:
+        entries = _read_entries(build / ENTRIES_FILE)
+    by_collection: dict[str, list[FaqEntry]] = {}
+    for entry in entries:
+        by_collection.setdefault(entry.collection, []).append(entry)
+    collections = [
+        Collection(
+            id=c["id"],
+            title=c["title"],
+            summary=c["summary"],
+            source=c.get("source", ""),
+            entries=tuple(by_collection.get(c["id"], ())),
+        )
+        for c in manifest.collections
+    ]
+    if (
+        vectors.d != manifest.dimension
+        or len(entries) != manifest.entry_count
+        or vectors.ntotal != manifest.vector_count
+        or _index_type(vectors) != manifest.index_type
+        or vectors.metric_type != faiss.METRIC_INNER_PRODUCT
+    ):
+        raise IndexCorruptError(f"{build} does not match its manifest (run: askbot build)")
+    index = FaqIndex(manifest, entries, collections, vectors, rows)
+    if stacked is not None:
+        bounds = np.cumsum([len(index.entries_of(c)) for c in manifest.classifiers])
+        if stacked.ndim != 2 or len(stacked) != bounds[-1]:
+            raise IndexCorruptError(f"{build} does not match its manifest (run: askbot build)")
+        for collection, weights in zip(
+            manifest.classifiers, np.split(stacked, bounds[:-1]), strict=True
+        ):
+            index.set_classifier(collection, weights)
+    return index
+
+
+def _read_entries(path: Path) -> list[FaqEntry]:
+    """The entries of a format 2 build, decoded one line at a time (never the whole table)."""
+    shared: dict[str, str] = {}
+    try:
+        with path.open(encoding="utf-8") as lines:
+            return [_entry_from_json(json.loads(line), shared) for line in lines]
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise IndexCorruptError(f"{path} is unreadable: {exc} (run: askbot build)") from None
+
+
+def _entries_from_json(table: list[dict[str, Any]]) -> list[FaqEntry]:
+    """The entries of a format 1 manifest's table, emptying the table as they are made.
+
+    Each dict is dropped once its entry exists, so the dicts and the entries are not both held
+    whole for long (at 100k entries each is tens of MB).
+    """
+    shared: dict[str, str] = {}
+    entries = []
+    table.reverse()
+    while table:
+        entries.append(_entry_from_json(table.pop(), shared))
+    return entries
+
+
+def _entry_from_json(data: dict[str, Any], shared: dict[str, str]) -> FaqEntry:
+    """One entry from its JSON object. The strings every entry of a collection repeats
+    (collection id, source file) come from ``shared`` instead of once per entry."""
+    for key in ("collection", "source"):
+        if key in data:
+            data[key] = shared.setdefault(data[key], data[key])
+    for key in ("alternates", "tags", "follow_ups"):
+        data[key] = tuple(data[key])
+    return FaqEntry(**data)
+
+
+def _index_type(vectors: faiss.Index) -> str:
+    """The manifest's name for a FAISS index's type."""
+    if isinstance(vectors, faiss.IndexHNSWFlat):
+        return "hnsw"
+    if isinstance(vectors, faiss.IndexHNSWSQ) and is_fp16(faiss.downcast_index(vectors.storage)):
+        return "hnsw-fp16"
+    if isinstance(vectors, faiss.IndexFlat):
+        return "flat"
+    return type(vectors).__name__

@@ -1,0 +1,69 @@
+"""What asking one question returns: the decision, the confidence and the entries involved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from askbot.corpus import FaqEntry
+from askbot.retrieve.decision import Decision
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """An FAQ entry that a question matched."""
+
+    id: str
+    question: str
+    text: str
+    collection: str
+
+    @classmethod
+    def of(cls, entry: FaqEntry) -> Match:
+        """The public view of an entry."""
+        return cls(entry.id, entry.question, entry.answer, entry.collection)
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """Another entry the question might have meant, with its own plausibility."""
+
+    id: str
+    question: str
+    confidence: float
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The result of asking one question."""
+
+    question: str
+    decision: Decision
+    confidence: float
+    answer: Match | None
+    alternatives: list[Alternative]
+    score: float = 0.0
+    candidates: list[tuple[str, float]] = field(
+        default_factory=list
+    )  # (entry id, score), best first
+    margin: float = 0.0  # top score over the best entry asking a different question
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape shared by ``askbot ask --json`` and the chat API."""
+        return {
+            "decision": self.decision.value,
+            "confidence": round(self.confidence, 4),
+            "answer": None
+            if self.answer is None
+            else {
+                "id": self.answer.id,
+                "question": self.answer.question,
+                "text": self.answer.text,
+                "collection": self.answer.collection,
+            },
+            "alternatives": [
+                {"id": a.id, "question": a.question, "confidence": round(a.confidence, 4)}
+                for a in self.alternatives
+            ],
+        }

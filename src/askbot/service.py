@@ -1,0 +1,210 @@
+"""The composition root: every face (serving, the reload watcher, the CLI, evaluation) gets its
+objects here, assembled one way from ``Settings``.
+
+``ensure_built`` (``askbot serve``, ``askbot reload``, the admin reload) decides freshness from
+the manifest alone: the corpus files are hashed as bytes and the model id read from the export,
+so an unchanged corpus is neither parsed nor its index loaded in the process that checks.
+
+>>> service = open_service(Settings())  # doctest: +SKIP
+>>> reply, state = service.conversation.reply(new_state(None), "why now?")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from askbot.config import Settings
+from askbot.conversation import Conversation
+from askbot.corpus import Corpus, hash_corpus, load_corpus
+from askbot.embed import (
+    CachingEmbedder,
+    Embedder,
+    MicroBatchingEmbedder,
+    configured_model_id,
+    ensure_encoder,
+    load_query_embedder,
+)
+from askbot.errors import (
+    IndexCorruptError,
+    IndexMissingError,
+    IndexModelError,
+    IndexStaleError,
+)
+from askbot.fit import BUILD_FITTING, fit_index
+from askbot.index import (
+    FaqIndex,
+    Manifest,
+    build_index,
+    load_index,
+    read_manifest,
+    save_index,
+    verified_manifest,
+)
+from askbot.retrieve import Retriever
+from askbot.store import Journal, SessionStore, open_session_store
+
+# Questions are logged off the request path, in one transaction per this many seconds; closing
+# the journal writes the rest. Feedback is written at once, fsynced.
+QUESTION_LOG_FLUSH_SECONDS = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """What answers questions: a retriever over one index and the conversation over it."""
+
+    retriever: Retriever
+    conversation: Conversation
+
+    @property
+    def index(self) -> FaqIndex:
+        """The index in service."""
+        return self.retriever.index
+
+    @property
+    def embedder(self) -> Embedder:
+        """The query encoder."""
+        return self.retriever.embedder
+
+
+@dataclass(frozen=True, slots=True)
+class Stores:
+    """Where conversations and the question log live between requests."""
+
+    sessions: SessionStore
+    journal: Journal
+
+    def close(self) -> None:
+        """Close both, writing the question log's last rows."""
+        self.sessions.close()
+        self.journal.close()
+
+
+def serving_embedder(settings: Settings) -> Embedder:
+    """The query encoder of a serving worker: micro-batched, with repeated questions cached."""
+    return CachingEmbedder(MicroBatchingEmbedder(load_query_embedder(settings)))
+
+
+def batch_embedder(settings: Settings) -> Embedder:
+    """The served encoder for a batch job (``askbot eval``, ``askbot report``): the active
+    model on the configured backend, exported first if it is not there yet."""
+    return ensure_encoder(settings)
+
+
+def service_over(index: FaqIndex, embedder: Embedder, settings: Settings) -> Service:
+    """A service over an index already loaded (at start, or swapped in by the watcher)."""
+    retriever = Retriever(index, embedder, off_topic_share=settings.off_topic_share)
+    return Service(retriever, Conversation(retriever))
+
+
+def open_service(
+    settings: Settings, *, embedder: Embedder | None = None, serving: bool = False
+) -> Service:
+    """The service over the saved, fresh index (``load_fresh_index``).
+
+    ``serving``: the query encoder batches concurrent calls and caches repeats (a worker).
+    """
+    read_manifest(settings.index_dir)  # no index at all says so before any model loads
+    if embedder is None:
+        embedder = serving_embedder(settings) if serving else load_query_embedder(settings)
+    return service_over(load_fresh_index(settings, embedder.model_id), embedder, settings)
+
+
+def open_retriever(settings: Settings) -> Retriever:
+    """The retriever over the saved, fresh index, with the served encoder."""
+    return open_service(settings).retriever
+
+
+def open_stores(settings: Settings) -> Stores:
+    """The session store and the journal, whose question log is written in the background."""
+    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    sessions = open_session_store(
+        settings.session_url, settings.db_path, settings.session_ttl_seconds
+    )
+    journal = Journal(
+        settings.db_path,
+        flush_seconds=QUESTION_LOG_FLUSH_SECONDS,
+        retention_days=settings.journal_retention_days or None,  # 0: kept for ever
+    )
+    return Stores(sessions, journal)
+
+
+def build(
+    settings: Settings,
+    *,
+    force: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    embedder: Embedder | None = None,
+) -> tuple[Corpus, FaqIndex, bool]:
+    """Read the corpus and (re)build the index if it is missing, stale or forced.
+
+    The pipeline: embed (``build_index``), fit (``fit_index``), then publish (``save_index``).
+    Returns the corpus, the index and whether it was (re)built.
+    """
+    corpus = load_corpus(settings.corpus_dir)
+    embedder = embedder or ensure_encoder(settings)
+    if not force:
+        try:
+            index = load_index(
+                settings.index_dir,
+                model_id=embedder.model_id,
+                corpus_hash=corpus.content_hash,
+                fitting=BUILD_FITTING,
+            )
+            return corpus, index, False
+        except (IndexMissingError, IndexStaleError, IndexModelError, IndexCorruptError):
+            pass  # build anew; the old build serves until the new one is published
+    index = build_index(
+        corpus, embedder, progress=progress, exact_limit=settings.exact_search_limit
+    )
+    save_index(fit_index(index), settings.index_dir)
+    return corpus, index, True
+
+
+def ensure_built(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Manifest, bool]:
+    """The manifest of a fresh index, building one first if it is missing or stale.
+
+    Fresh means: the manifest records the hash of the corpus files' bytes as they are now, the
+    active model's id and this askbot's ``BUILD_FITTING``, and checksums the build's files still
+    match. Then nothing is parsed or loaded. Otherwise this is ``build``: the corpus is parsed
+    (a malformed file raises ``CorpusError`` naming file and line) and the build in service
+    stays until a new one is published. Returns the manifest and whether it was (re)built.
+    """
+    model_id = embedder.model_id if embedder is not None else configured_model_id(settings)
+    if model_id is not None:
+        try:
+            manifest = verified_manifest(
+                settings.index_dir,
+                model_id=model_id,
+                corpus_hash=hash_corpus(settings.corpus_dir),
+                fitting=BUILD_FITTING,
+            )
+            return replace(manifest, entries=[]), False
+        except (IndexMissingError, IndexStaleError, IndexModelError, IndexCorruptError):
+            pass  # build anew below, which parses the corpus and reports what is wrong with it
+    _, index, built = build(settings, embedder=embedder, progress=progress)
+    return index.manifest, built
+
+
+def load_fresh_index(settings: Settings, model_id: str) -> FaqIndex:
+    """The saved index, refusing one that is stale or from another model.
+
+    Staleness is judged by hashing the corpus files; they are parsed only when they changed,
+    so that a changed corpus that no longer parses is reported by file and line
+    (``CorpusError``) rather than as a stale index that a build would then fail on.
+    """
+    try:
+        return load_index(
+            settings.index_dir,
+            model_id=model_id,
+            corpus_hash=hash_corpus(settings.corpus_dir),
+            fitting=BUILD_FITTING,
+        )
+    except IndexStaleError:
+        load_corpus(settings.corpus_dir)  # raises CorpusError naming the file and line
+        raise
