@@ -54,7 +54,7 @@ def edit_answer(corpus: Path, old: str, new: str) -> None:
 
 def built_api_settings(tmp_path: Path) -> Settings:
     """Settings over a private copy of corpus_api, indexed with the fake embedder."""
-    from askbot import engine
+    from askbot import service
 
     shutil.copytree(DATA / "corpus_api", tmp_path / "corpus")
     settings = Settings(
@@ -64,7 +64,7 @@ def built_api_settings(tmp_path: Path) -> Settings:
         rate_limit="",
         reload_poll_seconds=0.05,
     )
-    engine.build(settings, embedder=FakeEmbedder())
+    service.build(settings, embedder=FakeEmbedder())
     return settings
 
 

@@ -133,6 +133,25 @@ def test_chat_reads_turns_until_eof(workdir: Path) -> None:
     assert "I don't know" in result.stdout
 
 
+def test_chat_follows_up_and_takes_a_pick_as_the_api_does(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.conftest import DATA
+
+    shutil.copytree(DATA / "corpus_api", tmp_path / "corpus")
+    assert run("build", cwd=tmp_path).returncode == 0
+    turns = ["why are Seoul and Tokyo getting closer?", "will that lead to an alliance?"]
+    turns += ["passport form", "2"]
+    result = run("chat", cwd=tmp_path, stdin="\n".join(turns) + "\n")
+    assert result.returncode == 0, result.stderr
+    replies = result.stdout.split("you> ")[1:]
+    assert "What prompted South Korea and Japan to strengthen ties now?" in replies[0]
+    assert "Could this lead to a broader alliance in Asia?" in replies[1]  # the follow-up
+    assert "Did you mean" in replies[2]
+    offered = [line.split(". ", 1)[1] for line in replies[2].splitlines() if ". " in line[:5]]
+    assert len(offered) >= 2 and offered[1] in replies[3]  # "2" picks the second option
+
+
 def test_report_groups_unanswered_questions(tmp_path: Path) -> None:
     from askbot.store import Journal
 

@@ -15,17 +15,17 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from askbot import engine
 from askbot.api import create_app
-from askbot.api.reload import (
+from askbot.config import Settings
+from askbot.embed import Vectors
+from askbot.fit import BUILD_FITTING
+from askbot.reload import (
     ReloadBusyError,
     read_status,
     rebuild,
     reload_lock,
     start_rebuild,
 )
-from askbot.config import Settings
-from askbot.embed import Vectors
 from tests.conftest import (
     DATA,
     PASSPORT_ANSWER,
@@ -135,7 +135,7 @@ def test_a_build_by_an_older_askbot_is_refused_and_the_old_one_keeps_serving(
         older = builds / "older"
         shutil.copytree(builds / before, older)
         manifest = json.loads((older / "manifest.json").read_text())
-        manifest["fitting"] = engine.BUILD_FITTING - 1
+        manifest["fitting"] = BUILD_FITTING - 1
         (older / "manifest.json").write_text(json.dumps(manifest))
         (settings.index_dir / "CURRENT").write_text("older\n")
         assert wait_for(lambda: http.get("/readyz").json()["reason"] is not None)

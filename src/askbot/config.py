@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     session_ttl_seconds: float = Field(
         default=1800.0, gt=0, description="A session expires after this long idle."
     )
+    journal_max_questions: int = Field(
+        default=1_000_000,
+        ge=1000,
+        description="Most questions the log keeps; past it the oldest are deleted first.",
+    )
     journal_retention_days: float = Field(
         default=90.0,
         ge=0,
@@ -83,6 +88,21 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list,
         description="Origins allowed to call the API from a browser (the widget's host pages).",
+    )
+    public_origins: list[str] = Field(
+        default_factory=list,
+        description="askbot's own public origins (https://faq.example.com) whose pages may call "
+        "the API without a key when keys are configured, besides ASKBOT_CORS_ORIGINS.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host header values served (DNS-rebinding guard); empty: the bound address, "
+        "localhost and 127.0.0.1.",
+    )
+    forwarded_allow_ips: list[str] = Field(
+        default_factory=list,
+        description="Proxy addresses whose X-Forwarded-For / X-Forwarded-Proto are trusted; "
+        "empty: none, the client is the TCP peer.",
     )
     demo_collection: str | None = Field(
         default=None, description="Collection shown on the demo page at / (default: the first)."
@@ -103,8 +123,30 @@ class Settings(BaseSettings):
         description="Per-client rate on /v1 (by key name, else IP), e.g. 60/minute; "
         "empty for none.",
     )
+    keyless_rate_limit: str | None = Field(
+        default="30/minute",
+        description="Per-address rate of keyless callers (browsers, anonymous) when API keys "
+        "are configured; keyed bots get ASKBOT_RATE_LIMIT. Empty for none.",
+    )
     max_in_flight: int = Field(
         default=64, ge=1, description="Requests one worker handles at once before shedding (503)."
+    )
+    max_in_flight_per_client: int = Field(
+        default=8,
+        ge=1,
+        description="Requests one client (key, else address) may have in flight in a worker.",
+    )
+    body_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Deadline for a request body to arrive whole (else 408)."
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Deadline for a request's headers to arrive whole."
+    )
+    max_header_bytes: int = Field(
+        default=16384, ge=1024, description="Largest accepted request head (line + headers)."
+    )
+    idle_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="An idle keep-alive connection is closed after this long."
     )
     reload_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often each worker checks index/CURRENT for a new build."

@@ -5,11 +5,10 @@ batch of 16 costs far less than 16 calls of one, so ``MicroBatchingEmbedder`` en
 background thread everything that is waiting (up to ``max_batch`` texts) and hands every
 caller its own rows. By default it batches greedily: it never waits for company, because under
 load the calls that arrive while one batch is encoding form the next batch anyway, and a lone
-request should not pay a batching window (2 ms held every one-client request 3.1x above the
-bare encoder). ``max_wait`` > 0 holds a batch open that long for more calls.
+request should not pay a batching window. ``max_wait`` > 0 holds a batch open that long.
 
 It also offers ``encode_async`` for the API's event loop: the loop queues the texts for the
-encoder thread and awaits the batch, with no request thread in between (``encode_async``).
+encoder thread and awaits the batch, with no request thread in between.
 """
 
 from __future__ import annotations

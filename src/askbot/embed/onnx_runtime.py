@@ -75,9 +75,7 @@ class OnnxEmbedder:
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # With threads > 1, idle pool threads spin for work by default: on cores shared with
-        # other processes (uvicorn workers, the load generator, other jobs) the spinning steals
-        # the very cycles the busy thread needs. Measured here with one core busy elsewhere:
-        # one query on 2 threads took 12.0 ms spinning, 5.8 ms not (1 thread: 5.3 ms).
+        # other processes the spinning steals the very cycles the busy thread needs.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3  # errors only: the optimiser's notices are not for users
         try:

@@ -13,7 +13,7 @@ from typing import Any
 from askbot.errors import IndexModelError, IndexStaleError
 
 # 2: the entry table is entries.jsonl, one entry a line, beside a small manifest.json.
-# 1: the entry table is inside manifest.json; still read.
+# 1: the entry table is inside manifest.json (read too).
 FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)
 ENTRIES_FILE = "entries.jsonl"
@@ -39,8 +39,7 @@ class Manifest:
     # entries are FaqIndex.entries: an index built or loaded here keeps this empty.
     entries: list[dict[str, Any]]
     # "flat" (exact), "hnsw-fp16" (approximate, float16 vectors) or "hnsw" (approximate, float32
-    # vectors: what builds before float16 storage made; still loaded). Builds from before the
-    # threshold existed are flat.
+    # vectors, still read); a manifest without the field is flat.
     index_type: str = "flat"
     index_params: dict[str, int] = field(default_factory=dict)
     # Per collection, the confidence calibration fitted at build time from its own alternates

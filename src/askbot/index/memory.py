@@ -28,13 +28,12 @@ from askbot.errors import IndexCorruptError
 from askbot.index.manifest import Manifest
 
 # Exact search up to this many vectors; an approximate (HNSW) index beyond. Flat search reads
-# every vector per question: 0.1-0.7 us per vector on the benchmark machine (memory bound, more
-# when other jobs run), so 20k vectors already cost 2-15 ms against ~6 ms for encoding the
-# question, while HNSW stays under 1 ms (benchmarks/bench_scale.py, docs/performance.md).
+# every vector per question, so past this it costs more than encoding the question, while HNSW
+# stays under a millisecond (benchmarks/bench_scale.py, docs/performance.md).
 EXACT_SEARCH_LIMIT = 20_000
 # HNSW: 32 links per node, 80 candidates kept while building, 128 while searching (Retriever
-# fetches 64 vectors per question, so efSearch must be at least that). Measured recall@10
-# against exact search on real embeddings: docs/performance.md.
+# fetches 64 vectors per question, so efSearch must be at least that); recall@10 against exact
+# search: docs/performance.md.
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128

@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
-from askbot import engine
+from askbot import service
 from askbot.api import create_app
-from askbot.api.limits import Guard
+from askbot.api.middleware.guard import Guard
 from askbot.api.security import AccessPolicy, hash_key
 from askbot.config import Settings
 from tests.conftest import DATA, FakeEmbedder
@@ -37,7 +37,7 @@ def settings(tmp_path: Path) -> Settings:
         admin_key_hash=hash_key(ADMIN_KEY),
         reload_poll_seconds=0.1,
     )
-    engine.build(built, embedder=FakeEmbedder())
+    service.build(built, embedder=FakeEmbedder())
     return built
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from askbot.conversation import Conversation, SessionState, is_elliptical, new_state
@@ -106,14 +108,20 @@ def test_suggestions_exclude_what_was_shown(conversation: Conversation) -> None:
     assert 0 < len(second.suggestions) <= 3
 
 
-class RefusesToEncode:
-    """An embedder for a conversation that must use the vectors it is given."""
+class RecordsAsyncEncodes:
+    """An embedder that encodes only when awaited, and records what it was asked."""
 
     def __init__(self, model: Embedder) -> None:
         self.model_id, self.dimension = model.model_id, model.dimension
+        self.model = model
+        self.asked: list[list[str]] = []
 
     def encode(self, texts):  # type: ignore[no-untyped-def]
-        raise AssertionError(f"encoded {texts!r} although they were given")
+        raise AssertionError(f"encoded {texts!r} on the event loop")
+
+    async def encode_async(self, texts):  # type: ignore[no-untyped-def]
+        self.asked.append(list(texts))
+        return self.model.encode(texts)
 
 
 @pytest.mark.parametrize(
@@ -127,19 +135,19 @@ class RefusesToEncode:
         ("passports", ["passport form", "the second"]),
     ],
 )  # fmt: skip
-def test_reply_with_vectors_encoded_ahead_is_the_same_reply(
+def test_the_async_reply_is_the_same_reply_and_encodes_only_what_a_search_needs(
     conversation: Conversation, embedder: Embedder, collection: str, messages: list[str]
 ) -> None:
-    # The API encodes texts_to_embed's texts without blocking its event loop, then replies.
-    ahead = Conversation(Retriever(conversation.retriever.index, RefusesToEncode(embedder)))
+    # The API awaits reply_async: the encoder runs off the event loop, only for searches.
+    recording = RecordsAsyncEncodes(embedder)
+    ahead = Conversation(Retriever(conversation.retriever.index, recording))
     plain_state, ahead_state = new_state(collection), new_state(collection)
     asked = []
     for message in messages:
-        texts = ahead.texts_to_embed(ahead_state, message)
-        asked.append(texts)
-        vectors = dict(zip(texts, embedder.encode(texts), strict=True))
+        before = len(recording.asked)
         expected, plain_state = conversation.reply(plain_state, message)
-        reply, ahead_state = ahead.reply(ahead_state, message, embedded=vectors)
+        reply, ahead_state = asyncio.run(ahead.reply_async(ahead_state, message))
+        asked.append(recording.asked[before:][0] if len(recording.asked) > before else [])
         assert reply.to_dict() == expected.to_dict()
     assert asked[0] == [messages[0]]
     if collection == "passports":  # a pick among the clarify's options needs no search

@@ -11,11 +11,18 @@ import pytest
 
 from askbot.corpus import FaqEntry, load_corpus
 from askbot.embed import fingerprint_model, load_embedder, resolve_model_path
+from askbot.embed.tune import (
+    RECORD,
+    TrainingPair,
+    TuneConfig,
+    group_batches,
+    training_pairs,
+    tune_model,
+)
 from askbot.errors import TuneError
-from askbot.tune import RECORD, TrainingPair, TuneConfig, group_batches, training_pairs, tune_model
 from tests.test_cli import run
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 
 
 def entry(question: str, answer: str = "", *alternates: str) -> FaqEntry:

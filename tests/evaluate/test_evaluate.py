@@ -40,7 +40,7 @@ from askbot.evaluate import (
     write_report,
 )
 
-DATA = Path(__file__).parent / "data" / "eval"
+DATA = Path(__file__).parent.parent / "data" / "eval"
 
 
 def rank(ids: Sequence[str], confidence: float = 0.5, **kw: object) -> Ranking:

@@ -11,17 +11,18 @@ import pytest
 from askbot.corpus import corpus_from_entries, load_corpus
 from askbot.embed import Embedder
 from askbot.errors import IndexCorruptError
-from askbot.index import CLASSIFIERS_FILE, current_build, load_index, save_index
-from askbot.index import build_index as build
-from askbot.retrieve import Retriever, Scoring
-from askbot.retrieve.phrasing_classifier import (
-    PhrasingClassifier,
+from askbot.fit.phrasing import (
     can_classify,
     fit_classifier,
     fit_classifiers,
 )
+from askbot.index import FaqIndex, current_build, load_index, save_index
+from askbot.index import build_index as build
+from askbot.index.manifest import CLASSIFIERS_FILE
+from askbot.retrieve import Retriever, Scoring
+from askbot.retrieve.phrasing import PhrasingClassifier
 from tests.conftest import SEED_CORPUS
-from tests.test_self_calibration import intent_entries
+from tests.fit.test_self_calibration import intent_entries
 
 # New wordings of three intents, none of them among the alternates, and the entry each asks.
 NEW_WORDINGS = {
@@ -31,13 +32,18 @@ NEW_WORDINGS = {
 }
 
 
+def classified(index: FaqIndex) -> FaqIndex:
+    """``index`` with the classifiers a build fits."""
+    for collection, weights in fit_classifiers(index).items():
+        index.set_classifier(collection, weights)
+    return index
+
+
 @pytest.fixture(scope="module")
 def mixed(embedder: Embedder) -> Retriever:
     """The seed explainer (few alternates) and the intent FAQ, in one index."""
     entries = list(load_corpus(SEED_CORPUS).entries()) + intent_entries()
-    return Retriever(
-        build(corpus_from_entries(entries), embedder, classify=fit_classifiers), embedder
-    )
+    return Retriever(classified(build(corpus_from_entries(entries), embedder)), embedder)
 
 
 def test_only_a_collection_whose_entries_have_alternates_gets_a_classifier(
@@ -144,7 +150,7 @@ def test_classifiers_are_saved_checked_and_loaded_with_the_index(
 
 def test_a_collection_without_classifier_scores_as_before(embedder: Embedder) -> None:
     corpus = load_corpus(SEED_CORPUS)
-    index = build(corpus, embedder, classify=fit_classifiers)
+    index = classified(build(corpus, embedder))
     assert index.classifiers == {} and index.manifest.classifiers == []
     question = "why are Seoul and Tokyo getting closer?"
     with_default = Retriever(index, embedder).ask(question)

@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from askbot.batching import CachingEmbedder, MicroBatchingEmbedder, encode_async
+from askbot.embed import CachingEmbedder, MicroBatchingEmbedder, encode_async
 from tests.conftest import FakeEmbedder
 
 

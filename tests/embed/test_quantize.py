@@ -11,8 +11,9 @@ import pytest
 from tokenizers import Tokenizer
 
 from askbot.embed import resolve_model_path
-from askbot.onnx_embed import MODEL_FILE, TOKENIZER_FILE, OnnxEmbedder, export_onnx
-from askbot.quantize import (
+from askbot.embed.onnx_export import export_onnx
+from askbot.embed.onnx_runtime import MODEL_FILE, TOKENIZER_FILE, OnnxEmbedder
+from askbot.embed.quantize import (
     FP32_DOWN_SCHEME,
     SPLIT_SCHEME,
     _input_peaks,

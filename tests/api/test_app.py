@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from askbot import engine
+from askbot import service
 from askbot.api import create_app
 from askbot.config import Settings
 from askbot.embed import Embedder
@@ -24,7 +24,7 @@ def api_dirs(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Se
     settings = Settings(
         corpus_dir=DATA / "corpus_api", index_dir=root / "index", db_path=root / "askbot.sqlite3"
     )
-    engine.build(settings, embedder=embedder)  # as `askbot build` does
+    service.build(settings, embedder=embedder)  # as `askbot build` does
     return settings
 
 

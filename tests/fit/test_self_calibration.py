@@ -10,15 +10,14 @@ import pytest
 
 from askbot.corpus import FaqEntry, corpus_from_entries, load_corpus
 from askbot.embed import Embedder
-from askbot.index import build_index, load_index, save_index
-from askbot.retrieve import Calibration, Logistic, Retriever, default_calibration
-from askbot.retrieve.phrasing_classifier import fit_classifiers
-from askbot.retrieve.self_calibration import (
+from askbot.fit import fit_index
+from askbot.fit.self_calibration import (
     MIN_QUESTIONS,
     StoredTextVectors,
     fit_collection,
-    self_calibrations,
 )
+from askbot.index import build_index, load_index, save_index
+from askbot.retrieve import Calibration, Logistic, Retriever, default_calibration
 from tests.conftest import SEED_CORPUS
 
 # An intent-style FAQ: each account setting is an entry with six phrasings of "change it".
@@ -58,13 +57,7 @@ def mixed_index(embedder: Embedder) -> Retriever:
     """The seed explainer (no alternates) and the intent FAQ, in one index, built as
     ``askbot build`` builds it."""
     entries = list(load_corpus(SEED_CORPUS).entries()) + intent_entries()
-    index = build_index(
-        corpus_from_entries(entries),
-        embedder,
-        classify=fit_classifiers,
-        calibrate=self_calibrations,
-    )
-    return Retriever(index, embedder)
+    return Retriever(fit_index(build_index(corpus_from_entries(entries), embedder)), embedder)
 
 
 def test_a_collection_with_alternates_calibrates_itself_and_one_without_does_not(
@@ -75,7 +68,9 @@ def test_a_collection_with_alternates_calibrates_itself_and_one_without_does_not
     # Every alternate is asked once per repeat of the folds.
     assert calibrations["settings"]["questions"] >= MIN_QUESTIONS
     assert calibrations["settings"]["in_scope"]["score_weight"] > 0
-    assert 0.1 < calibrations["settings"]["fitted_oos_share"] < 0.3  # a fifth of entries held out
+    assert (
+        0.1 < calibrations["settings"]["fitted_off_topic_share"] < 0.3
+    )  # a fifth of entries held out
     fitted = mixed_index.calibration_of("settings")
     assert fitted != default_calibration(mixed_index.embedder.model_id)
     seed_collection = next(c for c in mixed_index.index.collection_ids() if c != "settings")
@@ -97,7 +92,11 @@ def test_confidence_comes_from_the_collection_of_the_answer(mixed_index: Retriev
 
 
 def test_an_explicit_calibration_holds_for_every_collection(mixed_index: Retriever) -> None:
-    explicit = Calibration(in_scope=Logistic(-1.0, 1.0, 1.0), right_if_in_scope=Logistic(0, 1, 1))
+    explicit = Calibration(
+        in_scope=Logistic(-1.0, 1.0, 1.0),
+        right_if_in_scope=Logistic(0, 1, 1),
+        fitted_off_topic_share=0.2,
+    )
     retriever = Retriever(mixed_index.index, mixed_index.embedder, calibration=explicit)
     assert retriever.calibration_of("settings") == explicit
     answer = retriever.ask("change the time zone")
@@ -138,7 +137,7 @@ def test_held_out_phrasings_get_high_confidence_and_other_questions_low(
 
 def test_too_few_alternates_keep_the_default(embedder: Embedder) -> None:
     entries = intent_entries()[:5]  # 30 alternates, below MIN_QUESTIONS
-    index = build_index(corpus_from_entries(entries), embedder, calibrate=self_calibrations)
+    index = fit_index(build_index(corpus_from_entries(entries), embedder))
     assert index.manifest.calibrations == {}
     calibration, questions = fit_collection(entries, StoredTextVectors(index))
     assert calibration is None and questions == 0

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from askbot import engine
+from askbot import service
 from askbot.api import create_app
 from askbot.config import Settings
 from askbot.corpus import load_corpus
@@ -28,7 +28,7 @@ SLOW_BUILD = """
 import sys, time
 from pathlib import Path
 from askbot.config import Settings
-from askbot import engine
+from askbot import service
 from tests.conftest import FakeEmbedder
 
 class Slow(FakeEmbedder):
@@ -38,7 +38,7 @@ class Slow(FakeEmbedder):
         return super().encode(texts)
 
 settings = Settings(corpus_dir=Path(sys.argv[1]), index_dir=Path(sys.argv[2]))
-engine.build(settings, embedder=Slow(), force=True)
+service.build(settings, embedder=Slow(), force=True)
 print("done", flush=True)
 """
 
@@ -52,7 +52,7 @@ def settings(tmp_path: Path) -> Settings:
         db_path=tmp_path / "askbot.sqlite3",
         reload_poll_seconds=60,
     )
-    engine.build(built, embedder=FakeEmbedder())
+    service.build(built, embedder=FakeEmbedder())
     return built
 
 
@@ -80,7 +80,7 @@ def test_kill_9_during_build_leaves_the_previous_index(settings: Settings) -> No
     index = load_index(settings.index_dir, model_id=FakeEmbedder.model_id, corpus_hash=old_hash)
     assert index.manifest.entry_count > 0
     # A later build succeeds and cleans up the killed build's leftovers.
-    _, rebuilt, built = engine.build(settings, embedder=FakeEmbedder())
+    _, rebuilt, built = service.build(settings, embedder=FakeEmbedder())
     assert built and rebuilt.manifest.entry_count == index.manifest.entry_count + 3000
     leftovers = [p.name for p in (settings.index_dir / "builds").iterdir()]
     assert not [name for name in leftovers if name.startswith(".staging")]

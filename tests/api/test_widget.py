@@ -22,8 +22,7 @@ from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
-DOCS = REPO / "docs"
+REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
 # Without the networking flags Chromium keeps calling home, and this machine refuses those calls.
@@ -43,6 +42,14 @@ PHONE = {"width": 360, "height": 740}
 HISTORY = "colonial past"
 PROMPTED = "pragmatic shift"
 ALLIANCE = "broader regional alliance"
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: a temporary folder, or ``ASKBOT_SCREENSHOTS`` (scripts/screenshots.py
+    points it at docs/)."""
+    chosen = os.environ.get("ASKBOT_SCREENSHOTS")
+    return Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture(scope="session")
@@ -154,13 +161,15 @@ def test_clicking_a_suggestion_answers_it(page: Page, live_server: str) -> None:
     expect(page.get_by_role("button", name="Helpful", exact=True)).to_be_visible()
 
 
-def test_typed_question_gets_the_right_answer(page: Page, live_server: str) -> None:
+def test_typed_question_gets_the_right_answer(
+    page: Page, live_server: str, screenshots: Path
+) -> None:
     open_widget(page, live_server)
     ask(page, "Why are South Korea and Japan strengthening their ties now?")
     send = page.get_by_role("button", name="Send")
     expect(page.get_by_role("log")).to_contain_text(PROMPTED)
     expect(send).to_be_enabled()  # re-enabled once the reply is in
-    page.screenshot(path=str(DOCS / "widget-desktop.png"))
+    page.screenshot(path=str(screenshots / "widget-desktop.png"))
 
 
 def test_clarify_alternatives_are_buttons_that_answer(page: Page, live_server: str) -> None:
@@ -272,7 +281,7 @@ def test_network_error_and_429_offer_a_retry(page: Page, live_server: str) -> No
     expect(page.get_by_role("log")).to_contain_text(PROMPTED)
 
 
-def test_phone_layout(phone: Page, live_server: str) -> None:
+def test_phone_layout(phone: Page, live_server: str, screenshots: Path) -> None:
     open_widget(phone, live_server)
     phone.get_by_role("button", name=re.compile("historical tensions")).click()
     expect(phone.get_by_role("log")).to_contain_text(HISTORY)
@@ -280,7 +289,7 @@ def test_phone_layout(phone: Page, live_server: str) -> None:
     assert box and box["x"] == 0 and box["width"] == PHONE["width"]
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     expect(phone.get_by_label("Your question")).to_be_in_viewport()
-    phone.screenshot(path=str(DOCS / "widget-phone.png"))
+    phone.screenshot(path=str(screenshots / "widget-phone.png"))
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

@@ -20,18 +20,15 @@ from askbot.errors import (
     IndexStaleError,
 )
 from askbot.index import (
-    HNSW_EF_CONSTRUCTION,
-    HNSW_EF_SEARCH,
-    HNSW_M,
     FaqIndex,
     build_index,
     current_build,
-    ensure_index,
     load_index,
     read_manifest,
     save_index,
     vector_index,
 )
+from askbot.index.memory import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
 from askbot.retrieve import Retriever
 from tests.conftest import DATA, SEED_CORPUS, FakeEmbedder
 
@@ -157,21 +154,6 @@ def test_failed_save_leaves_previous_index_serving(
     assert current_build(saved) == before
     assert load_index(saved).manifest.entry_count == 9
     assert not [p for p in (saved / "builds").iterdir() if p.name.startswith(".staging")]
-
-
-def test_ensure_index_rebuilds_only_when_needed(
-    seed_corpus_dir: Path, fake_embedder: FakeEmbedder, tmp_path: Path
-) -> None:
-    index_dir = tmp_path / "index"
-    _, built = ensure_index(load_corpus(seed_corpus_dir), index_dir, fake_embedder)
-    assert built
-    _, built = ensure_index(load_corpus(seed_corpus_dir), index_dir, fake_embedder)
-    assert not built
-    path = next(seed_corpus_dir.iterdir())
-    path.write_text(path.read_text() + "\n-\nA seventh question?\nIts answer.\n")
-    index, built = ensure_index(load_corpus(seed_corpus_dir), index_dir, fake_embedder)
-    assert built and index.manifest.entry_count == 7
-    assert len(list((index_dir / "builds").iterdir())) <= 3
 
 
 # 9 entries and 22 vectors in corpus_good; a tiny threshold makes the approximate index cheap.

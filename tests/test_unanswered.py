@@ -10,8 +10,8 @@ import pytest
 
 from askbot.embed import Embedder
 from askbot.errors import ConfigError
-from askbot.report import ReportGroup, parse_since, render_report, unanswered_report
 from askbot.store import Journal
+from askbot.unanswered import ReportGroup, parse_since, render_report, unanswered_report
 from tests.conftest import FakeEmbedder
 
 

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from askbot.embed import Embedder, load_embedder, resolve_model_path
+from askbot.embed.split_model import split_model_parts, unpack_split_model
 from askbot.errors import EmbedderError
-from askbot.split_model import split_model_parts, unpack_split_model
 
 NAME = "tiny-split-model"
 
