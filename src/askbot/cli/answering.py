@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -18,8 +19,8 @@ from askbot.cli.app import (
     out,
     settings_from,
 )
-from askbot.conversation import Reply, SessionState, new_state
-from askbot.retrieve import Answer, Decision
+from askbot.conversation import Reply, SessionState, Suggestion, new_state
+from askbot.retrieve import Alternative, Answer, Decision, Match
 
 
 @app.command()
@@ -50,18 +51,28 @@ def ask(
 
 def print_answer(answer: Answer) -> None:
     """Human-readable rendering of an answer."""
-    confidence = f"[dim](confidence {answer.confidence:.2f})[/dim]"
     if answer.decision is Decision.ANSWER and answer.answer is not None:
-        out.print(f"[bold]{escape(answer.answer.question)}[/bold] {confidence}")
-        out.print(escape(answer.answer.text))
+        print_match(answer.answer, answer.confidence)
     elif answer.decision is Decision.CLARIFY:
-        out.print(f"Did you mean… {confidence}")
-        for number, alternative in enumerate(answer.alternatives, start=1):
-            out.print(f"  {number}. {escape(alternative.question)}")
+        print_options("Did you mean…", answer.confidence, answer.alternatives)
     else:
-        out.print(f"I don't know: nothing in the FAQ matches well enough. {confidence}")
-        if answer.alternatives:
-            out.print(f"[dim]Closest: {escape(answer.alternatives[0].question)}[/dim]")
+        message = "I don't know: nothing in the FAQ matches well enough."
+        print_options(message, answer.confidence, answer.alternatives[:1])
+
+
+def print_match(match: Match, confidence: float) -> None:
+    """An answered entry: its question, the confidence and the answer text."""
+    out.print(f"[bold]{escape(match.question)}[/bold] [dim](confidence {confidence:.2f})[/dim]")
+    out.print(escape(match.text))
+
+
+def print_options(
+    message: str, confidence: float, options: Sequence[Alternative | Suggestion]
+) -> None:
+    """A message and its numbered options, which a reply of their number picks."""
+    out.print(f"{escape(message)} [dim](confidence {confidence:.2f})[/dim]")
+    for number, option in enumerate(options, start=1):
+        out.print(f"  {number}. {escape(option.question)}")
 
 
 @app.command()
@@ -90,14 +101,10 @@ def chat(
 
 def print_reply(reply: Reply) -> None:
     """Human-readable rendering of a conversation's reply, options numbered for a pick."""
-    confidence = f"[dim](confidence {reply.confidence:.2f})[/dim]"
     if reply.decision is Decision.ANSWER and reply.answer is not None:
-        out.print(f"[bold]{escape(reply.answer.question)}[/bold] {confidence}")
-        out.print(escape(reply.answer.text))
+        print_match(reply.answer, reply.confidence)
         if reply.suggestions:
             related = "; ".join(escape(s.question) for s in reply.suggestions)
             out.print(f"[dim]Related: {related}[/dim]")
         return
-    out.print(f"{escape(reply.message)} {confidence}")
-    for number, option in enumerate(reply.options(), start=1):
-        out.print(f"  {number}. {escape(option.question)}")
+    print_options(reply.message, reply.confidence, reply.options())

@@ -22,26 +22,10 @@ from queue import Empty, SimpleQueue
 import anyio
 import numpy as np
 
-from askbot.embed.protocol import Embedder, Vectors
+from askbot.embed.protocol import Embedder, Vectors, Wrapper
 
 
-class _Wrapper:
-    """An embedder that delegates identity to the one it wraps (same vectors, same id)."""
-
-    inner: Embedder
-
-    @property
-    def model_id(self) -> str:
-        """Same model as the wrapped embedder."""
-        return self.inner.model_id
-
-    @property
-    def dimension(self) -> int:
-        """Same dimension as the wrapped embedder."""
-        return self.inner.dimension
-
-
-class MicroBatchingEmbedder(_Wrapper):
+class MicroBatchingEmbedder(Wrapper):
     """Merges concurrent ``encode`` calls from many threads into few encoder calls."""
 
     def __init__(self, inner: Embedder, *, max_batch: int = 32, max_wait: float = 0.0) -> None:

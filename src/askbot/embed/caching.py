@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from askbot.embed.batching import encode_async
-from askbot.embed.protocol import Embedder, Vectors
+from askbot.embed.protocol import Embedder, Vectors, Wrapper
 
 
-class CachingEmbedder:
+class CachingEmbedder(Wrapper):
     """Remembers the vectors of the ``capacity`` most recent distinct texts (None: all)."""
 
     def __init__(self, inner: Embedder, *, capacity: int | None = 4096) -> None:
@@ -30,16 +30,6 @@ class CachingEmbedder:
         self._cache: OrderedDict[str, Vectors] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
-
-    @property
-    def model_id(self) -> str:
-        """Same model as the wrapped embedder."""
-        return self.inner.model_id
-
-    @property
-    def dimension(self) -> int:
-        """Same dimension as the wrapped embedder."""
-        return self.inner.dimension
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         """Encode only the distinct texts not seen recently."""

@@ -32,3 +32,19 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str]) -> Vectors:
         """Return an array of shape ``(len(texts), dimension)``, each row of unit length."""
         ...
+
+
+class Wrapper:
+    """An embedder that delegates identity to the one it wraps (same vectors, same id)."""
+
+    inner: Embedder
+
+    @property
+    def model_id(self) -> str:
+        """Same model as the wrapped embedder."""
+        return self.inner.model_id
+
+    @property
+    def dimension(self) -> int:
+        """Same dimension as the wrapped embedder."""
+        return self.inner.dimension
