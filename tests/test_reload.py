@@ -52,7 +52,9 @@ def answer_text(http: TestClient) -> str:
 
 
 def test_worker_swaps_in_a_rebuilt_index(settings: Settings) -> None:
-    with TestClient(create_app(settings, embedder=FakeEmbedder())) as http:
+    with TestClient(
+        base_url="http://localhost", app=create_app(settings, embedder=FakeEmbedder())
+    ) as http:
         before = http.get("/readyz").json()["index"]
         assert answer_text(http) == OLD
         edit_answer(settings.corpus_dir, OLD, NEW)
@@ -98,7 +100,9 @@ def in_collector_generations(obj: object) -> bool:
 
 def test_loaded_and_swapped_indexes_are_frozen_out_of_full_collections(settings: Settings) -> None:
     # A full collection walking a loaded index stalled a serving worker for ~100 ms.
-    with TestClient(create_app(settings, embedder=FakeEmbedder())) as http:
+    with TestClient(
+        base_url="http://localhost", app=create_app(settings, embedder=FakeEmbedder())
+    ) as http:
         first = http.app.state.service.retriever
         assert gc.is_tracked(first) and not in_collector_generations(first)
         edit_answer(settings.corpus_dir, OLD, NEW)
@@ -111,7 +115,9 @@ def test_loaded_and_swapped_indexes_are_frozen_out_of_full_collections(settings:
 
 
 def test_unloadable_build_keeps_the_old_one_and_says_so(settings: Settings) -> None:
-    with TestClient(create_app(settings, embedder=FakeEmbedder())) as http:
+    with TestClient(
+        base_url="http://localhost", app=create_app(settings, embedder=FakeEmbedder())
+    ) as http:
         before = http.get("/readyz").json()["index"]
         bogus = settings.index_dir / "builds" / "bogus"
         bogus.mkdir()
@@ -125,11 +131,13 @@ def test_unloadable_build_keeps_the_old_one_and_says_so(settings: Settings) -> N
 
 
 def test_a_build_by_an_older_askbot_is_refused_and_the_old_one_keeps_serving(
-    settings: Settings,
+    settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Another process running an older askbot may publish a build whose fitted parts this one
     # cannot read (its calibrations had another form): refused by its fitting version.
-    with TestClient(create_app(settings, embedder=FakeEmbedder())) as http:
+    with TestClient(
+        base_url="http://localhost", app=create_app(settings, embedder=FakeEmbedder())
+    ) as http:
         before = http.get("/readyz").json()["index"]
         builds = settings.index_dir / "builds"
         older = builds / "older"
@@ -140,7 +148,8 @@ def test_a_build_by_an_older_askbot_is_refused_and_the_old_one_keeps_serving(
         (settings.index_dir / "CURRENT").write_text("older\n")
         assert wait_for(lambda: http.get("/readyz").json()["reason"] is not None)
         ready = http.get("/readyz").json()
-        assert ready["index"] == before and "older rules" in ready["reason"]
+        assert ready["index"] == before and "out of date" in ready["reason"]
+        assert "older rules" in caplog.text
         assert answer_text(http) == OLD
 
 
@@ -152,7 +161,9 @@ def test_worker_that_started_without_index_becomes_ready(tmp_path: Path) -> None
         db_path=tmp_path / "askbot.sqlite3",
         reload_poll_seconds=0.05,
     )
-    with TestClient(create_app(settings, embedder=FakeEmbedder())) as http:
+    with TestClient(
+        base_url="http://localhost", app=create_app(settings, embedder=FakeEmbedder())
+    ) as http:
         assert http.get("/readyz").status_code == 503
         rebuild(settings, embedder=FakeEmbedder())
         assert wait_for(lambda: http.get("/readyz").status_code == 200)

@@ -65,7 +65,9 @@ def test_an_unchanged_corpus_is_not_parsed(
     assert manifest.corpus_hash == hash_corpus(settings.corpus_dir)
     assert manifest.entries == []  # the entry table is not kept either
     # The app's start-up checks freshness the same way.
-    with TestClient(create_app(settings, embedder=FakeEmbedder())) as http:
+    with TestClient(
+        create_app(settings, embedder=FakeEmbedder()), base_url="http://localhost"
+    ) as http:
         assert http.get("/readyz").json()["index"] == serving
 
 
@@ -113,7 +115,9 @@ def test_a_malformed_changed_corpus_names_file_and_line_and_the_old_index_serves
     settings: Settings,
 ) -> None:
     serving = current_build(settings.index_dir).name
-    with TestClient(create_app(settings, embedder=FakeEmbedder())) as http:
+    with TestClient(
+        create_app(settings, embedder=FakeEmbedder()), base_url="http://localhost"
+    ) as http:
         (settings.corpus_dir / "broken.csv").write_text("question,answer\nWhat?,\n")
         with pytest.raises(CorpusError, match=r"broken\.csv:2: empty answer"):
             service.ensure_built(settings, embedder=FakeEmbedder())

@@ -195,3 +195,36 @@ def test_render_report_prints_groups_in_order_with_reasons() -> None:
     assert "fallback 1" in text and "unhelpful 1" in text and "pp/renew" in text
     assert "unhelpful 0" not in text
     assert "\x1b[" not in text  # plain text, fit for a file or a pipe
+
+
+class CountingEmbedder(FakeEmbedder):
+    """Remembers how many texts each call encoded."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def encode(self, texts):  # type: ignore[no-untyped-def]
+        self.calls.append(len(texts))
+        return super().encode(texts)
+
+
+def test_only_the_most_frequent_wordings_are_grouped_and_the_report_says_so(
+    journal: Journal, clock: Clock
+) -> None:
+    # Many distinct one-off wordings (anyone can fill the log) beside three frequent ones.
+    for k in range(50):
+        ask(journal, clock, 1000 + k, f"s{k}", f"one-off question number {k} about zebra{k}")
+    for count, question in ((5, "how do I cook rice?"), (4, "where is the station?"),
+                            (3, "can I bring my dog?")):  # fmt: skip
+        for k in range(count):
+            ask(journal, clock, 2000 + k, f"f{k}", question)
+    embedder = CountingEmbedder()
+    groups = unanswered_report(journal, embedder, threshold=0.99, max_wordings=3)
+    assert embedder.calls == [3]  # clustering (quadratic) only ever sees the bound
+    assert [g.representative for g in groups] == [
+        "how do I cook rice?", "where is the station?", "can I bring my dog?",
+    ]  # fmt: skip
+    assert (groups.left_out_wordings, groups.left_out_questions) == (50, 50)
+    text = render_report(groups, width=120)
+    assert "Not grouped: 50 rarer questions in 50 other wordings" in text
+    assert "only the 3 most frequent wordings are grouped" in text

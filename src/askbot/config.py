@@ -120,30 +120,40 @@ class Settings(BaseSettings):
     )
     rate_limit: str | None = Field(
         default="60/minute",
-        description="Per-client rate on /v1 (by key name, else IP), e.g. 60/minute; "
-        "empty for none.",
+        description="Rate on /v1 per keyed bot (by key name), or per address for every caller "
+        "when no keys are configured, e.g. 60/minute; empty for none.",
     )
     keyless_rate_limit: str | None = Field(
         default="30/minute",
         description="Per-address rate of keyless callers (browsers, anonymous) when API keys "
-        "are configured; keyed bots get ASKBOT_RATE_LIMIT. Empty for none.",
+        "are configured, which refused keys count against too; keyed bots get "
+        "ASKBOT_RATE_LIMIT. Empty for none.",
     )
     max_in_flight: int = Field(
-        default=64, ge=1, description="Requests one worker handles at once before shedding (503)."
+        default=64,
+        ge=1,
+        description="Requests one worker handles at once, counted once a body has arrived "
+        "whole, before shedding (503).",
     )
     max_in_flight_per_client: int = Field(
         default=8,
         ge=1,
-        description="Requests one client (key, else address) may have in flight in a worker.",
+        description="Requests one client (key, else address) may have in flight in a worker, "
+        "bodies still arriving included (else 429).",
     )
     body_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Deadline for a request body to arrive whole (else 408)."
     )
     header_timeout_seconds: float = Field(
-        default=10.0, gt=0, description="Deadline for a request's headers to arrive whole."
+        default=10.0,
+        gt=0,
+        description="Deadline for a request's head to arrive whole (else the connection is "
+        "closed).",
     )
     max_header_bytes: int = Field(
-        default=16384, ge=1024, description="Largest accepted request head (line + headers)."
+        default=16384,
+        ge=1024,
+        description="Largest accepted request head, line and headers (else 431).",
     )
     idle_timeout_seconds: float = Field(
         default=5.0, gt=0, description="An idle keep-alive connection is closed after this long."

@@ -6,7 +6,8 @@ index folder, so only one runs at a time across processes, and publishes by repl
 thread that reads ``CURRENT`` once a second; when it names a new build the watcher loads it off
 the request path and replaces the worker's service reference in one assignment. A request
 holds the service it started with, so requests in flight finish on the old index. A build that
-fails to load is reported (``/readyz`` reason) and the old one keeps serving.
+fails to load is reported (``/readyz`` reason) and the old one keeps serving. The watcher only
+loads indexes: the stores are opened (and retried) apart from it, by the worker's lifespan.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ log = logging.getLogger("askbot.reload")
 
 LOCK_NAME = ".reload.lock"
 STATUS_NAME = ".reload-status.json"
+# Longest wait between two checks while each one fails unexpectedly (the delay doubles).
+MAX_RETRY_SECONDS = 60.0
 
 
 class ReloadStatus(BaseModel):
@@ -157,7 +160,7 @@ class IndexWatcher:
         settings: Settings,
         current: Callable[[], str | None],
         swap: Callable[[FaqIndex], None],
-        failed: Callable[[str], None],
+        failed: Callable[[str, AskbotError], None],
         model_id: Callable[[], str | None],
     ) -> None:
         self.settings = settings
@@ -194,7 +197,7 @@ class IndexWatcher:
             if pointer_text(self.settings.index_dir) != wanted:
                 return False  # replaced (and pruned) while we read it: try the newer one
             self._refused = wanted
-            self.failed(f"build {wanted} was not loaded, still serving the previous one: {exc}")
+            self.failed(wanted, exc)
             log.error("index %s not loaded: %s", wanted, exc)
             return False
         self.swap(index)
@@ -202,8 +205,11 @@ class IndexWatcher:
         return True
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        delay = self.interval
+        while not self._stop.wait(delay):
             try:
                 self.check()
-            except Exception:  # never let the watcher die silently
-                log.exception("index watcher")
+                delay = self.interval
+            except Exception as exc:  # never let the watcher die, nor repeat a traceback
+                delay = min(max(delay, self.interval) * 2, MAX_RETRY_SECONDS)
+                log.error("index watcher failed, next check in %g s: %r", delay, exc)

@@ -125,6 +125,7 @@ def open_stores(settings: Settings) -> Stores:
         settings.db_path,
         flush_seconds=QUESTION_LOG_FLUSH_SECONDS,
         retention_days=settings.journal_retention_days or None,  # 0: kept for ever
+        max_questions=settings.journal_max_questions,
     )
     return Stores(sessions, journal)
 

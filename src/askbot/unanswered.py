@@ -33,6 +33,9 @@ from askbot.store import Journal, QuestionRecord
 FALLBACK = "fallback"
 UNHELPFUL = "unhelpful"
 MAX_EXAMPLES = 5
+# Distinct wordings grouped at most: clustering needs memory and time in their square, and the
+# question log is written by anyone, so only the most frequent (then most recent) are grouped.
+MAX_WORDINGS = 2000
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.I)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -48,6 +51,14 @@ class ReportGroup:
     reasons: Mapping[str, int]  # {"fallback": n, "unhelpful": m}; one question may count in both
     last_seen: float  # Unix time of the latest fallback or unhelpful verdict in the group
     answer_ids: tuple[str, ...] = ()  # answers judged unhelpful, most often first
+
+
+class Report(list[ReportGroup]):
+    """The groups, biggest first, and how much the ``MAX_WORDINGS`` bound left out."""
+
+    grouped_wordings: int = 0
+    left_out_wordings: int = 0
+    left_out_questions: int = 0
 
 
 @dataclass
@@ -83,24 +94,33 @@ def parse_since(text: str, *, now: float | None = None) -> float:
 
 
 def unanswered_report(
-    journal: Journal, embedder: Embedder, *, since: float | None = None, threshold: float = 0.75
-) -> list[ReportGroup]:
+    journal: Journal,
+    embedder: Embedder,
+    *,
+    since: float | None = None,
+    threshold: float = 0.75,
+    max_wordings: int = MAX_WORDINGS,
+) -> Report:
     """Fallback and unhelpfully answered questions since ``since``, grouped, biggest first.
 
     ``threshold`` is the cosine similarity at which questions count as the same: groups merge
-    while the average similarity between their members stays at or above it.
+    while the average similarity between their members stays at or above it. Only the
+    ``max_wordings`` most frequent distinct wordings are grouped; the report counts the rest.
     """
     if not 0.0 < threshold <= 1.0:
         raise ConfigError(f"similarity threshold must be in (0, 1], got {threshold}")
     items = _failed_questions(journal, since)
     if not items:
-        return []
+        return Report()
 
     # Embed and cluster each distinct wording once, weighted by how often it was asked.
     by_text: dict[str, list[_Item]] = {}
     for item in items:
         by_text.setdefault(_normalise(item.record.question), []).append(item)
-    texts = list(by_text)
+    ranked = sorted(
+        by_text, key=lambda t: (-len(by_text[t]), -max(i.last_seen for i in by_text[t]), t)
+    )
+    texts, left_out = ranked[:max_wordings], ranked[max_wordings:]
     vectors = embedder.encode([by_text[text][0].record.question for text in texts])
     weights = np.array([len(by_text[text]) for text in texts], dtype=np.float32)
     labels = _cluster(vectors, 1.0 - threshold)
@@ -112,7 +132,11 @@ def unanswered_report(
             _group([by_text[texts[i]] for i in members], vectors[members], weights[members])
         )
     groups.sort(key=lambda g: (-g.count, -g.last_seen, g.representative))
-    return groups
+    report = Report(groups)
+    report.grouped_wordings = len(texts)
+    report.left_out_wordings = len(left_out)
+    report.left_out_questions = sum(len(by_text[text]) for text in left_out)
+    return report
 
 
 def _failed_questions(journal: Journal, since: float | None) -> list[_Item]:
@@ -210,6 +234,13 @@ def render_report(groups: Sequence[ReportGroup], *, width: int = 100) -> str:
         )
     buffer = io.StringIO()
     Console(file=buffer, width=width, color_system=None, highlight=False).print(table)
+    if isinstance(groups, Report) and groups.left_out_wordings:
+        buffer.write(
+            f"Not grouped: {groups.left_out_questions} rarer question"
+            f"{'s' * (groups.left_out_questions != 1)} in {groups.left_out_wordings} other "
+            f"wording{'s' * (groups.left_out_wordings != 1)}: only the "
+            f"{groups.grouped_wordings} most frequent wordings are grouped.\n"
+        )
     return buffer.getvalue()
 
 

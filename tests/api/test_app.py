@@ -1,4 +1,4 @@
-"""The HTTP API through ``with TestClient(create_app(...))``: every endpoint, every bad input."""
+"""The HTTP API through ``with TestClient(base_url="http://localhost", app=create_app(...))``: every endpoint, every bad input."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ def api_dirs(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Se
 
 @pytest.fixture(scope="module")
 def client(api_dirs: Settings, embedder: Embedder) -> Iterator[TestClient]:
-    with TestClient(create_app(api_dirs, embedder=embedder)) as test_client:
+    with TestClient(
+        base_url="http://localhost", app=create_app(api_dirs, embedder=embedder)
+    ) as test_client:
         yield test_client
 
 
@@ -51,13 +53,16 @@ def test_not_ready_without_index(tmp_path: Path, embedder: Embedder) -> None:
     settings = Settings(
         corpus_dir=DATA / "corpus_api", index_dir=tmp_path / "none", db_path=tmp_path / "db"
     )
-    with TestClient(create_app(settings, embedder=embedder)) as client:
+    with TestClient(
+        base_url="http://localhost", app=create_app(settings, embedder=embedder)
+    ) as client:
         ready = client.get("/readyz")
         assert ready.status_code == 503
         assert "no index" in ready.json()["reason"]
         response = client.post("/v1/chat", json={"message": "hello"})
         assert response.status_code == 503
         assert response.json()["error"]["code"] == "not_ready"
+        assert str(tmp_path) not in ready.text + response.text  # paths go to the log only
         assert client.get("/healthz").status_code == 200
 
 
@@ -191,7 +196,7 @@ def test_feedback_for_unknown_answer(client: TestClient) -> None:
     response = client.post(
         "/v1/feedback", json={"session_id": session, "answer_id": "nope", "helpful": True}
     )
-    assert response.status_code == 404 and response.json()["error"]["code"] == "unknown_answer"
+    assert response.status_code == 404 and response.json()["error"]["code"] == "answer_not_shown"
 
 
 def test_metrics_count_requests_and_decisions(client: TestClient) -> None:
@@ -230,7 +235,9 @@ def test_sessions_in_redis_carry_the_conversation(
     import redis
 
     settings = api_dirs.model_copy(update={"session_url": redis_url})
-    with TestClient(create_app(settings, embedder=embedder)) as client:
+    with TestClient(
+        base_url="http://localhost", app=create_app(settings, embedder=embedder)
+    ) as client:
         first = chat(client, "could this become a wider Asian alliance?", collection=SEED)
         more = chat(client, "tell me more", session_id=first["session_id"])  # needs the state
         assert more["via"] == "more" and more["answer"]["id"] != first["answer"]["id"]  # type: ignore[index]

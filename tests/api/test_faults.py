@@ -10,17 +10,20 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import cast
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from askbot import service
-from askbot.api import create_app
+from askbot.api import create_app, lifespan
 from askbot.config import Settings
 from askbot.corpus import load_corpus
+from askbot.errors import StoreError
 from askbot.index import current_build, load_index
-from tests.conftest import DATA, REPO, FakeEmbedder, free_port
+from askbot.service import Stores
+from tests.conftest import DATA, REPO, FakeEmbedder, free_port, wait_for
 from tests.servers import askbot_env
 
 # Builds the index of ``corpus`` with an embedder that is slow enough to be killed mid-way.
@@ -134,18 +137,25 @@ def damage_manifest_garbage(settings: Settings) -> str:
         damage_manifest_garbage,
     ],
 )
-def test_damaged_index_at_start_is_not_ready_with_the_reason(
-    settings: Settings, damage: object
+def test_damaged_index_at_start_is_not_ready_with_a_plain_reason_and_the_details_logged(
+    settings: Settings, damage: object, caplog: pytest.LogCaptureFixture
 ) -> None:
-    expected = damage(settings)  # type: ignore[operator]
-    with TestClient(create_app(settings, embedder=FakeEmbedder())) as http:
+    detail = damage(settings)  # type: ignore[operator]
+    public = "another embedding model" if damage is damage_foreign_model else "damaged"
+    app = create_app(settings, embedder=FakeEmbedder())
+    with TestClient(app, base_url="http://localhost") as http:
         ready = http.get("/readyz")
         assert ready.status_code == 503
         assert ready.json()["status"] == "not ready"
-        assert expected in ready.json()["reason"]
+        assert public in ready.json()["reason"]
         assert http.get("/healthz").status_code == 200
         chat = http.post("/v1/chat", json={"message": "how do I renew my passport?"})
         assert chat.status_code == 503 and chat.json()["error"]["code"] == "not_ready"
+        assert public in chat.json()["error"]["message"]
+        # Neither body names a path or repeats the raw error: those are in the log.
+        for body in (ready.text, chat.text):
+            assert str(settings.index_dir.parent) not in body and detail not in body
+        assert detail in caplog.text
 
 
 @pytest.mark.slow
@@ -183,7 +193,7 @@ def test_worker_process_with_a_truncated_index_stays_up(settings: Settings) -> N
                 assert time.monotonic() < deadline
                 time.sleep(0.3)
         assert ready.status_code == 503
-        assert "truncated or corrupted" in ready.json()["reason"]
+        assert "damaged" in ready.json()["reason"]
         time.sleep(1)
         assert process.poll() is None
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
@@ -194,3 +204,85 @@ def test_worker_process_with_a_truncated_index_stays_up(settings: Settings) -> N
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+# --- stores that cannot be opened or written --------------------------------------------------
+
+
+def test_a_store_that_cannot_open_is_retried_apart_from_the_index_with_one_line_per_attempt(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(lifespan, "STORE_RETRY_FIRST_SECONDS", 0.05)
+    settings = settings.model_copy(update={"reload_poll_seconds": 0.02})
+    settings.db_path.write_bytes(b"this is not a database\n" * 500)
+    app = create_app(settings, embedder=FakeEmbedder())
+    with TestClient(app, base_url="http://localhost") as http:
+        served = app.state.service
+        assert wait_for(lambda: store_attempts(caplog) >= 2)
+        ready = http.get("/readyz")
+        assert ready.status_code == 503 and "stores cannot be opened" in ready.json()["reason"]
+        chat = http.post("/v1/chat", json={"message": "how do I renew my passport?"})
+        assert chat.status_code == 503 and chat.json()["error"]["code"] == "not_ready"
+        for body in (ready.text, chat.text):
+            assert str(settings.db_path.parent) not in body and "not a database" not in body
+        settings.db_path.unlink()  # repaired: the next attempt opens a fresh file
+        assert wait_for(lambda: http.get("/readyz").status_code == 200)
+        assert http.post("/v1/chat", json={"message": "how do I renew my passport?"}).is_success
+        # The index was loaded once, never reloaded for the stores' sake.
+        assert app.state.service is served
+    failures = [r for r in caplog.records if "stores not opened" in r.getMessage()]
+    assert failures and all(r.exc_info is None and "\n" not in r.getMessage() for r in failures)
+    assert "not a database" in failures[0].getMessage()
+
+
+def store_attempts(caplog: pytest.LogCaptureFixture) -> int:
+    return sum("stores not opened" in r.getMessage() for r in caplog.records)
+
+
+def test_store_retries_back_off_exponentially_up_to_the_cap() -> None:
+    waits: list[float] = []
+    outcomes = iter([StoreError("down")] * 8 + [None])
+
+    def open_stores() -> Stores:
+        outcome = next(outcomes)
+        if outcome is not None:
+            raise outcome
+        return cast(Stores, "stores")
+
+    published: list[Stores | None] = []
+    opener = lifespan.StoreOpener(open_stores, published.append, first_delay=1, max_delay=20)
+
+    def wait(seconds: float) -> bool:  # instead of sleeping: note how long it would have been
+        waits.append(seconds)
+        return False
+
+    opener._stop.wait = wait  # type: ignore[method-assign]
+    opener.open_or_retry()
+    opener.stop()
+    assert waits == [1, 2, 4, 8, 16, 20, 20, 20]
+    assert published == [None] * 8 + ["stores"] and opener.attempts == 9
+
+
+def test_a_store_that_fails_to_write_turns_readyz_not_ready_until_it_writes_again(
+    settings: Settings,
+) -> None:
+    # A full disk cannot be staged portably; a connection that refuses every write fails the
+    # same way (the write raises, a probe write raises) and can be given back its writes.
+    app = create_app(settings, embedder=FakeEmbedder())
+    with TestClient(app, base_url="http://localhost") as http:
+        assert http.get("/readyz").status_code == 200
+        stores = app.state.stores
+        for db in (stores.sessions._db, stores.journal._db):
+            with db.connect() as conn:
+                conn.execute("PRAGMA query_only = ON")
+        chat = http.post("/v1/chat", json={"message": "how do I renew my passport?"})
+        assert chat.status_code == 503 and chat.json()["error"]["code"] == "store_unavailable"
+        ready = http.get("/readyz")
+        assert ready.status_code == 503 and "store is failing" in ready.json()["reason"]
+        for body in (ready.text, chat.text):
+            assert str(settings.db_path.parent) not in body and "readonly" not in body
+        for db in (stores.sessions._db, stores.journal._db):
+            with db.connect() as conn:
+                conn.execute("PRAGMA query_only = OFF")
+        assert http.get("/readyz").status_code == 200
+        assert http.post("/v1/chat", json={"message": "how do I renew my passport?"}).is_success

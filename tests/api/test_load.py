@@ -131,7 +131,9 @@ def percentile(values: list[float], q: float) -> float:
 
 @pytest.mark.slow
 def test_twice_capacity_for_30s_sheds_cleanly(tmp_path: Path) -> None:
-    with running_server(tmp_path, rate_limit="", max_in_flight="8") as server:
+    # One address sends everything: its own in-flight cap must not be what refuses.
+    settings = {"rate_limit": "", "max_in_flight": "8", "max_in_flight_per_client": "64"}
+    with running_server(tmp_path, **settings) as server:
         run_load(server)
 
 

@@ -1,11 +1,11 @@
-"""Access (API keys, origins, admin key), rate limits, load shedding, hostile bodies, headers."""
+"""Access (API keys, origins, hosts, admin key), rate limits, in-flight caps, bodies, headers."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -15,7 +15,7 @@ from starlette.types import Receive, Scope, Send
 
 from askbot import service
 from askbot.api import create_app
-from askbot.api.middleware.guard import Guard
+from askbot.api.middleware import BodyBuffer, Guard, LoadShedder
 from askbot.api.security import AccessPolicy, hash_key
 from askbot.config import Settings
 from tests.conftest import DATA, FakeEmbedder
@@ -41,8 +41,10 @@ def settings(tmp_path: Path) -> Settings:
     return built
 
 
-def client_for(settings: Settings) -> TestClient:
-    return TestClient(create_app(settings, embedder=FakeEmbedder()))
+def client_for(settings: Settings, **options: bool) -> TestClient:
+    # localhost: one of the host names served by default (TestClient's own is "testserver").
+    app = create_app(settings, embedder=FakeEmbedder())
+    return TestClient(app, base_url="http://localhost", **options)
 
 
 @pytest.fixture
@@ -97,11 +99,101 @@ def test_allowed_origin_needs_no_key_but_other_origins_do(client: TestClient) ->
     )
 
 
-def test_same_origin_demo_page_needs_no_key(client: TestClient) -> None:
-    same = client.post("/v1/chat", json=CHAT, headers={"Origin": "http://testserver"})
-    assert same.status_code == 200
-    fetch = client.get("/v1/collections", headers={"Sec-Fetch-Site": "same-origin"})
-    assert fetch.status_code == 200
+def test_sec_fetch_site_alone_is_not_a_key(client: TestClient) -> None:
+    forged = {"Sec-Fetch-Site": "same-origin"}
+    assert client.get("/v1/collections", headers=forged).status_code == 401
+    assert client.post("/v1/chat", json=CHAT, headers=forged).status_code == 401
+
+
+def test_origin_equal_to_the_host_is_not_a_key(client: TestClient) -> None:
+    # "Own origin" must not come from the request: both headers are the caller's to choose.
+    for host in ("localhost", "localhost:8000"):
+        forged = {"Host": host, "Origin": f"http://{host}", "Sec-Fetch-Site": "same-origin"}
+        response = client.post("/v1/chat", json=CHAT, headers=forged)
+        assert response.status_code == 401, host
+
+
+def test_public_origin_serves_the_demo_page_without_a_key(settings: Settings) -> None:
+    public = settings.model_copy(update={"public_origins": ["http://localhost:8000/"]})
+    with client_for(public) as http:
+        page = "http://localhost:8000"
+        assert http.post("/v1/chat", json=CHAT, headers={"Origin": page}).status_code == 200
+        # A same-origin GET carries no Origin, only the page in Referer.
+        collections = http.get("/v1/collections", headers={"Referer": f"{page}/?collection=x"})
+        assert collections.status_code == 200
+        other = {"Referer": "http://localhost:9999/"}
+        assert http.get("/v1/collections", headers=other).status_code == 401
+
+
+def test_start_up_line_says_keyless_access_is_public(settings: Settings) -> None:
+    said = AccessPolicy(settings).describe()
+    assert ORIGIN in said and "PUBLIC" in said and "rate-limited per address" in said
+    assert "demo page at / cannot chat" in said and "ASKBOT_PUBLIC_ORIGINS" in said
+    public = settings.model_copy(update={"public_origins": ["https://faq.example"]})
+    assert "demo page at / can chat" in AccessPolicy(public).describe()
+
+
+def test_keyless_callers_get_their_own_smaller_rate(settings: Settings) -> None:
+    rates = settings.model_copy(update={"rate_limit": "4/minute", "keyless_rate_limit": "2/minute"})
+    with client_for(rates) as http:
+        browser = [http.post("/v1/chat", json=CHAT, headers={"Origin": ORIGIN}) for _ in range(3)]
+        assert [r.status_code for r in browser] == [200, 200, 429]
+        assert browser[0].headers["ratelimit-limit"] == "2"
+        bot = [http.post("/v1/chat", json=CHAT, headers={"X-API-Key": BOT_KEY}) for _ in range(5)]
+        assert [r.status_code for r in bot] == [200, 200, 200, 200, 429]
+
+
+def test_failed_admin_keys_count_against_the_address(settings: Settings) -> None:
+    rates = settings.model_copy(update={"keyless_rate_limit": "3/minute"})
+    with client_for(rates) as http:
+        guesses = [
+            http.post("/v1/admin/reload", headers={"X-API-Key": f"guess-{n}"}) for n in range(5)
+        ]
+        assert [r.status_code for r in guesses] == [401, 401, 401, 429, 429]
+        assert guesses[-1].json()["error"]["code"] == "rate_limited"
+        # The address's keyless allowance is spent too; a keyed bot is counted by its key.
+        assert http.post("/v1/chat", json=CHAT, headers={"Origin": ORIGIN}).status_code == 429
+        assert http.post("/v1/chat", json=CHAT, headers={"X-API-Key": BOT_KEY}).status_code == 200
+
+
+def test_unknown_host_is_refused_but_probes_answer_any(client: TestClient) -> None:
+    # DNS rebinding: a hostile page's own name reaches askbot's address.
+    for path in ("/", "/v1/collections"):
+        refused = client.get(path, headers={"Host": "evil.example", "Origin": ORIGIN})
+        assert refused.status_code == 400, path
+        assert refused.json()["error"]["code"] == "host_not_allowed"
+    for host in ("localhost:8000", "127.0.0.1", "LOCALHOST"):
+        assert client.get("/", headers={"Host": host}).status_code == 200, host
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert client.get(path, headers={"Host": "10.1.2.3:8000"}).status_code == 200, path
+
+
+def test_allowed_hosts_replace_the_defaults(settings: Settings) -> None:
+    named = settings.model_copy(update={"allowed_hosts": ["faq.example.com", "*.askbot.test"]})
+    with client_for(named) as http:
+        for host, status in [
+            ("faq.example.com", 200),
+            ("FAQ.example.com:443", 200),
+            ("eu.askbot.test", 200),
+            ("askbot.test.evil.example", 400),
+            ("localhost", 400),
+        ]:
+            assert http.get("/", headers={"Host": host}).status_code == status, host
+
+
+def test_server_error_carries_the_security_headers(settings: Settings) -> None:
+    app = create_app(settings, embedder=FakeEmbedder())
+
+    @app.get("/v1/boom")
+    async def boom() -> None:
+        raise RuntimeError("boom")
+
+    with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as http:
+        response = http.get("/v1/boom", headers={"X-API-Key": BOT_KEY})
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
 
 
 def test_public_routes_stay_open(client: TestClient) -> None:
@@ -159,21 +251,23 @@ def test_rate_limit_429_with_headers(settings: Settings) -> None:
         assert http.get("/readyz").status_code == 200
 
 
+async def _hold(entered: asyncio.Event, release: asyncio.Event, send: Send) -> None:
+    entered.set()
+    await release.wait()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"done"})
+
+
 def test_overload_is_shed_with_503() -> None:
-    release = asyncio.Event()
-    entered = asyncio.Event()
+    release, entered = asyncio.Event(), asyncio.Event()
 
     async def slow(scope: Scope, receive: Receive, send: Send) -> None:
-        entered.set()
-        await release.wait()
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"done"})
+        await _hold(entered, release, send)
 
-    settings = Settings(max_in_flight=1, rate_limit="")
-    guard = Guard(slow, settings=settings, policy=AccessPolicy(settings))
+    shedder = LoadShedder(slow, max_in_flight=1)
 
     async def scenario() -> tuple[httpx.Response, httpx.Response]:
-        transport = httpx.ASGITransport(app=guard)
+        transport = httpx.ASGITransport(app=shedder)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
             first = asyncio.create_task(http.get("/v1/collections"))
             await entered.wait()
@@ -185,7 +279,74 @@ def test_overload_is_shed_with_503() -> None:
     assert first.status_code == 200
     assert second.status_code == 503 and second.headers["retry-after"] == "1"
     assert second.json()["error"]["code"] == "overloaded"
-    assert guard.in_flight == 0
+    assert shedder.in_flight == 0
+
+
+def test_one_client_cannot_take_every_slot() -> None:
+    release, entered = asyncio.Event(), asyncio.Event()
+
+    async def slow(scope: Scope, receive: Receive, send: Send) -> None:
+        await _hold(entered, release, send)
+
+    settings = Settings(max_in_flight_per_client=1, rate_limit="", api_keys={"bot": hash_key("k")})
+    guard = Guard(slow, settings=settings, policy=AccessPolicy(settings))
+
+    async def scenario() -> list[httpx.Response]:
+        responses = []
+        key = {"X-API-Key": "k"}
+        for n in range(3):  # a keyed bot is one client, whatever its address
+            transport = httpx.ASGITransport(app=guard, client=(f"10.0.0.{n}", 1234))
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                if n == 0:
+                    first = asyncio.create_task(http.get("/v1/collections", headers=key))
+                    await entered.wait()
+                else:
+                    responses.append(await http.get("/v1/collections", headers=key))
+        release.set()
+        return [await first, *responses]
+
+    first, *refused = asyncio.run(asyncio.wait_for(scenario(), 10))
+    assert first.status_code == 200
+    assert [r.status_code for r in refused] == [429, 429]
+    assert refused[0].json()["error"]["code"] == "too_many_in_flight"
+    assert refused[0].headers["retry-after"] == "1"
+    assert guard.in_flight == {}
+
+
+def test_body_that_stops_arriving_gets_408() -> None:
+    reached = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        reached.append(scope["path"])
+
+    async def stalls() -> AsyncIterator[bytes]:
+        yield b'{"message": "hel'
+        await asyncio.sleep(60)
+
+    async def scenario() -> httpx.Response:
+        transport = httpx.ASGITransport(app=BodyBuffer(app, max_bytes=1024, timeout=0.2))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            return await http.post("/v1/chat", content=stalls())
+
+    response = asyncio.run(asyncio.wait_for(scenario(), 10))
+    assert response.status_code == 408 and response.json()["error"]["code"] == "body_timeout"
+    assert response.headers["connection"] == "close"
+    assert reached == []  # nothing further in ran, so it held no slot
+
+
+def test_chunked_body_over_the_limit_is_413(client: TestClient, settings: Settings) -> None:
+    def chunks() -> Iterator[bytes]:  # no Content-Length: sent chunked
+        yield b'{"message": "'
+        yield b"x" * settings.max_body_bytes
+        yield b'"}'
+
+    response = client.post(
+        "/v1/chat",
+        content=chunks(),
+        headers={"Content-Type": "application/json", "X-API-Key": BOT_KEY},
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "body_too_large"
 
 
 @pytest.mark.parametrize(

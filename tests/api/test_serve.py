@@ -109,6 +109,28 @@ def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
                 assert fresh.get("/readyz").status_code == 200
 
 
+@pytest.mark.slow
+def test_forwarded_for_is_believed_only_from_configured_proxies(tmp_path: Path) -> None:
+    def statuses(server_url: str) -> list[int]:
+        return [
+            httpx.post(
+                f"{server_url}/v1/chat",
+                json={"message": "why are Seoul and Tokyo getting closer?"},
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},
+                timeout=30,
+            ).status_code
+            for n in range(3)
+        ]
+
+    # By default the client is the TCP peer, whatever it claims: one address, one allowance.
+    with running_server(tmp_path, workers=1, rate_limit="2/minute") as server:
+        assert statuses(server.url) == [200, 200, 429]
+    # Behind a configured proxy, each forwarded client has its own.
+    proxied = {"rate_limit": "2/minute", "forwarded_allow_ips": '["127.0.0.1"]'}
+    with running_server(tmp_path, workers=1, **proxied) as server:
+        assert statuses(server.url) == [200, 200, 200]
+
+
 def test_serve_says_so_at_once_when_its_port_is_taken(tmp_path: Path) -> None:
     shutil.copytree(DATA / "corpus_api", tmp_path / "corpus")
     with socket.socket() as taken:

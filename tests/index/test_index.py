@@ -127,6 +127,25 @@ def test_unreadable_manifest_and_pointer(saved: Path) -> None:
         load_index(saved)
 
 
+@pytest.mark.parametrize("pointer", ["..", ".", "../index", "/etc", "builds/..", ".staging-x"])
+def test_a_pointer_naming_anything_but_a_build_folder_is_refused(saved: Path, pointer: str) -> None:
+    (saved / "CURRENT").write_text(pointer + "\n")
+    with pytest.raises(IndexCorruptError, match="names no build"):
+        current_build(saved)
+
+
+def test_a_pointer_to_a_symlink_leading_out_of_builds_is_refused(
+    saved: Path, tmp_path: Path
+) -> None:
+    # A complete, loadable build outside the index folder, reached through a symlink in builds/.
+    outside = tmp_path / "elsewhere"
+    shutil.copytree(current_build(saved), outside)
+    (saved / "builds" / "linked").symlink_to(outside, target_is_directory=True)
+    (saved / "CURRENT").write_text("linked\n")
+    with pytest.raises(IndexCorruptError, match="does not exist"):
+        load_index(saved)
+
+
 def test_other_format_version_is_refused(saved: Path) -> None:
     path = current_build(saved) / "manifest.json"
     data = json.loads(path.read_text())

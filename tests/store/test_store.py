@@ -23,8 +23,9 @@ from askbot.store import (
 )
 from askbot.store import journal as journal_module
 from askbot.store import sessions as sessions_module
+from askbot.store.database import MIGRATIONS
 from askbot.store.sessions import redact_url
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for
 
 
 class Clock:
@@ -297,6 +298,52 @@ def test_feedback_is_stored_and_filtered(db: Path) -> None:
         journal.close()
 
 
+def test_one_verdict_per_session_and_answer_a_second_replaces_the_first(db: Path) -> None:
+    clock = Clock(1000.0)
+    journal = Journal(db, clock=clock)
+    try:
+        first = journal.add_feedback(session_id="s", answer_id="a", helpful=True, comment="ok")
+        clock.now = 2000.0
+        again = journal.add_feedback(session_id="s", answer_id="a", helpful=False, comment=None)
+        other = journal.add_feedback(session_id="t", answer_id="a", helpful=True, comment=None)
+        assert again == first != other
+        verdicts = [
+            (f.id, f.session_id, f.helpful, f.comment, f.created_at) for f in journal.feedback()
+        ]
+        assert verdicts == [(first, "s", False, None, 2000.0), (other, "t", True, None, 2000.0)]
+    finally:
+        journal.close()
+
+
+def test_a_version_1_file_with_repeated_votes_is_migrated_keeping_the_latest(db: Path) -> None:
+    # A file as the askbot before one-verdict-per-answer left it: schema 1, votes repeated.
+    db.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(db)
+    for statement in MIGRATIONS[0].split(";"):
+        conn.execute(statement)
+    conn.executemany(
+        "INSERT INTO feedback (created_at, session_id, answer_id, helpful, comment) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [(1.0, "s", "a", 1, "first"), (2.0, "s", "a", 0, "second"), (3.0, "s", "b", 1, None)],
+    )
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    journal = Journal(db)
+    try:
+        assert [(f.answer_id, f.comment) for f in journal.feedback()] == [
+            ("a", "second"), ("b", None),
+        ]  # fmt: skip
+        journal.add_feedback(session_id="s", answer_id="b", helpful=False, comment="changed")
+        assert [(f.answer_id, f.helpful) for f in journal.feedback()] == [
+            ("a", False), ("b", False),
+        ]  # fmt: skip
+    finally:
+        journal.close()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
 def test_feedback_finds_the_latest_question_that_got_that_answer(db: Path) -> None:
     clock = Clock(1000.0)
     journal = Journal(db, clock=clock)
@@ -402,7 +449,7 @@ def test_questions_and_feedback_older_than_the_retention_are_deleted_in_batches(
     try:
         for i in range(5):  # old: more than one batch of each
             log(journal, "s", f"old question {i}")
-            journal.add_feedback(session_id="s", answer_id="a", helpful=True, comment="old")
+            journal.add_feedback(session_id="s", answer_id=f"a{i}", helpful=True, comment="old")
         clock.now += 31 * day
         log(journal, "s", "new question")
         journal.add_feedback(session_id="s", answer_id="a", helpful=False, comment="new")
@@ -619,3 +666,31 @@ def test_unreachable_redis_fails_at_start_without_leaking_the_password() -> None
     with pytest.raises(StoreError, match=r"cannot reach Redis at redis://user:\*\*\*@") as info:
         RedisSessionStore(url, 60)
     assert "s3cret" not in str(info.value)
+
+
+def test_the_question_log_keeps_only_the_newest_max_questions(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal_module, "EXPIRE_BATCH", 2)  # several batches
+    journal = Journal(db, max_questions=3)
+    try:
+        for i in range(10):
+            log(journal, "s", f"question {i}")
+        assert journal.trim() == 7
+        assert [q.question for q in journal.questions()] == [f"question {i}" for i in (7, 8, 9)]
+        assert journal.trim() == 0
+    finally:
+        journal.close()
+    with pytest.raises(ValueError, match="max_questions"):
+        Journal(db, max_questions=0)
+
+
+def test_a_buffered_question_log_is_trimmed_in_the_background(db: Path) -> None:
+    journal = Journal(db, flush_seconds=0.02, max_questions=5)
+    try:
+        for i in range(40):
+            log(journal, "s", f"question {i}")
+        assert wait_for(lambda: count_questions(db) == 5)
+        assert [q.question for q in journal.questions()][-1] == "question 39"
+    finally:
+        journal.close()

@@ -12,7 +12,16 @@ from fastapi.middleware.cors import CORSMiddleware
 from askbot.api.errors import install_error_handlers
 from askbot.api.lifespan import worker_lifespan
 from askbot.api.metrics import Metrics
-from askbot.api.middleware import BodySizeLimit, Guard, RequestMetrics, SecurityHeaders
+from askbot.api.middleware import (
+    PAGE_HEADERS,
+    BodyBuffer,
+    Guard,
+    LoadShedder,
+    RequestMetrics,
+    SecurityHeaders,
+    TrustedHosts,
+    served_hosts,
+)
 from askbot.api.routes import ROUTERS
 from askbot.api.schemas import ErrorBody
 from askbot.api.security import AccessPolicy
@@ -43,15 +52,19 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
     app.state.stores = None
     app.state.not_ready = "starting"
     app.state.reload_error = None
-    # Middlewares wrap in reverse order of adding: metrics see everything, the guard runs
-    # before any body is read.
+    # Middlewares wrap in reverse order of adding, so from the route outwards: the shedder
+    # takes a worker slot only once the body has arrived whole; the guard decides from the
+    # headers alone (key, rate, the client's own in-flight cap) before any body is read.
+    app.add_middleware(LoadShedder, max_in_flight=settings.max_in_flight)
+    app.add_middleware(
+        BodyBuffer, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds
+    )
     app.add_middleware(
         Guard,
         settings=settings,
         policy=policy,
         on_caller=lambda caller: metrics.clients.labels(caller.name).inc(),
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -66,8 +79,11 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
             ],
             max_age=600,
         )
+    app.add_middleware(TrustedHosts, hosts=served_hosts(settings))
     app.add_middleware(SecurityHeaders)
-    install_error_handlers(app)
+    # Starlette answers an unhandled exception outside every middleware: the 500 handler
+    # adds the page headers itself.
+    install_error_handlers(app, server_error_headers=PAGE_HEADERS)
     app.add_middleware(RequestMetrics, metrics=metrics)
     for router in ROUTERS:
         app.include_router(router)

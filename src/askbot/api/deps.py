@@ -29,10 +29,10 @@ async def get_metrics(request: Request) -> Metrics:
 
 
 async def get_service(request: Request) -> Service:
-    """The loaded service, or 503 while the index is not loaded."""
+    """The loaded service, or 503 while the index is not loaded (the reason is in the log)."""
     found: Service | None = request.app.state.service
     if found is None:
-        raise ApiError(503, "not_ready", f"askbot is not ready: {request.app.state.not_ready}")
+        raise not_ready(request.app.state.not_ready)
     return found
 
 
@@ -40,8 +40,13 @@ async def get_stores(request: Request) -> Stores:
     """The session store and the journal, or 503 while they are not open."""
     found: Stores | None = request.app.state.stores
     if found is None:
-        raise ApiError(503, "not_ready", f"askbot is not ready: {request.app.state.not_ready}")
+        raise not_ready(request.app.state.stores_problem)
     return found
+
+
+def not_ready(reason: str | None) -> ApiError:
+    """The 503 of a worker that cannot answer yet: a plain reason, never a path or raw error."""
+    return ApiError(503, "not_ready", f"askbot is not ready: {reason or 'starting'}")
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

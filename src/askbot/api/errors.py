@@ -31,8 +31,13 @@ def error_response(status: int, code: str, message: str, **headers: str) -> JSON
     return JSONResponse(body.model_dump(), status_code=status, headers=headers or None)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Turn every exception a route can raise into the error body and the right status."""
+def install_error_handlers(
+    app: FastAPI, server_error_headers: dict[str, str] | None = None
+) -> None:
+    """Turn every exception a route can raise into the error body and the right status.
+
+    ``server_error_headers`` go on the 500 answer, which no middleware sees.
+    """
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -63,4 +68,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s", request.url.path)
-        return error_response(500, "internal_error", "internal error (logged on the server)")
+        return error_response(
+            500,
+            "internal_error",
+            "internal error (logged on the server)",
+            **(server_error_headers or {}),
+        )

@@ -47,6 +47,23 @@ class Caller:
     name: str
     admin: bool = False
 
+    @property
+    def keyless(self) -> bool:
+        """True for callers without a key: they are told apart by address only."""
+        return self.name in {"browser", "anonymous"}
+
+
+def origin_of(url: str) -> str:
+    """The ``scheme://host[:port]`` part of a URL, as browsers write an ``Origin``.
+
+    >>> origin_of("https://faq.example.com/page?q=1")
+    'https://faq.example.com'
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return ""
+    return f"{scheme.lower()}://{rest.split('/', 1)[0].split('?', 1)[0].split('#', 1)[0].lower()}"
+
 
 class AccessPolicy:
     """Decides, from a request's headers, who is calling and whether that is allowed."""
@@ -56,7 +73,12 @@ class AccessPolicy:
         self.admin = (
             _parse_hash("admin", settings.admin_key_hash) if settings.admin_key_hash else None
         )
-        self.origins = frozenset(o.rstrip("/") for o in settings.cors_origins)
+        self.cors_origins = frozenset(o.rstrip("/").lower() for o in settings.cors_origins)
+        self.public_origins = frozenset(o.rstrip("/").lower() for o in settings.public_origins)
+        # Keyless browsers are accepted from these and nothing else: never the request's Host.
+        self.origins = self.cors_origins | self.public_origins
+        # The per-address rate keyless callers get (the Guard applies it; said at start-up).
+        self.keyless_rate = settings.keyless_rate_limit if self.keys else settings.rate_limit
 
     @property
     def keys_required(self) -> bool:
@@ -65,14 +87,33 @@ class AccessPolicy:
 
     def describe(self) -> str:
         """One line for the start-up log saying what is open and what is not."""
-        origins = ", ".join(sorted(self.origins)) or "same origin only"
+        limited = (
+            f"rate-limited per address to {self.keyless_rate}"
+            if self.keyless_rate
+            else "NOT rate-limited"
+        )
         if self.keys:
+            keyless = (
+                f"except keyless browser calls from {', '.join(sorted(self.origins))}, which "
+                f"are PUBLIC to anyone who sends that Origin ({limited})"
+                if self.origins
+                else "with no keyless browser access (no ASKBOT_CORS_ORIGINS or "
+                "ASKBOT_PUBLIC_ORIGINS)"
+            )
+            demo = (
+                "the demo page at / can chat from ASKBOT_PUBLIC_ORIGINS"
+                if self.public_origins
+                else "the demo page at / cannot chat (its origin is not in ASKBOT_PUBLIC_ORIGINS)"
+            )
             api = (
                 f"/v1 needs an API key ({len(self.keys)} configured: "
-                f"{', '.join(sorted(self.keys))}) or a browser from: {origins}"
+                f"{', '.join(sorted(self.keys))}), {keyless}; {demo}"
             )
         else:
-            api = "/v1 is OPEN to any client without a key (set ASKBOT_API_KEYS to require one)"
+            api = (
+                f"/v1 is OPEN to any client without a key, {limited} "
+                "(set ASKBOT_API_KEYS to require one)"
+            )
         admin = (
             "admin routes need the admin key"
             if self.admin
@@ -106,17 +147,22 @@ class AccessPolicy:
         digest = hashlib.sha256(key.encode("utf-8", "replace")).digest()
         return hmac.compare_digest(digest, self.admin)
 
-    def browser_allowed(self, headers: dict[bytes, bytes], scheme: str) -> bool:
-        """A browser on an allowlisted origin, or on this server's own pages (the demo)."""
-        if headers.get(b"sec-fetch-site") == b"same-origin":
-            return True
-        origin = headers.get(b"origin", b"").decode("latin-1").rstrip("/")
-        if not origin:
-            return False
-        host = headers.get(b"host", b"").decode("latin-1")
-        return origin in self.origins or (bool(host) and origin == f"{scheme}://{host}")
+    def browser_allowed(self, headers: dict[bytes, bytes]) -> bool:
+        """A browser on a configured origin (``ASKBOT_CORS_ORIGINS`` or ``ASKBOT_PUBLIC_ORIGINS``).
 
-    def identify(self, headers: dict[bytes, bytes], scheme: str) -> Caller | None:
+        Browsers send ``Origin`` on every cross-origin request and every same-origin POST; a
+        same-origin GET (the widget loading a collection on askbot's own page) carries only
+        ``Referer``, whose origin is checked against the same list.
+        """
+        raw = headers.get(b"origin")
+        if raw is None:
+            raw = headers.get(b"referer", b"")
+            origin = origin_of(raw.decode("latin-1"))
+        else:
+            origin = raw.decode("latin-1").rstrip("/").lower()
+        return bool(origin) and origin in self.origins
+
+    def identify(self, headers: dict[bytes, bytes]) -> Caller | None:
         """The caller, or None when keys are required and neither a key nor an origin is valid.
 
         A wrong key is refused even from an allowed origin: a client that sends one is a bot
@@ -130,6 +176,6 @@ class AccessPolicy:
             if name is not None:
                 return Caller(name)
             return None if self.keys_required else Caller("anonymous")
-        if self.browser_allowed(headers, scheme):
+        if self.browser_allowed(headers):
             return Caller("browser")
         return None if self.keys_required else Caller("anonymous")

@@ -32,6 +32,7 @@ def serve(
     model: ModelOption = None,
 ) -> None:
     """Build the index if missing or stale, then serve the chat API and widget."""
+    from askbot.api.protocol import http_options
     from askbot.api.workers import check_address
     from askbot.api.workers import serve as serve_workers
 
@@ -65,6 +66,7 @@ def serve(
         pin=settings.pin_workers,
         log_level="warning",
         access_log=False,
+        **http_options(settings),
     )
 
 

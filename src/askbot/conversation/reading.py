@@ -2,7 +2,8 @@
 follow-up that leans on the previous turn.
 
 Every function here does bounded work on any input: the API limits a message's length after
-normalisation, and the fuzzy pick skips every option whose length alone rules it out.
+normalisation, and the fuzzy pick compares only texts of at most ``FUZZY_MAX_CHARS``, skipping
+every option whose length alone rules it out.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ _ANAPHORA = re.compile(r"\b(it|this|that|these|those|they|them|their|he|she|ther
 _ELLIPTICAL_MAX_WORDS = 8
 # A typed option counts as picked from this similarity (difflib ratio of normalised texts) up.
 PICK_SIMILARITY = 0.85
+# Longest normalised message compared fuzzily with the options: difflib's ratio costs up to the
+# cube of the length on repetitive text. A longer message picks an option only by its exact
+# (normalised) text, as the widget sends it; otherwise a search will find the entry anyway.
+FUZZY_MAX_CHARS = 120
 
 
 def is_elliptical(message: str) -> bool:
@@ -66,15 +71,20 @@ def choose(pending: list[dict[str, str]], message: str) -> str | None:
 
 
 def _closest_option(pending: list[dict[str, str]], wanted: str) -> str | None:
-    """The option whose normalised question is at least ``PICK_SIMILARITY`` like ``wanted``.
+    """The option whose normalised question is ``wanted``, or at least ``PICK_SIMILARITY`` like it.
 
-    difflib costs up to the product of the two lengths, so each bound that is cheaper comes
-    first: the length ratio (``2 * shorter / total`` caps any ratio), then ``real_quick_ratio``
-    and ``quick_ratio``, all upper bounds of ``ratio``.
+    difflib costs up to the product of the two lengths (and more on repetitive text), so each
+    bound that is cheaper comes first: the length cap, the length ratio (``2 * shorter / total``
+    caps any ratio), then ``real_quick_ratio`` and ``quick_ratio``, all upper bounds of ``ratio``.
     """
+    candidates = [(normalise_question(option["question"]), option["id"]) for option in pending]
+    for candidate, option_id in candidates:
+        if wanted and candidate == wanted:
+            return option_id
+    if len(wanted) > FUZZY_MAX_CHARS:
+        return None
     best: tuple[float, str] | None = None
-    for option in pending:
-        candidate = normalise_question(option["question"])
+    for candidate, option_id in candidates:
         total = len(wanted) + len(candidate)
         if not total or 2 * min(len(wanted), len(candidate)) / total < PICK_SIMILARITY:
             continue
@@ -83,5 +93,5 @@ def _closest_option(pending: list[dict[str, str]], wanted: str) -> str | None:
             continue
         ratio = matcher.ratio()
         if ratio >= PICK_SIMILARITY and (best is None or ratio > best[0]):
-            best = (ratio, option["id"])
+            best = (ratio, option_id)
     return best[1] if best else None

@@ -132,8 +132,14 @@ def current_build(index_dir: Path) -> Path:
         build_id = pointer.read_text().strip()
     except FileNotFoundError:
         raise IndexMissingError(f"no index in {index_dir} (run: askbot build)") from None
-    build = index_dir / BUILDS_DIR / build_id
-    if not build_id or "/" in build_id or not build.is_dir():
+    builds = index_dir / BUILDS_DIR
+    build = builds / build_id
+    # A build id is one plain folder name: never a path, "..", hidden (staging) or a symlink
+    # that leads out of builds/, so a tampered pointer cannot make askbot load files elsewhere.
+    plain = bool(build_id) and build_id == Path(build_id).name and build_id[0] != "."
+    if not plain or "\\" in build_id or "\x00" in build_id:
+        raise IndexCorruptError(f"{pointer} names no build: {build_id[:100]!r}")
+    if not build.is_dir() or build.resolve().parent != builds.resolve():
         raise IndexCorruptError(f"{pointer} names a build that does not exist: {build_id!r}")
     return build
 

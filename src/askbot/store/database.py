@@ -63,6 +63,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX IF NOT EXISTS feedback_created_at ON feedback (created_at);
     """,
+    # 2: one verdict per (session, answer), a second vote replacing the first; of the verdicts
+    # an older askbot stored more than once, the latest stays.
+    """
+    DELETE FROM feedback WHERE id NOT IN (
+        SELECT MAX(id) FROM feedback GROUP BY session_id, answer_id
+    );
+    CREATE UNIQUE INDEX IF NOT EXISTS feedback_session_answer ON feedback (session_id, answer_id);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -81,6 +89,8 @@ class Database:
         self._inherited: list[sqlite3.Connection] = []
         self._connection = self._open()
         self._pid = os.getpid()
+        # The last SQLite error of an operation, until a probe write succeeds (``check``).
+        self._failure: str | None = None
 
     def _open(self) -> sqlite3.Connection:
         if self.path.parent.exists() and not self.path.parent.is_dir():
@@ -179,7 +189,25 @@ class Database:
             try:
                 yield self._connection
             except sqlite3.Error as exc:
+                self._failure = str(exc)
                 raise StoreError(f"database {self.path}: {exc}") from exc
+
+    def check(self) -> None:
+        """Raise ``StoreError`` while the file fails: after an operation failed (a full disk,
+        a lock never released), until a probe write succeeds. A healthy file costs nothing."""
+        if self._failure is None:
+            return
+        with self.connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # Rewriting the schema version with its own value: a real write, changing nothing.
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        self._failure = None
 
     def close(self) -> None:
         """Close this process's connection (idempotent)."""

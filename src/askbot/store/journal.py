@@ -13,6 +13,10 @@ in one transaction every ``flush_seconds``. Reads, ``flush()`` and ``close()`` (
 shutdown) write the buffer first, so nothing is lost but the last ``flush_seconds`` of
 questions if the process is killed outright. Feedback is never buffered.
 
+Size: with ``max_questions`` set, the background thread deletes the oldest questions beyond
+that many after each flush (``trim``), so the log cannot grow without bound between two
+retention passes, whoever writes to it.
+
 Retention: with ``retention_days`` set, the background thread deletes questions and feedback
 older than that, at most once an hour, in batches of ``EXPIRE_BATCH`` rows per transaction so
 no other writer waits long for the lock.
@@ -101,7 +105,11 @@ class Journal:
         clock: Callable[[], float] = time.time,
         flush_seconds: float = 0.0,
         retention_days: float | None = None,
+        max_questions: int | None = None,
     ) -> None:
+        if max_questions is not None and max_questions < 1:
+            raise ValueError("max_questions must be >= 1")
+        self._max_questions = max_questions
         if flush_seconds < 0:
             raise ValueError("flush_seconds must be >= 0")
         if retention_days is not None and retention_days <= 0:
@@ -172,14 +180,45 @@ class Journal:
             raise
 
     def _flush_periodically(self) -> None:
+        failing = False
         while not self._stop.wait(self._flush_seconds):
             try:
                 self.flush()
+                self.trim()
                 if time.monotonic() - self._last_expiry >= EXPIRE_EVERY_SECONDS:
                     self.expire()
                     self._last_expiry = time.monotonic()
             except StoreError as exc:
-                log.warning("question log not written yet, will retry: %s", exc)
+                # One line when the writes start failing, not one per attempt.
+                if not failing:
+                    log.warning("question log not written yet, will retry: %s", exc)
+                failing = True
+            else:
+                if failing:
+                    log.warning("question log written again")
+                failing = False
+
+    def trim(self) -> int:
+        """Delete the oldest questions beyond ``max_questions``; return how many went.
+
+        Ids only grow, so the newest ``max_questions`` rows are those with an id above
+        ``MAX(id) - max_questions``: one primary-key lookup, and deletes by primary key in
+        batches of ``EXPIRE_BATCH``, never a count of the table.
+        """
+        if self._max_questions is None:
+            return 0
+        with self._db.connect() as conn:
+            newest = conn.execute("SELECT MAX(id) FROM questions").fetchone()[0]
+        if newest is None or newest <= self._max_questions:
+            return 0
+        deleted = 0
+        while True:
+            batch = self._db.delete_older(
+                "questions", "id", newest - self._max_questions + 1, EXPIRE_BATCH
+            )
+            deleted += batch
+            if batch < EXPIRE_BATCH:
+                return deleted
 
     def expire(self) -> int:
         """Delete questions and feedback older than the retention; return how many rows went."""
@@ -198,19 +237,26 @@ class Journal:
     def add_feedback(
         self, *, session_id: str, answer_id: str, helpful: bool, comment: str | None
     ) -> int:
-        """Record feedback on an answer, fsynced to disk before returning; return its row id."""
+        """Record feedback on an answer, fsynced to disk before returning; return its row id.
+
+        One verdict per (session, answer): a second call replaces the first (same row id).
+        """
         with self._db.connect() as conn:
             conn.execute("PRAGMA synchronous = FULL")
             try:
-                cursor = conn.execute(
-                    f"INSERT INTO feedback ({_FEEDBACK_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?)",
+                # fetchall: the upsert commits only once its RETURNING row has been read.
+                rows = conn.execute(
+                    f"INSERT INTO feedback ({_FEEDBACK_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (session_id, answer_id) DO UPDATE SET "
+                    "created_at = excluded.created_at, helpful = excluded.helpful, "
+                    "comment = excluded.comment RETURNING id",
                     (self._clock(), session_id, answer_id, int(helpful), comment),
-                )
+                ).fetchall()
             finally:
                 conn.execute(f"PRAGMA synchronous = {self._db.synchronous}")
-        if cursor.lastrowid is None:  # cannot happen for an INSERT into a rowid table
+        if not rows:  # cannot happen: an upsert inserts or updates one row
             raise StoreError(f"database {self._db.path}: feedback row id missing")
-        return cursor.lastrowid
+        return int(rows[0][0])
 
     def questions(
         self, *, since: float | None = None, decisions: Collection[str] | None = None
@@ -264,6 +310,10 @@ class Journal:
                 (session_id, answer_id, float("inf") if before is None else before),
             ).fetchone()
         return None if row is None else QuestionRecord.from_row(row)
+
+    def check(self) -> None:
+        """Raise ``StoreError`` while the journal cannot write (see ``Database.check``)."""
+        self._db.check()
 
     def close(self) -> None:
         """Write any buffered questions, stop the flusher and close this process's connection."""

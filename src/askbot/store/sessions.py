@@ -50,6 +50,10 @@ class SessionStore(Protocol):
         """Save the session's state and restart its idle timer."""
         ...
 
+    def check(self) -> None:
+        """Raise ``StoreError`` while the store fails; cheap while it works."""
+        ...
+
     def close(self) -> None:
         """Release connections."""
         ...
@@ -135,6 +139,10 @@ class SqliteSessionStore:
             self._last_purge = now  # caught up: the next purge waits for the interval
         return deleted
 
+    def check(self) -> None:
+        """Raise ``StoreError`` while the file cannot take writes (see ``Database.check``)."""
+        self._db.check()
+
     def close(self) -> None:
         """Close this process's connection."""
         self._db.close()
@@ -166,6 +174,7 @@ class RedisSessionStore:
         # Milliseconds, so a fractional TTL is honoured; SET ... PX sets value and expiry at once.
         self._ttl_ms = max(1, round(self.ttl_seconds * 1000))
         self._where = redact_url(url)
+        self._failing = False  # a call failed, until a PING answers (``check``)
         try:
             import redis
         except ImportError as exc:
@@ -197,6 +206,7 @@ class RedisSessionStore:
         try:
             raw = self._client.get(REDIS_KEY_PREFIX + session_id)
         except self._errors as exc:
+            self._failing = True
             raise StoreError(f"Redis at {self._where}: {exc}") from exc
         if raw is None:
             return None
@@ -211,7 +221,18 @@ class RedisSessionStore:
         try:
             self._client.set(REDIS_KEY_PREFIX + session_id, payload, px=self._ttl_ms)
         except self._errors as exc:
+            self._failing = True
             raise StoreError(f"Redis at {self._where}: {exc}") from exc
+
+    def check(self) -> None:
+        """Raise ``StoreError`` while Redis does not answer (one PING after a failed call)."""
+        if not self._failing:
+            return
+        try:
+            self._client.ping()
+        except self._errors as exc:
+            raise StoreError(f"Redis at {self._where}: {exc}") from exc
+        self._failing = False
 
     def close(self) -> None:
         """Close the connection pool."""

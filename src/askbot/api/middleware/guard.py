@@ -1,10 +1,12 @@
-"""The gate in front of the API: load shedding, access control and per-client rate limits.
+"""The gate in front of the API: access control, per-client rate limits and in-flight caps.
 
-One pure ASGI middleware, so a refused request costs no routing, no body parsing and no
-thread: an overloaded worker answers 503 at once instead of queueing until clients time out,
-a caller without a key gets 401, and a caller over its rate gets 429 with ``Retry-After`` and
-``RateLimit-*`` headers. Rate counts live in memory (per worker) unless the session store is
-Redis, in which case every worker shares them.
+One pure ASGI middleware that decides from the headers alone, before any body is read: a
+caller without a key gets 401, a caller over its rate gets 429 with ``Retry-After`` and
+``RateLimit-*`` headers, and a caller with too many requests already in flight gets 429 at
+once, so no single client can hold the worker's slots (``LoadShedder``, further in) with
+bodies it never finishes. Keyed bots are counted by key name, everyone else by address.
+Rate counts live in memory (per worker) unless the session store is Redis, in which case
+every worker shares them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from askbot.api.security import AccessPolicy, Caller
 from askbot.config import Settings
@@ -27,6 +29,8 @@ log = logging.getLogger("askbot.api")
 
 # Never shed, limit or lock out the probes and the scrape: an orchestrator must see the truth.
 UNGUARDED = frozenset({"/healthz", "/readyz", "/metrics"})
+
+Client = tuple[str, str]  # ("key", name) or ("ip", address): what limits are counted by
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str]) -> JSONResponse:
@@ -42,8 +46,12 @@ def open_rate_storage(settings: Settings) -> Storage:
     return MemoryStorage()
 
 
+def _rate(value: str | None) -> RateLimitItem | None:
+    return parse(value) if value else None
+
+
 class Guard:
-    """Sheds load, checks access and applies rate limits to ``/v1`` and the pages."""
+    """Checks access, applies rate limits and caps each client's requests in flight."""
 
     def __init__(
         self,
@@ -54,87 +62,114 @@ class Guard:
     ) -> None:
         self.app = app
         self.policy = policy
-        self.max_in_flight = settings.max_in_flight
-        self.in_flight = 0
-        self.rate: RateLimitItem | None = (
-            parse(settings.rate_limit) if settings.rate_limit else None
-        )
+        self.rate = _rate(settings.rate_limit)
+        # Keyless callers get their own, smaller rate only when keys exist to tell bots apart.
+        self.keyless_rate = _rate(policy.keyless_rate)
         self.limiter = MovingWindowRateLimiter(open_rate_storage(settings))
+        self.max_per_client = settings.max_in_flight_per_client
+        self.in_flight: dict[Client, int] = {}
         self.on_caller = on_caller
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in UNGUARDED:
             await self.app(scope, receive, send)
             return
-        if self.in_flight >= self.max_in_flight:
-            refused = _error(503, "overloaded", "server busy, retry shortly", {"Retry-After": "1"})
-            await refused(scope, receive, send)
-            return
-        self.in_flight += 1
-        try:
-            await self._guarded(scope, receive, send)
-        finally:
-            self.in_flight -= 1
-
-    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
+        peer = scope.get("client")
+        address: Client = ("ip", peer[0] if peer else "unknown")
+        who: Client = address
+        extra: dict[str, str] = {}
         path: str = scope["path"]
-        if not path.startswith("/v1/") or scope["method"] == "OPTIONS":
-            # Pages and CORS preflights carry no key; the CORS middleware answers preflights.
-            await self.app(scope, receive, send)
+        # Pages and CORS preflights carry no key; the CORS middleware answers preflights.
+        if path.startswith("/v1/") and scope["method"] != "OPTIONS":
+            caller = self.policy.identify(dict(scope["headers"]))
+            refused = self._refusal(caller, path)
+            if refused is not None:
+                # A refused key costs its address a hit, so keys cannot be guessed faster
+                # than the keyless rate allows.
+                _, limited = self._count(self.keyless_rate, address)
+                await (limited or refused)(scope, receive, send)
+                return
+            assert caller is not None  # no refusal means a known caller
+            scope.setdefault("state", {})["caller"] = caller
+            if self.on_caller is not None:
+                self.on_caller(caller)
+            if not caller.keyless:
+                who = ("key", caller.name)
+            rate = None if caller.admin else self.keyless_rate if caller.keyless else self.rate
+            extra, limited = self._count(rate, who)
+            if limited is not None:
+                await limited(scope, receive, send)
+                return
+        if self.in_flight.get(who, 0) >= self.max_per_client:
+            busy = _error(
+                429,
+                "too_many_in_flight",
+                f"at most {self.max_per_client} requests in flight per client; retry shortly",
+                {"Retry-After": "1"},
+            )
+            await busy(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        caller = self.policy.identify(headers, scope.get("scheme", "http"))
+        self.in_flight[who] = self.in_flight.get(who, 0) + 1
+        try:
+            await self.app(scope, receive, self._sending(send, extra))
+        finally:
+            left = self.in_flight[who] - 1
+            if left:
+                self.in_flight[who] = left
+            else:
+                del self.in_flight[who]  # the table holds only clients with requests out
+
+    def _refusal(self, caller: Caller | None, path: str) -> JSONResponse | None:
+        """401 without a valid key or origin, 403 on an admin route without the admin key."""
         if caller is None:
-            refused = _error(
+            return _error(
                 401,
                 "unauthorized",
                 "an API key is required (Authorization: Bearer <key> or X-API-Key)",
                 {"WWW-Authenticate": "Bearer"},
             )
-            await refused(scope, receive, send)
-            return
         if path.startswith("/v1/admin/") and not caller.admin:
             message = (
                 "the admin key is required"
                 if self.policy.admin is not None
                 else "admin routes are disabled (no ASKBOT_ADMIN_KEY_HASH configured)"
             )
-            await _error(403, "forbidden", message, {})(scope, receive, send)
-            return
-        scope.setdefault("state", {})["caller"] = caller
-        if self.on_caller is not None:
-            self.on_caller(caller)
-        extra: dict[str, str] = {}
-        if self.rate is not None and not caller.admin:
-            if caller.name in {"browser", "anonymous"}:
-                client = scope.get("client")
-                who = ("ip", client[0] if client else "unknown")
-            else:
-                who = ("key", caller.name)
-            allowed = self.limiter.hit(self.rate, *who)
-            stats = self.limiter.get_window_stats(self.rate, *who)
-            reset = max(1, math.ceil(stats.reset_time - time.time()))
-            extra = {
-                "RateLimit-Limit": str(self.rate.amount),
-                "RateLimit-Remaining": str(max(0, stats.remaining)),
-                "RateLimit-Reset": str(reset),
-            }
-            if not allowed:
-                refused = _error(
-                    429,
-                    "rate_limited",
-                    f"rate limit {self.rate.amount} per {self.rate.get_expiry()} s exceeded; "
-                    f"retry in {reset} s",
-                    {**extra, "Retry-After": str(reset)},
-                )
-                await refused(scope, receive, send)
-                return
+            return _error(403, "forbidden", message, {})
+        return None
 
-        async def send_with_headers(message: dict[str, object]) -> None:
-            if message["type"] == "http.response.start" and extra:
-                raw = list(message.get("headers", []))  # type: ignore[call-overload]
-                raw += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
-                message["headers"] = raw
+    def _count(
+        self, rate: RateLimitItem | None, who: Client
+    ) -> tuple[dict[str, str], JSONResponse | None]:
+        """Count a hit on ``who``: the ``RateLimit-*`` headers, and a 429 when over the rate."""
+        if rate is None:
+            return {}, None
+        allowed = self.limiter.hit(rate, *who)
+        stats = self.limiter.get_window_stats(rate, *who)
+        reset = max(1, math.ceil(stats.reset_time - time.time()))
+        headers = {
+            "RateLimit-Limit": str(rate.amount),
+            "RateLimit-Remaining": str(max(0, stats.remaining)),
+            "RateLimit-Reset": str(reset),
+        }
+        if allowed:
+            return headers, None
+        refused = _error(
+            429,
+            "rate_limited",
+            f"rate limit {rate.amount} per {rate.get_expiry()} s exceeded; retry in {reset} s",
+            {**headers, "Retry-After": str(reset)},
+        )
+        return headers, refused
+
+    @staticmethod
+    def _sending(send: Send, extra: dict[str, str]) -> Send:
+        if not extra:
+            return send
+        raw = [(k.lower().encode(), v.encode()) for k, v in extra.items()]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *raw]
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)  # type: ignore[arg-type]
+        return send_with_headers

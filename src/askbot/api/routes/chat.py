@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -14,8 +15,10 @@ from askbot.api.deps import MetricsDep, ServiceDep, SettingsDep, StoresDep
 from askbot.api.errors import ApiError
 from askbot.api.schemas import ChatRequest, ChatResponse, FeedbackRequest, FeedbackResponse
 from askbot.conversation import SessionState, new_state
+from askbot.errors import StoreError
 from askbot.store import SessionStore, SqliteSessionStore
 
+log = logging.getLogger("askbot.api")
 router = APIRouter(tags=["chat"])
 T = TypeVar("T")
 
@@ -35,41 +38,65 @@ async def chat(
     message = clean_message(body.message, settings.max_message_chars)
     if body.collection is not None and body.collection not in service.index.collection_ids():
         raise ApiError(404, "unknown_collection", f"unknown collection {body.collection!r}")
-    session_id, state = await _session(stores.sessions, body.session_id, body.collection)
-    reply, state = await service.conversation.reply_async(state, message, body.collection)
-    await session_io(stores.sessions, lambda: stores.sessions.put(session_id, state))
-    latency = time.perf_counter() - started
-    stores.journal.log_question(
-        session_id=session_id,
-        question=message,
-        collection=body.collection,
-        decision=reply.decision.value,
-        confidence=reply.confidence,
-        answer_id=reply.answer.id if reply.answer else None,
-        latency_ms=latency * 1000,
-    )
+    try:
+        session_id, state = await _session(stores.sessions, body.session_id, body.collection)
+        reply, state = await service.conversation.reply_async(state, message, body.collection)
+        await session_io(stores.sessions, lambda: stores.sessions.put(session_id, state))
+        latency = time.perf_counter() - started
+        stores.journal.log_question(
+            session_id=session_id,
+            question=message,
+            collection=body.collection,
+            decision=reply.decision.value,
+            confidence=reply.confidence,
+            answer_id=reply.answer.id if reply.answer else None,
+            latency_ms=latency * 1000,
+        )
+    except StoreError as exc:
+        raise store_unavailable(exc) from None
     metrics.decisions.labels(reply.decision.value).inc()
     metrics.chat_latency.labels(reply.decision.value).observe(latency)
     return ChatResponse.model_validate({"session_id": session_id, **reply.to_dict()})
 
 
 @router.post("/v1/feedback", response_model=FeedbackResponse)
-def feedback(body: FeedbackRequest, service: ServiceDep, stores: StoresDep) -> FeedbackResponse:
-    """Record whether an answer helped; acknowledged only once it is on disk."""
-    if stores.sessions.get(body.session_id) is None:
+def feedback(body: FeedbackRequest, stores: StoresDep) -> FeedbackResponse:
+    """Record whether an answer helped; acknowledged only once it is on disk.
+
+    Only an answer the session was shown can be judged, once: a second verdict replaces the
+    first. Suggestions and alternatives are offers, not answers shown.
+    """
+    state = _stored(stores.sessions, body.session_id)
+    if state is None:
         raise ApiError(404, "unknown_session", "unknown or expired session_id")
-    try:
-        service.index.position_of(body.answer_id)
-    except KeyError:
-        raise ApiError(404, "unknown_answer", f"unknown answer_id {body.answer_id!r}") from None
+    if body.answer_id not in state.get("shown", []):
+        raise ApiError(
+            404, "answer_not_shown", "this session was not shown an answer with that answer_id"
+        )
     comment = clean_message(body.comment, 2000) if body.comment else None
-    row = stores.journal.add_feedback(
-        session_id=body.session_id,
-        answer_id=body.answer_id,
-        helpful=body.helpful,
-        comment=comment,
-    )
+    try:
+        row = stores.journal.add_feedback(
+            session_id=body.session_id,
+            answer_id=body.answer_id,
+            helpful=body.helpful,
+            comment=comment,
+        )
+    except StoreError as exc:
+        raise store_unavailable(exc) from None
     return FeedbackResponse(id=row)
+
+
+def store_unavailable(exc: StoreError) -> ApiError:
+    """The 503 for a store that failed: the details (paths, the raw error) go to the log only."""
+    log.error("store failed: %s", exc)
+    return ApiError(503, "store_unavailable", "askbot cannot store this now; try again later")
+
+
+def _stored(sessions: SessionStore, session_id: str) -> SessionState | None:
+    try:
+        return sessions.get(session_id)
+    except StoreError as exc:
+        raise store_unavailable(exc) from None
 
 
 async def _session(
