@@ -162,7 +162,7 @@ def _run_worker(job: dict[str, Any]) -> dict[str, Any]:
 
 def _export(out: Path) -> dict[str, Any]:
     from askbot.embed import resolve_model_path
-    from askbot.onnx_embed import export_onnx
+    from askbot.embed.onnx_export import export_onnx
 
     source = resolve_model_path(MODEL)
     times = {}
@@ -178,7 +178,7 @@ def _load(backend: str, exports: Path, threads: int) -> Any:
         from askbot.embed import SentenceTransformerEmbedder
 
         return SentenceTransformerEmbedder(MODEL, threads=threads)
-    from askbot.onnx_embed import OnnxEmbedder
+    from askbot.embed.onnx_runtime import OnnxEmbedder
 
     return OnnxEmbedder(exports / backend.removeprefix("onnx-"), threads=threads)
 

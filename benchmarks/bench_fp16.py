@@ -3,9 +3,8 @@
 Uses a size that ``benchmarks/bench_scale.py --work DIR`` has built (its corpus and index under
 ``DIR/<size>/``). The corpus texts are encoded again in float32 with the same ONNX encoder (kept
 in ``DIR/<size>/vectors-fp32.npy`` for reruns), and from those vectors three indexes are made:
-exact search (``IndexFlatIP``), the HNSW graph askbot built before (``IndexHNSWFlat``, float32)
-and the one it builds now (``IndexHNSWSQ`` float16), with the same M, efConstruction and
-efSearch. On real user questions it reports, for each:
+exact search (``IndexFlatIP``), an HNSW graph over float32 vectors (``IndexHNSWFlat``) and the
+one askbot builds, over float16 (``IndexHNSWSQ``), with the same M, efConstruction and efSearch. On real user questions it reports, for each:
 
 - recall@10 and recall@64 against exact float32 search, and the median single-search time;
 - the index's size in memory (serialised FAISS index: vectors plus graph);
@@ -31,8 +30,7 @@ import numpy as np
 from bench_scale import settings_for
 from common import DATASETS, queries
 
-from askbot import engine
-from askbot.embed import Vectors
+from askbot.embed import Vectors, ensure_encoder, load_query_embedder
 from askbot.index import FaqIndex, entry_texts, load_index, vector_index
 from askbot.retrieve import Retriever
 
@@ -45,7 +43,7 @@ def corpus_vectors(index: FaqIndex, settings_dir: Path, cache: Path) -> Vectors:
     texts = [text for entry in index.entries for _, text in entry_texts(entry)]
     if len(texts) != len(index.rows):
         raise RuntimeError("the corpus texts do not line up with the index rows")
-    embedder = engine.ensure_encoder(settings_for(settings_dir))  # the build's encoder
+    embedder = ensure_encoder(settings_for(settings_dir))  # the build's encoder
     vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
     for start in range(0, len(texts), 256):
         vectors[start : start + 256] = embedder.encode(texts[start : start + 256])
@@ -68,7 +66,7 @@ def main() -> None:
     saved = load_index(settings.index_dir)
     vectors = corpus_vectors(saved, args.work / "encoder", folder / "vectors-fp32.npy")
     texts = queries(args.datasets, args.queries)
-    query_embedder = engine.load_query_embedder(settings, threads=1)
+    query_embedder = load_query_embedder(settings, threads=1)
     query_vectors = query_embedder.encode(texts)
     faiss.omp_set_num_threads(2)  # building is a batch job, as in askbot build
 

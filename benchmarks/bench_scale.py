@@ -46,8 +46,9 @@ from common import (
     wait_ready,
 )
 
-from askbot import engine
+from askbot import service
 from askbot.config import Settings
+from askbot.embed import ensure_encoder, load_query_embedder
 from askbot.index import current_build, load_index, vector_index
 
 TARGET_RATIO = 2.0
@@ -142,8 +143,8 @@ def measure_search(
 
 def measure_ask(settings: Settings, texts: list[str]) -> dict[str, float]:
     """``Retriever.ask`` latency in-process (ms), one encoder thread as when serving."""
-    embedder = engine.load_query_embedder(settings, threads=1)
-    retriever = engine.open_retriever(settings, embedder=embedder)
+    embedder = load_query_embedder(settings, threads=1)
+    retriever = service.open_service(settings, embedder=embedder).retriever
     for text in texts[:20]:
         retriever.ask(text)
     times = []
@@ -196,8 +197,8 @@ def main() -> None:
 
     # Export the ONNX encoder once; every size's index links to it.
     shared = settings_for(work / "encoder")
-    engine.ensure_encoder(shared)
-    embedder = engine.load_query_embedder(shared, threads=1)
+    ensure_encoder(shared)
+    embedder = load_query_embedder(shared, threads=1)
     query_vectors = embedder.encode(texts)
 
     results: dict[int, dict[str, float | str | bool]] = {}

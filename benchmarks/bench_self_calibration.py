@@ -24,14 +24,11 @@ from pathlib import Path
 
 from common import DATASETS
 
-from askbot.config import DEFAULT_MODEL
+from askbot.config import Settings
 from askbot.corpus import FaqEntry, corpus_from_entries
-from askbot.embed import model_name, resolve_model_path
+from askbot.fit import fit_classifiers, phrasing, self_calibration, self_calibrations
 from askbot.index import build_index
-from askbot.onnx_embed import OnnxEmbedder, export_onnx
-from askbot.retrieve import phrasing_classifier, self_calibration
-from askbot.retrieve.phrasing_classifier import fit_classifiers
-from askbot.retrieve.self_calibration import self_calibrations
+from askbot.service import batch_embedder
 
 
 def clinc_faq(datasets: Path) -> list[FaqEntry]:
@@ -80,15 +77,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     collections = {"clinc150 FAQ": clinc_faq(args.datasets)}
-    for size in (phrasing_classifier.MAX_ENTRIES, self_calibration.MAX_ENTRIES):
+    for size in (phrasing.MAX_ENTRIES, self_calibration.MAX_ENTRIES):
         entries = query_entries(args.datasets, size)  # fewer when intents run out of queries
         collections[f"{len(entries):,} entries"] = entries
     rows = []
     with tempfile.TemporaryDirectory() as work:
-        export = export_onnx(
-            resolve_model_path(DEFAULT_MODEL), Path(work), name=model_name(DEFAULT_MODEL)
-        )
-        embedder = OnnxEmbedder(export, threads=2)
+        embedder = batch_embedder(Settings(index_dir=Path(work)))  # as askbot build encodes
         for name, entries in collections.items():
             started = time.perf_counter()
             index = build_index(corpus_from_entries(entries), embedder)

@@ -1,7 +1,7 @@
 """Where one query's encoding time goes in the serving ONNX int8 export, and what int8 saves.
 
 Exports the model three ways (fp32; askbot's int8, which splits the few outlier input channels
-of the FFN down-projections off in fp32, ``askbot.quantize``; plain int8 of every MatMul), then
+of the FFN down-projections off in fp32, ``askbot.embed.quantize``; plain int8 of every MatMul), then
 on one thread and the same queries prints: the CPU time of tokenising, of
 ``InferenceSession.run`` and of pooling; onnxruntime's per-operator profile of askbot's export;
 and the CPU time per query of each export. Rerun with::
@@ -46,7 +46,8 @@ def main() -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from askbot.embed import resolve_model_path
-    from askbot.onnx_embed import OnnxEmbedder, _pool, export_onnx
+    from askbot.embed.onnx_export import export_onnx
+    from askbot.embed.onnx_runtime import OnnxEmbedder, _pool
 
     lines = (args.datasets / "clinc150" / "queries.jsonl").read_text().splitlines()
     texts = [json.loads(line)["query"] for line in lines]

@@ -32,22 +32,23 @@ def main() -> None:
         gc.collect()
         steps.append((name, rss_mb(os.getpid())))
 
-    from askbot import engine
-    from askbot import onnx_embed as _onnx  # noqa: F401  (what a worker imports)
+    from askbot import service
     from askbot.api import app as _app  # noqa: F401
     from askbot.config import Settings
     from askbot.conversation import Conversation
+    from askbot.embed import load_query_embedder
+    from askbot.embed import onnx_runtime as _onnx  # noqa: F401  (what a worker imports)
     from askbot.index import load_index
     from askbot.retrieve import Retriever
 
     step("imports (askbot, FastAPI, FAISS, onnxruntime)")
     folder = args.work / str(args.size)  # as bench_scale.py lays it out
     settings = Settings(corpus_dir=folder / "corpus", index_dir=folder / "index")
-    manifest, built = engine.ensure_built(settings)
+    manifest, built = service.ensure_built(settings)
     assert not built, "the index is stale: rebuild it with bench_scale.py first"
     del manifest
     step("freshness check (askbot serve)")
-    embedder = engine.load_query_embedder(settings)
+    embedder = load_query_embedder(settings)
     step("ONNX int8 query encoder")
     index = load_index(settings.index_dir)
     step(f"index ({index.manifest.index_type}, {index.manifest.entry_count:,} entries)")

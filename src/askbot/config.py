@@ -104,6 +104,11 @@ class Settings(BaseSettings):
         description="Proxy addresses whose X-Forwarded-For / X-Forwarded-Proto are trusted; "
         "empty: none, the client is the TCP peer.",
     )
+    human_contact: str = Field(
+        default="",
+        description="A line telling readers how to reach a person (e.g. an email address), "
+        "added when they ask for one; corpus/_smalltalk.json may set one per collection.",
+    )
     demo_collection: str | None = Field(
         default=None, description="Collection shown on the demo page at / (default: the first)."
     )

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from askbot.config import Settings
-from askbot.conversation import Conversation
+from askbot.conversation import Conversation, load_small_talk
 from askbot.corpus import Corpus, hash_corpus, load_corpus
 from askbot.embed import (
     CachingEmbedder,
@@ -94,7 +94,9 @@ def batch_embedder(settings: Settings) -> Embedder:
 def service_over(index: FaqIndex, embedder: Embedder, settings: Settings) -> Service:
     """A service over an index already loaded (at start, or swapped in by the watcher)."""
     retriever = Retriever(index, embedder, off_topic_share=settings.off_topic_share)
-    return Service(retriever, Conversation(retriever))
+    # Small-talk lines: English defaults, overridden by the corpus folder's _smalltalk.json.
+    small_talk = load_small_talk(settings.corpus_dir, human_contact=settings.human_contact)
+    return Service(retriever, Conversation(retriever, small_talk))
 
 
 def open_service(

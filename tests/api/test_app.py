@@ -114,6 +114,19 @@ def test_fallback_offers_the_collection_questions(client: TestClient) -> None:
     assert "don't know" in reply["message"]  # type: ignore[operator]
 
 
+def test_small_talk_is_answered_in_kind_and_a_follow_up_still_leans_on_the_question(
+    client: TestClient,
+) -> None:
+    first = chat(client, "why are Seoul and Tokyo getting closer?", collection=SEED)
+    hello = chat(client, "hello!", session_id=first["session_id"])
+    assert hello["decision"] == "fallback" and hello["via"] == "small-talk"
+    assert hello["confidence"] == 0 and hello["alternatives"] == []
+    assert "Hello" in hello["message"] and 0 < len(hello["suggestions"]) <= 3  # type: ignore[arg-type,operator]
+    china = chat(client, "and what about china?", session_id=first["session_id"])
+    assert china["decision"] == "answer" and china["via"] == "follow-up"
+    assert "China" in china["answer"]["question"]  # type: ignore[index]
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [

@@ -52,9 +52,13 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for the whole run."""
+    """One headless Chromium for this module's tests.
+
+    Module-scoped: playwright's sync API runs an event loop on the main thread while it is
+    open, and tests after this module call ``asyncio.run``.
+    """
     if not Path(CHROMIUM).exists() or not AXE_JS.exists():
         if os.environ.get("CI"):
             pytest.fail(f"browser tests need {CHROMIUM} and {AXE_JS}: .ci/run installs them")
@@ -170,6 +174,16 @@ def test_typed_question_gets_the_right_answer(
     expect(page.get_by_role("log")).to_contain_text(PROMPTED)
     expect(send).to_be_enabled()  # re-enabled once the reply is in
     page.screenshot(path=str(screenshots / "widget-desktop.png"))
+
+
+def test_small_talk_is_shown_with_questions_to_try(page: Page, live_server: str) -> None:
+    open_widget(page, live_server)
+    ask(page, "hello!")
+    expect(page.get_by_role("log")).to_contain_text("Hello! I answer questions about this article.")
+    chips = page.get_by_role("group", name="Questions I can answer").get_by_role("button")
+    expect(chips.first).to_be_visible()
+    chips.first.click()
+    expect(page.get_by_role("button", name="Helpful", exact=True)).to_be_visible()
 
 
 def test_clarify_alternatives_are_buttons_that_answer(page: Page, live_server: str) -> None:

@@ -129,7 +129,7 @@ class RecordsAsyncEncodes:
     [
         (
             "south-korea-japan-relations",
-            ["why are Seoul and Tokyo getting closer?", "will that lead to an alliance?",
+            ["why are Seoul and Tokyo getting closer?", "and what about china?",
              "tell me more"],
         ),
         ("passports", ["passport form", "the second"]),
@@ -147,10 +147,11 @@ def test_the_async_reply_is_the_same_reply_and_encodes_only_what_a_search_needs(
         before = len(recording.asked)
         expected, plain_state = conversation.reply(plain_state, message)
         reply, ahead_state = asyncio.run(ahead.reply_async(ahead_state, message))
-        asked.append(recording.asked[before:][0] if len(recording.asked) > before else [])
+        asked.append(recording.asked[before:])
         assert reply.to_dict() == expected.to_dict()
-    assert asked[0] == [messages[0]]
+    assert asked[0] == [[messages[0]]]  # a question that answers on its own: one text
     if collection == "passports":  # a pick among the clarify's options needs no search
         assert expected.via == "clarification" and asked[1] == []
-    else:  # a follow-up is searched with the previous question; "tell me more" is not
-        assert len(asked[1]) == 2 and asked[1][0] == messages[1] and asked[2] == []
+    else:  # a follow-up is asked as typed, then in context; "tell me more" is not searched
+        assert asked[1][0] == [messages[1]] and asked[2] == []
+        assert len(asked[1]) == 2 and asked[1][1][1].startswith("What prompted")  # the context

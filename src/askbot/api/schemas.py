@@ -66,7 +66,7 @@ class ChatResponse(BaseModel):
     suggestions: list[SuggestionOut]
     message: str = Field(description="The reply text to show.")
     understood_as: str = Field(description="The question actually searched.")
-    via: Literal["search", "follow-up", "clarification", "more"]
+    via: Literal["search", "follow-up", "clarification", "more", "small-talk"]
 
 
 class FeedbackRequest(BaseModel):

@@ -3,6 +3,7 @@
 from askbot.conversation.conversation import Conversation
 from askbot.conversation.reading import asks_for_more, choose, is_elliptical
 from askbot.conversation.reply import MESSAGES, Reply, Suggestion
+from askbot.conversation.smalltalk import SmallTalk, load_small_talk
 from askbot.conversation.state import SessionState, new_state
 
 __all__ = [
@@ -10,9 +11,11 @@ __all__ = [
     "Conversation",
     "Reply",
     "SessionState",
+    "SmallTalk",
     "Suggestion",
     "asks_for_more",
     "choose",
     "is_elliptical",
+    "load_small_talk",
     "new_state",
 ]

@@ -5,10 +5,16 @@ is the same for a coroutine, awaiting the encoder without blocking the event loo
 
 - After a ``clarify``, the reader can pick an alternative by number ("2", "the second"), by its
   id, or by (nearly) its text, and gets that answer.
-- An elliptical follow-up ("and what about China?", "why?") is asked twice in one encoder call:
-  as typed, and prefixed with the previous turn's question. The reading with the higher
-  confidence wins; the contextual reading skips the entry just answered, since a follow-up
-  asks for something new.
+- Small talk as a whole ("hi", "thanks!", "who are you?", "a human please") gets a ``SmallTalk``
+  line and the collection's questions, as a ``fallback`` of confidence 0 ``via`` "small-talk".
+  A pleasantry in front of a question ("thanks - and what about trade?") is dropped.
+- A message that answers on its own with another entry than the last one stands alone.
+- Otherwise an elliptical message ("and what about China?", "why?", "why are they...?") is also
+  read in context, in a second encoder call: its subject ("China?") followed by the context
+  (the previous turn's question; on a first turn, the collection's title), minus a share of
+  the context alone, so that the context says what the message is about without pulling the
+  reading back to it. The reading with the higher confidence wins; the contextual one skips
+  the entry just answered, since a follow-up asks for something new.
 - "tell me more" moves to the entry's follow-ups or its closest unseen neighbour.
 - A ``fallback`` offers the collection's questions instead of a dead end.
 """
@@ -20,9 +26,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-from askbot.conversation.reading import asks_for_more, choose, is_elliptical
+from askbot.conversation.reading import asks_for_more, choose, focus, is_elliptical
 from askbot.conversation.reply import MESSAGES, Reply, Suggestion
+from askbot.conversation.smalltalk import SmallTalk, kind_of, strip_pleasantries
 from askbot.conversation.state import (
     MAX_SHOWN_KEPT,
     MAX_TURNS_KEPT,
@@ -39,17 +47,23 @@ SUGGESTIONS = 3
 FALLBACK_SUGGESTIONS = 6
 # Entries whose neighbours a Conversation remembers before starting over.
 _RELATED_MEMO_SIZE = 20_000
-CONTEXT_WEIGHT_MESSAGE = 0.6
+# Share of the context's own vector taken out of the contextual reading: the context tells what
+# "they" or "China?" is about, but left whole it pulls every follow-up back to the entries
+# closest to the previous question (or, on a first turn, to the article's title).
+CONTEXT_PULL = 0.5
 
 
 @dataclass(frozen=True, slots=True)
 class _Turn:
-    """One message, read once: a reply already decided (pick, more), or the texts to search."""
+    """One message, read once: a reply already decided (pick, more, small talk), or the question
+    to search and, for an elliptical one, the context it may lean on.
+    """
 
     state: SessionState
     message: str
     reply: Reply | None
     texts: list[str]
+    context: str | None = None
 
 
 @dataclass
@@ -57,6 +71,7 @@ class Conversation:
     """Answers messages in the context of a session's earlier turns."""
 
     retriever: Retriever
+    small_talk: SmallTalk = field(default_factory=SmallTalk)
     _clock: Any = field(default=time.time, repr=False)
     # Per-index memos: a Conversation lives exactly as long as its retriever's index (a reload
     # makes a new one), and both answers below depend on the index alone. Without them every
@@ -75,8 +90,10 @@ class Conversation:
         turn = self._read(state, message, collection)
         if turn.reply is not None:
             return self._finish(turn, turn.reply)
-        vectors = self.retriever.embedder.encode(turn.texts)
-        return self._finish(turn, self._search(turn, vectors))
+        bare = self._ask(turn, self.retriever.embedder.encode(turn.texts)[0])
+        texts = self._contextual_texts(turn, bare)
+        vectors = self.retriever.embedder.encode(texts) if texts else None
+        return self._finish(turn, self._search(turn, bare, vectors))
 
     async def reply_async(
         self, state: SessionState, message: str, collection: str | None = None
@@ -85,23 +102,40 @@ class Conversation:
         turn = self._read(state, message, collection)
         if turn.reply is not None:
             return self._finish(turn, turn.reply)
-        vectors = await encode_async(self.retriever.embedder, turn.texts)
-        return self._finish(turn, self._search(turn, vectors))
+        bare = self._ask(turn, (await encode_async(self.retriever.embedder, turn.texts))[0])
+        texts = self._contextual_texts(turn, bare)
+        vectors = await encode_async(self.retriever.embedder, texts) if texts else None
+        return self._finish(turn, self._search(turn, bare, vectors))
 
     def _read(self, state: SessionState, message: str, collection: str | None) -> _Turn:
         """Decide once how the message is understood: a pick, "more", or a search of texts."""
         state = with_defaults(state, collection)
-        decided = self._pick(state, message) or self._more(state, message)
+        decided = (
+            self._pick(state, message)
+            or self._more(state, message)
+            or self._small_talk(state, message)
+        )
         if decided is not None:
             return _Turn(state, message, decided, [])
+        question = strip_pleasantries(message)
+        context = self._context(state, question) if is_elliptical(question) else None
+        return _Turn(state, message, None, [question], context)
+
+    def _context(self, state: SessionState, question: str) -> str | None:
+        """What an elliptical question leans on: the previous question, else the article's title."""
         previous = previous_question(state)
-        texts = [message, previous] if previous and is_elliptical(message) else [message]
-        return _Turn(state, message, None, texts)
+        if previous is not None:
+            return previous
+        collection = state["collection"]
+        for candidate in self.retriever.index.collections:
+            if candidate.id == collection:
+                return candidate.title or candidate.summary or None
+        return None
 
     def _finish(self, turn: _Turn, reply: Reply) -> tuple[Reply, SessionState]:
         return reply, self._remember(turn.state, turn.message, reply)
 
-    # -- the three ways a message is understood --------------------------------------------
+    # -- the ways a message is understood ----------------------------------------------------
 
     def _pick(self, state: SessionState, message: str) -> Reply | None:
         pending: list[dict[str, str]] = state.get("pending") or []
@@ -133,20 +167,43 @@ class Conversation:
             Decision.FALLBACK, 0.0, None, [], suggestions, MESSAGES["more"], message, "more"
         )
 
-    def _search(self, turn: _Turn, vectors: Vectors) -> Reply:
-        state, message, texts = turn.state, turn.message, turn.texts
+    def _small_talk(self, state: SessionState, message: str) -> Reply | None:
+        kind = kind_of(message)
+        if kind is None:
+            return None
+        scope = self._scope(state)
+        line = self.small_talk.of(scope).reply_to(kind)
+        suggestions = self._opening_questions(scope, state, SUGGESTIONS)
+        return Reply(Decision.FALLBACK, 0.0, None, [], suggestions, line, message, "small-talk")
+
+    def _ask(self, turn: _Turn, vector: npt.NDArray[np.float32]) -> Answer:
+        """The question as typed (less any pleasantry in front), on its own."""
+        return self.retriever.answer_vector(turn.texts[0], vector, turn.state["collection"])
+
+    def _contextual_texts(self, turn: _Turn, bare: Answer) -> list[str]:
+        """What to encode for the reading in context; nothing when the question stands alone.
+
+        A second encoder call, made only for the elliptical questions that need it: most
+        questions answer on their own and pay for one text.
+        """
+        if turn.context is None or _stands_alone(bare, last_answered(turn.state)):
+            return []
+        return [f"{focus(turn.texts[0])} {turn.context}", turn.context]
+
+    def _search(self, turn: _Turn, bare: Answer, vectors: Vectors | None) -> Reply:
+        state, texts = turn.state, turn.texts
         scope: str | None = state["collection"]
-        answers = [self.retriever.answer_vector(message, vectors[0], scope)]
-        readings = [message]
-        if len(texts) > 1:
-            # The follow-up's own words lead; the previous subject fills in what it leaves out.
-            mixed = CONTEXT_WEIGHT_MESSAGE * vectors[0] + (1 - CONTEXT_WEIGHT_MESSAGE) * vectors[1]
-            mixed /= np.linalg.norm(mixed) or 1.0
-            last = last_answered(state)
-            contextual = f"{message} ({texts[1]})"
+        last = last_answered(state)
+        answers = [bare]
+        readings = [texts[0]]
+        if vectors is not None:
+            reading = vectors[0] - CONTEXT_PULL * vectors[1]
+            reading /= np.linalg.norm(reading) or 1.0
             exclude = frozenset({last}) if last else frozenset()
-            answers.append(self.retriever.answer_vector(contextual, mixed, scope, exclude=exclude))
-            readings.append(contextual)
+            # Words are matched on the subject alone: the context's words would pull back too.
+            subject = focus(texts[0])
+            answers.append(self.retriever.answer_vector(subject, reading, scope, exclude=exclude))
+            readings.append(f"{texts[0]} ({turn.context})")
         best = max(range(len(answers)), key=lambda i: answers[i].confidence)
         answer = answers[best]
         via = "follow-up" if best > 0 else "search"
@@ -251,11 +308,25 @@ class Conversation:
         if collection is None and answer.alternatives:
             entry = self._entry(answer.alternatives[0].id)
             collection = entry.collection if entry else None
+        return self._opening_questions(collection, None, FALLBACK_SUGGESTIONS)
+
+    def _opening_questions(
+        self, collection: str | None, state: SessionState | None, limit: int
+    ) -> list[Suggestion]:
+        """The first ``limit`` questions of a collection, skipping those the session was shown."""
         if collection is None:
             return []
-        positions = self.retriever.index.entries_of(collection)[:FALLBACK_SUGGESTIONS]
-        entries = [self.retriever.index.entries[int(p)] for p in positions]
-        return [Suggestion(e.id, e.question) for e in entries]
+        shown = set(state.get("shown", [])) if state else set()
+        entries = (
+            self.retriever.index.entries[int(p)]
+            for p in self.retriever.index.entries_of(collection)
+        )
+        return [Suggestion(e.id, e.question) for e in entries if e.id not in shown][:limit]
+
+    def _scope(self, state: SessionState) -> str | None:
+        """The collection in scope: the session's, or the index's only one."""
+        ids = self.retriever.index.collection_ids()
+        return state["collection"] or (ids[0] if len(ids) == 1 else None)
 
     def _remember(self, state: SessionState, message: str, reply: Reply) -> SessionState:
         turn = {
@@ -265,6 +336,7 @@ class Conversation:
             "answer_id": reply.answer.id if reply.answer else None,
             "answer_question": reply.answer.question if reply.answer else None,
             "confidence": round(reply.confidence, 4),
+            "via": reply.via,
             "at": self._clock(),
         }
         shown = list(state.get("shown", []))
@@ -273,3 +345,12 @@ class Conversation:
         pending = [{"id": o.id, "question": o.question} for o in reply.options()]
         turns = [*state.get("turns", []), turn][-MAX_TURNS_KEPT:]
         return {**state, "turns": turns, "pending": pending, "shown": shown[-MAX_SHOWN_KEPT:]}
+
+
+def _stands_alone(answer: Answer, last: str | None) -> bool:
+    """Whether a message answers by itself, with something new: then context cannot improve it."""
+    return (
+        answer.decision is Decision.ANSWER
+        and answer.answer is not None
+        and answer.answer.id != last
+    )

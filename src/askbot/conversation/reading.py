@@ -27,8 +27,16 @@ _CONNECTIVE = re.compile(
     r"really|is that|does that|will that|would that)\b",
     re.I,
 )
-_ANAPHORA = re.compile(r"\b(it|this|that|these|those|they|them|their|he|she|there)\b", re.I)
+_ANAPHORA = re.compile(
+    r"\b(it|its|this|that|these|those|they|them|their|he|she|his|her|there|mine)\b", re.I
+)
 _ELLIPTICAL_MAX_WORDS = 8
+# Openings that only link a follow-up to the previous turn: they carry no subject of their own.
+_LINKING = re.compile(
+    r"^\s*(?:(?:and|but|also|so|then|ok(?:ay)?|well|now)\b[\s,]*)*"
+    r"(?:(?:what|how) about|what of)?\b\s*",
+    re.I,
+)
 # A typed option counts as picked from this similarity (difflib ratio of normalised texts) up.
 PICK_SIMILARITY = 0.85
 # Longest normalised message compared fuzzily with the options: difflib's ratio costs up to the
@@ -45,6 +53,11 @@ def is_elliptical(message: str) -> bool:
     return bool(_CONNECTIVE.match(message)) or (
         len(words) <= _ELLIPTICAL_MAX_WORDS and bool(_ANAPHORA.search(message))
     )
+
+
+def focus(message: str) -> str:
+    """A follow-up without its linking words: "and what about China?" -> "China?"."""
+    return _LINKING.sub("", message, count=1).strip() or message.strip()
 
 
 def asks_for_more(message: str) -> bool:

@@ -33,7 +33,7 @@ class Reply:
     suggestions: list[Suggestion]
     message: str
     understood_as: str  # the question actually searched (differs for follow-ups)
-    via: str  # "search", "follow-up", "clarification" or "more"
+    via: str  # "search", "follow-up", "clarification", "more" or "small-talk"
 
     def to_dict(self) -> dict[str, Any]:
         """The chat API's reply body (without the session id)."""

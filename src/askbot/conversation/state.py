@@ -32,9 +32,11 @@ def last_answered(state: SessionState) -> str | None:
 
 
 def previous_question(state: SessionState) -> str | None:
-    """The previous turn's subject: the question it answered, else what the reader typed."""
-    turns = state.get("turns", [])
-    if not turns:
-        return None
-    last = turns[-1]
-    return str(last.get("answer_question") or last.get("understood_as") or last["message"])
+    """The previous turn's subject: the question it answered, else what the reader typed.
+
+    Small talk ("hi", "thanks!") has no subject: the turn before it is the previous one.
+    """
+    for turn in reversed(state.get("turns", [])):
+        if turn.get("via") != "small-talk":
+            return str(turn.get("answer_question") or turn.get("understood_as") or turn["message"])
+    return None

@@ -1,0 +1,273 @@
+"""Answerability features on the article-FAQ protocol: which separate answerable questions
+from on-topic unanswerable ones?
+
+Cuts the same small FAQs as ``scripts/article_protocol.py`` (same seed, same sources) and, for
+every question asked of one, records features of the question and the Retriever's top entry:
+
+- ``confidence``, ``score``, ``margin``: what the Retriever's calibration sees today;
+- ``phrasing_sim``: cosine of the question with the top entry's best question/alternate vector;
+- ``qa_sim``: cosine with the top entry's question+answer vector;
+- ``answer_sim``: cosine with the top entry's answer alone (encoded here; no index holds it);
+- ``score_gap``: top score minus the mean score of the collection's other entries;
+- ``uncovered``: IDF-weighted share of the question's content words (stemmed, stop-words out;
+  IDF over the collection) that the top entry's question, alternates and answer never use;
+- ``unknown``: the same share for words no entry of the collection uses;
+- ``bm25``: the top entry's normalised BM25 score; ``words``: content words in the question.
+
+It writes one row per question (``--out``, a CSV) and prints each feature's AUROC between
+answerable and on-topic unanswerable questions, alone (oriented to be >= .5) and combined in
+a logistic head cross-validated by FAQ (no FAQ's questions both fit and score the head).
+Then what a stricter clarify would do on these small FAQs: each clarify whose top leads by at
+least ``--clarify-margin`` and whose confidence reaches a threshold becomes an answer.
+
+    python scripts/answerability_features.py [--faqs 30] [--seed 0] [--out /tmp/features.csv]
+        [--index-dir /tmp/protocol-index]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import random
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GroupKFold
+from sklearn.preprocessing import StandardScaler
+
+from askbot.config import DEFAULT_MODEL, Settings
+from askbot.embed import CachingEmbedder, Embedder
+from askbot.evaluate import EvalEntry, EvalQuery, EvalSet
+from askbot.evaluate.askbot_ranker import AskbotRanker
+from askbot.index import VectorKind
+from askbot.retrieve.retriever import lexical_document
+from askbot.service import batch_embedder
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from article_protocol import PER_KIND, SIZES, sources
+
+FEATURES = (
+    "confidence",
+    "score",
+    "margin",
+    "phrasing_sim",
+    "qa_sim",
+    "answer_sim",
+    "score_gap",
+    "uncovered",
+    "unknown",
+    "bm25",
+    "words",
+)
+KINDS = ("answerable", "unanswerable", "off_topic")
+
+
+def question_rows(
+    chosen: list[EvalEntry],
+    asked: list[tuple[str, EvalQuery]],
+    embedder: Embedder,
+) -> list[dict[str, float | str]]:
+    """Features of each asked question against one small FAQ."""
+    retriever = AskbotRanker(chosen, embedder).retriever
+    index = retriever.index
+    lexical = retriever._lexical
+    queries = [q.query for _, q in asked]
+    answers = retriever.ask_many(queries)
+    vectors = embedder.encode(queries)
+    answer_vectors = embedder.encode([e.answer for e in index.entries])
+    tokens = lexical.tokenize(queries)
+    documents = [set(t) for t in lexical.tokenize([lexical_document(e) for e in index.entries])]
+    vocabulary = set().union(*documents)
+    rows: list[dict[str, float | str]] = []
+    for (kind, query), answer, vector, words in zip(asked, answers, vectors, tokens, strict=True):
+        ranked = retriever.rank(vector, lexical=lexical.scores([query.query])[0])
+        top = ranked[0][0]
+        ids = index.vector_ids_of(top)
+        kinds = retriever._kinds[ids]
+        sims = index.vectors_at(ids).astype(np.float32) @ vector
+        phrasing = sims[kinds != VectorKind.QUESTION_ANSWER]
+        qa = sims[kinds == VectorKind.QUESTION_ANSWER]
+        others = [s for _, s in ranked[1:]]
+        idf = [
+            lexical._idf(lexical._df[w]) if w in lexical._df else lexical._unknown_idf
+            for w in words
+        ]
+        mass = sum(idf) or 1.0
+        uncovered = (
+            sum(i for w, i in zip(words, idf, strict=True) if w not in documents[top]) / mass
+        )
+        unknown = sum(i for w, i in zip(words, idf, strict=True) if w not in vocabulary) / mass
+        right = index.entries[top].id in query.relevant
+        rows.append(
+            {
+                "kind": kind,
+                "right": float(right),
+                "decision": answer.decision.value,
+                "confidence": answer.confidence,
+                "score": ranked[0][1],
+                "margin": answer.margin if answer.margin is not None else 0.0,
+                "phrasing_sim": float(phrasing.max()) if len(phrasing) else float(qa.max()),
+                "qa_sim": float(qa.max()) if len(qa) else float(phrasing.max()),
+                "answer_sim": float(answer_vectors[top] @ vector),
+                "score_gap": ranked[0][1] - (float(np.mean(others)) if others else 0.0),
+                "uncovered": uncovered if words else 0.0,
+                "unknown": unknown if words else 0.0,
+                "bm25": float(lexical.scores([query.query])[0][top]),
+                "words": float(len(words)),
+            }
+        )
+    return rows
+
+
+def collect(
+    cut: dict[str, EvalSet],
+    off_topic: list[EvalQuery],
+    embedder: Embedder,
+    *,
+    faqs: int,
+    seed: int,
+) -> list[dict[str, float | str]]:
+    """Rows for every question of every small FAQ, drawn as ``article_protocol`` draws them."""
+    rng = random.Random(seed)
+    rows: list[dict[str, float | str]] = []
+    for name, dataset in cut.items():
+        for number in range(faqs):
+            # The same draws, in the same order, as ``article_protocol.ask_small_faqs``.
+            size = rng.randint(*SIZES)
+            chosen = rng.sample(list(dataset.entries), min(size, len(dataset.entries)))
+            ids = {e.id for e in chosen}
+            inside = [q for q in dataset.queries if q.in_scope and set(q.relevant) <= ids]
+            outside = [q for q in dataset.queries if q.in_scope and not set(q.relevant) & ids]
+            answerable = rng.sample(inside, min(PER_KIND, len(inside)))
+            unanswerable = rng.sample(outside, min(PER_KIND, len(outside)))
+            away = rng.sample(off_topic, min(PER_KIND, len(off_topic)))
+            if not answerable:
+                continue
+            asked = [
+                *(("answerable", q) for q in answerable),
+                *(("unanswerable", q) for q in unanswerable),
+                *(("off_topic", q) for q in away),
+            ]
+            for row in question_rows(chosen, asked, embedder):
+                row.update(source=name, faq=f"{name}-{number}", size=float(len(chosen)))
+                rows.append(row)
+    return rows
+
+
+def report(rows: list[dict[str, float | str]]) -> None:
+    """Each feature's AUROC alone, and a logistic head's cross-validated by FAQ."""
+    kept = [r for r in rows if r["kind"] != "off_topic"]
+    labels = np.array([r["kind"] == "answerable" for r in kept], dtype=int)
+    groups = np.array([r["faq"] for r in kept])
+    sources_of = np.array([r["source"] for r in kept])
+    matrix = np.array([[float(r[f]) for f in FEATURES] for r in kept])
+    print("| feature | " + " | ".join([*sorted(set(sources_of)), "all"]) + " |")
+    print("|---" * (len(set(sources_of)) + 2) + "|")
+    for j, feature in enumerate(FEATURES):
+        cells = []
+        for source in [*sorted(set(sources_of)), None]:
+            mask = np.ones(len(kept), bool) if source is None else sources_of == source
+            auc = roc_auc_score(labels[mask], matrix[mask, j])
+            cells.append(f"{max(auc, 1 - auc):.3f}{'' if auc >= 0.5 else ' (-)'}")
+        print(f"| {feature} | " + " | ".join(cells) + " |")
+    combos = {
+        "score+margin": ["score", "margin"],
+        "score+margin+uncovered": ["score", "margin", "uncovered"],
+        "score+margin+uncovered+unknown": ["score", "margin", "uncovered", "unknown"],
+        "+answer_sim": ["score", "margin", "uncovered", "unknown", "answer_sim"],
+        "+qa_sim+phrasing_sim": [
+            "score",
+            "margin",
+            "uncovered",
+            "unknown",
+            "answer_sim",
+            "qa_sim",
+            "phrasing_sim",
+        ],
+        "all": list(FEATURES[1:]),
+    }
+    print("\n| head (5-fold by FAQ) | " + " | ".join([*sorted(set(sources_of)), "all"]) + " |")
+    print("|---" * (len(set(sources_of)) + 2) + "|")
+    for label, names in combos.items():
+        columns = [FEATURES.index(n) for n in names]
+        predicted = np.zeros(len(kept))
+        for fit, test in GroupKFold(n_splits=5).split(matrix, labels, groups):
+            scaler = StandardScaler().fit(matrix[fit][:, columns])
+            head = LogisticRegression(C=1.0, max_iter=1000)
+            head.fit(scaler.transform(matrix[fit][:, columns]), labels[fit])
+            predicted[test] = head.predict_proba(scaler.transform(matrix[test][:, columns]))[:, 1]
+        cells = [
+            f"{roc_auc_score(labels[sources_of == s], predicted[sources_of == s]):.3f}"
+            for s in sorted(set(sources_of))
+        ]
+        cells.append(f"{roc_auc_score(labels, predicted):.3f}")
+        print(f"| {label} | " + " | ".join(cells) + " |")
+
+
+def clarify_report(rows: list[dict[str, float | str]], margin: float) -> None:
+    """Answered right, clarify and wrong answers if confident clarifies became answers."""
+    kinds = np.array([r["kind"] for r in rows])
+    right = np.array([float(r["right"]) == 1.0 for r in rows])
+    confidence = np.array([float(r["confidence"]) for r in rows])
+    margins = np.array([float(r["margin"]) for r in rows])
+    before = np.array([r["decision"] for r in rows])
+    answerable, unanswerable = kinds == "answerable", kinds == "unanswerable"
+    print(
+        f"\n| clarify -> answer when margin >= {margin} and confidence >= | answered right "
+        "| clarify | wrong answer (answerable) | answered (unanswerable) |\n|---|---|---|---|---|"
+    )
+    for threshold in (math.inf, 0.5, 0.6, 0.7):
+        spared = (before == "clarify") & (margins >= margin) & (confidence >= threshold)
+        after = np.where(spared, "answer", before)
+        answered = after == "answer"
+        cells = [
+            np.mean(answered[answerable] & right[answerable]),
+            np.mean(after[answerable] == "clarify"),
+            np.mean(answered[answerable] & ~right[answerable]),
+            np.mean(answered[unanswerable]),
+        ]
+        label = "never (today)" if threshold == math.inf else f"{threshold}"
+        print(f"| {label} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--datasets", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "datasets"
+    )
+    parser.add_argument("--faqs", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--backend", default="onnx-int8")
+    parser.add_argument("--index-dir", type=Path)
+    parser.add_argument("--out", type=Path, help="CSV of every question's features")
+    parser.add_argument("--read", type=Path, help="report on a CSV written before instead")
+    parser.add_argument("--clarify-margin", type=float, default=0.03)
+    args = parser.parse_args()
+    if args.read:
+        with args.read.open() as f:
+            rows: list[dict[str, float | str]] = list(csv.DictReader(f))
+    else:
+        with tempfile.TemporaryDirectory(prefix="askbot-features-") as scratch:
+            settings = Settings(
+                model=args.model, backend=args.backend, index_dir=args.index_dir or Path(scratch)
+            )
+            embedder = CachingEmbedder(batch_embedder(settings), capacity=None)
+            cut, off_topic = sources(args.datasets, "dev")
+            rows = collect(cut, off_topic, embedder, faqs=args.faqs, seed=args.seed)
+        if args.out:
+            with args.out.open("w", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+                writer.writeheader()
+                writer.writerows(rows)
+    report(rows)
+    clarify_report(rows, args.clarify_margin)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""Small talk: greetings, thanks, goodbyes, "who are you?", "a human please", insults.
+
+A message is small talk only when it is small talk as a whole ("thanks!", "hi, who are you?");
+"thanks — and what about trade?" is a question about trade with a pleasantry in front, which
+``strip_pleasantries`` removes before it is searched.
+
+What askbot says back is a ``SmallTalk``: English defaults, overridden for a deployment and per
+collection by a ``_smalltalk.json`` file in the corpus folder (the corpus loader skips ``_``
+files), for example::
+
+    {"human_contact": "Write to the newsroom at tips@example.org.",
+     "collections": {"south-korea-japan-relations": {"greeting": "Hi! Ask me about this story."}}}
+
+>>> kind_of("Thanks a lot!")
+'thanks'
+>>> kind_of("thanks - and what about trade?") is None
+True
+>>> strip_pleasantries("thanks - and what about trade?")
+'and what about trade?'
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from askbot.errors import CorpusError
+
+SMALL_TALK_FILE = "_smalltalk.json"
+
+# The phrases of each kind, as regexes over a lowercased message whose punctuation became spaces.
+_PHRASES: dict[str, str] = {
+    "greeting": r"hi+|hello+|hey+|hiya|howdy|yo|greetings|good (?:morning|afternoon|evening|day)"
+    r"|how are you(?: doing)?|how s it going|what s up|sup",
+    "thanks": r"thanks?|thank you|thx|ty|cheers|much appreciated|appreciate it|great|perfect"
+    r"|awesome|cool|nice|ok(?:ay)?|got it|that (?:helps|helped|s helpful)|helpful",
+    "goodbye": r"bye+|goodbye|good ?night|see (?:you|ya)(?: later)?|cya|farewell|later"
+    r"|that s all|i m done|that s it",
+    "identity": r"who are you|what are you|who is this|what is this|what s your name"
+    r"|what is your name|are you (?:a )?(?:bot|robot|human|real|real person|ai|person)",
+    "abilities": r"help|what can you do|what can i ask(?: you)?|what do you know(?: about)?"
+    r"|what can you (?:answer|tell me)|how does this work|what should i ask|what is this for",
+    "human": r"(?:(?:can|could|may) i |i (?:want|would like|d like|need) to |let me )?"
+    r"(?:talk|speak|chat|write) (?:to|with) (?:a |an |the |someone|somebody|a real )?"
+    r"(?:human|person|real person|agent|someone|somebody|journalist|reporter|editor|newsroom"
+    r"|staff|support)?|(?:a )?(?:real )?(?:human|person|agent)(?: please)?|contact(?: us)?"
+    r"|customer service|(?:i )?(?:want|need) (?:a )?(?:human|person)",
+    "insult": r"(?:you (?:are|re) |you |this is |what a |ur )?(?:so )?(?:stupid|useless|dumb"
+    r"|an idiot|idiot|rubbish|garbage|terrible|awful|worthless|pathetic)(?: bot)?|shut up"
+    r"|this sucks|you suck|stupid bot|useless bot|wtf",
+}
+# Words that may pad a pleasantry without making it a question.
+_FILLER = r"(?:so much|very much|a lot|again|please|there|all|everyone|bot|askbot|so|oh|well)"
+# The kind reported when one message holds several: the most telling one wins.
+_PRIORITY = ("human", "insult", "abilities", "identity", "goodbye", "thanks", "greeting")
+_PHRASE = {kind: re.compile(rf"\b(?:{pattern})\b") for kind, pattern in _PHRASES.items()}
+_ANY = "|".join(f"(?:{pattern})" for pattern in _PHRASES.values())
+_WHOLE = re.compile(rf"(?:(?:{_ANY})(?: {_FILLER})* ?)+")
+# A pleasantry in front of a question: "thanks, and what about trade?", "hi! why now?".
+_LEADING = re.compile(
+    rf"^\s*(?:(?:{_PHRASES['greeting']}|{_PHRASES['thanks']})(?:\s+{_FILLER})*"
+    r"(?:\s*[,.!;:\-\u2013\u2014]+\s*|\s+(?=(?:and|but|also|now|what|how|why|who|when"
+    r"|where|can|could|will|would|is|are|do|does)\b)))+",
+    re.I,
+)
+# Small talk is short; longer text is never matched, which also bounds the regex's work.
+_SMALL_TALK_MAX_WORDS = 12
+_SMALL_TALK_MAX_CHARS = 120
+
+
+def _plain(message: str) -> str:
+    """Lowercase words separated by single spaces; apostrophes and punctuation become spaces."""
+    return " ".join(re.sub(r"[^\w]+", " ", message.lower()).split())
+
+
+def kind_of(message: str) -> str | None:
+    """The kind of small talk a message is as a whole, or None for anything else."""
+    text = _plain(message)
+    if not text or len(text) > _SMALL_TALK_MAX_CHARS or len(text.split()) > _SMALL_TALK_MAX_WORDS:
+        return None
+    if not _WHOLE.fullmatch(text):
+        return None
+    return next((kind for kind in _PRIORITY if _PHRASE[kind].search(text)), None)
+
+
+def strip_pleasantries(message: str) -> str:
+    """The message without a greeting or thanks in front of it (the message if nothing is left)."""
+    rest = _LEADING.sub("", message, count=1).strip()
+    return rest or message
+
+
+@dataclass(frozen=True, slots=True)
+class SmallTalk:
+    """What askbot says to small talk; every line is one short sentence or two.
+
+    ``human_contact`` is appended to the reply to "talk to a person" (a site's contact line).
+    """
+
+    greeting: str = "Hello! I answer questions about this article."
+    thanks: str = "You're welcome! Anything else about this article?"
+    goodbye: str = "Goodbye, and thanks for reading!"
+    identity: str = "I'm askbot, an assistant that answers questions about this article."
+    abilities: str = "I can answer questions about this article, for example:"
+    human: str = "I'm an automated assistant and can't put you through to a person."
+    insult: str = "Sorry I didn't help. Maybe one of these questions is what you're after:"
+    human_contact: str = ""
+    footer: str = "Here are questions I can answer:"
+    collections: dict[str, SmallTalk] = field(default_factory=dict, compare=False)
+
+    def reply_to(self, kind: str) -> str:
+        """The line for one kind of small talk, with the contact line and footer as they apply."""
+        line: str = getattr(self, kind)
+        if kind == "human" and self.human_contact:
+            line = f"{line} {self.human_contact}"
+        if kind != "goodbye" and not line.rstrip().endswith(":") and self.footer:
+            line = f"{line} {self.footer}"
+        return line
+
+    def of(self, collection: str | None) -> SmallTalk:
+        """The small talk of one collection: this one with the collection's overrides."""
+        return self.collections.get(collection or "", self)
+
+    def overridden(self, values: dict[str, Any], where: Path | None = None) -> SmallTalk:
+        """A copy with some lines replaced; an unknown key or a non-string is a ``CorpusError``."""
+        lines = {f.name for f in fields(self)} - {"collections"}
+        for key, value in values.items():
+            if key not in lines:
+                raise CorpusError(where or Path(SMALL_TALK_FILE), None, f"unknown key {key!r}")
+            if not isinstance(value, str):
+                raise CorpusError(where or Path(SMALL_TALK_FILE), None, f"{key!r} must be a string")
+        return replace(self, **values)
+
+
+def load_small_talk(corpus_dir: Path, *, human_contact: str = "") -> SmallTalk:
+    """The deployment's small talk: defaults, ``human_contact``, then ``_smalltalk.json`` if any.
+
+    The file holds lines for the whole deployment and, under ``collections``, per collection.
+    """
+    base = SmallTalk(human_contact=human_contact)
+    path = corpus_dir / SMALL_TALK_FILE
+    if not corpus_dir.is_dir() or not path.is_file():
+        return base
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CorpusError(path, None, f"invalid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise CorpusError(path, 1, "expected an object of small-talk lines")
+    per_collection = data.pop("collections", {})
+    if not isinstance(per_collection, dict) or not all(
+        isinstance(v, dict) for v in per_collection.values()
+    ):
+        raise CorpusError(path, None, "'collections' must map collection ids to objects")
+    deployment = base.overridden(data, path)
+    collections = {cid: deployment.overridden(v, path) for cid, v in per_collection.items()}
+    return replace(deployment, collections=collections)
