@@ -49,7 +49,7 @@ from askbot.retrieve.retriever import lexical_document
 from askbot.service import batch_embedder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from article_protocol import PER_KIND, SIZES, sources
+from article_protocol import draw_faq, sources
 
 FEATURES = (
     "confidence",
@@ -138,14 +138,7 @@ def collect(
     for name, dataset in cut.items():
         for number in range(faqs):
             # The same draws, in the same order, as ``article_protocol.ask_small_faqs``.
-            size = rng.randint(*SIZES)
-            chosen = rng.sample(list(dataset.entries), min(size, len(dataset.entries)))
-            ids = {e.id for e in chosen}
-            inside = [q for q in dataset.queries if q.in_scope and set(q.relevant) <= ids]
-            outside = [q for q in dataset.queries if q.in_scope and not set(q.relevant) & ids]
-            answerable = rng.sample(inside, min(PER_KIND, len(inside)))
-            unanswerable = rng.sample(outside, min(PER_KIND, len(outside)))
-            away = rng.sample(off_topic, min(PER_KIND, len(off_topic)))
+            chosen, answerable, unanswerable, away = draw_faq(dataset, off_topic, rng)
             if not answerable:
                 continue
             asked = [

@@ -150,6 +150,22 @@ def sources(datasets: Path, part: str) -> tuple[dict[str, EvalSet], list[EvalQue
     return cut, [q for q in clinc_part.queries if not q.in_scope]
 
 
+def draw_faq(
+    dataset: EvalSet, off_topic: list[EvalQuery], rng: random.Random
+) -> tuple[list[EvalEntry], list[EvalQuery], list[EvalQuery], list[EvalQuery]]:
+    """One small FAQ cut from ``dataset``, with its answerable, on-topic unanswerable and
+    off-topic questions."""
+    size = rng.randint(*SIZES)
+    chosen: list[EvalEntry] = rng.sample(list(dataset.entries), min(size, len(dataset.entries)))
+    ids = {e.id for e in chosen}
+    inside = [q for q in dataset.queries if q.in_scope and set(q.relevant) <= ids]
+    outside = [q for q in dataset.queries if q.in_scope and not set(q.relevant) & ids]
+    answerable = rng.sample(inside, min(PER_KIND, len(inside)))
+    unanswerable = rng.sample(outside, min(PER_KIND, len(outside)))
+    away = rng.sample(off_topic, min(PER_KIND, len(off_topic)))
+    return chosen, answerable, unanswerable, away
+
+
 def ask_small_faqs(
     dataset: EvalSet,
     off_topic: list[EvalQuery],
@@ -161,14 +177,7 @@ def ask_small_faqs(
     """Cut ``faqs`` small FAQs from ``dataset`` and ask each its three kinds of question."""
     outcomes = Outcomes()
     for _ in range(faqs):
-        size = rng.randint(*SIZES)
-        chosen: list[EvalEntry] = rng.sample(list(dataset.entries), min(size, len(dataset.entries)))
-        ids = {e.id for e in chosen}
-        inside = [q for q in dataset.queries if q.in_scope and set(q.relevant) <= ids]
-        outside = [q for q in dataset.queries if q.in_scope and not set(q.relevant) & ids]
-        answerable = rng.sample(inside, min(PER_KIND, len(inside)))
-        unanswerable = rng.sample(outside, min(PER_KIND, len(outside)))
-        away = rng.sample(off_topic, min(PER_KIND, len(off_topic)))
+        chosen, answerable, unanswerable, away = draw_faq(dataset, off_topic, rng)
         if not answerable:
             continue
         retriever = AskbotRanker(chosen, embedder).retriever
