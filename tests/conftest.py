@@ -19,6 +19,7 @@ from askbot.embed import Embedder, Vectors, load_embedder
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 SEED_CORPUS = REPO / "corpus"
+SEED_ARTICLE = SEED_CORPUS / "south-korea-japan-relations.txt"  # its .ko.txt translates it
 
 
 class FakeEmbedder:

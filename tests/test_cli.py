@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SEED_ARTICLE
+
 
 def run(
     *args: str, cwd: Path, stdin: str | None = None, **settings: str
@@ -75,8 +77,8 @@ def test_stale_index_is_refused_by_ask(workdir: Path, tmp_path: Path) -> None:
 
     copy = tmp_path / "copy"
     shutil.copytree(workdir, copy)
-    seed = next((copy / "corpus").iterdir())
-    seed.write_text(seed.read_text() + "\n-\nA new question?\nA new answer.\n")
+    seed = copy / "corpus" / SEED_ARTICLE.name
+    seed.write_text(seed.read_text().replace("pragmatic", "practical"))
     result = run("ask", "anything", cwd=copy)
     assert result.returncode == 1
     assert result.stderr.strip().startswith("error:")
@@ -183,9 +185,9 @@ def test_report_groups_unanswered_questions(tmp_path: Path) -> None:
 
 
 def test_eval_measures_a_corpus_collection_with_its_labelled_questions(tmp_path: Path) -> None:
-    from tests.conftest import REPO, SEED_CORPUS
+    from tests.conftest import REPO
 
-    article = next(SEED_CORPUS.iterdir())
+    article = SEED_ARTICLE
     result = run(
         "eval",
         "--faq",

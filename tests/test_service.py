@@ -23,6 +23,7 @@ from tests.conftest import (
     PASSPORT_ANSWER,
     PASSPORT_ANSWER_EDITED,
     PASSPORT_QUESTION,
+    SEED_ARTICLE,
     FakeEmbedder,
     built_api_settings,
     edit_answer,
@@ -146,8 +147,10 @@ def test_build_rebuilds_only_when_needed(seed_corpus_dir: Path, tmp_path: Path) 
     assert built
     _, _, built = service.build(settings, embedder=FakeEmbedder())
     assert not built
-    path = next(seed_corpus_dir.iterdir())
+    path = seed_corpus_dir / SEED_ARTICLE.name
     path.write_text(path.read_text() + "\n-\nA seventh question?\nIts answer.\n")
+    translation = seed_corpus_dir / "south-korea-japan-relations.ko.txt"
+    translation.write_text(translation.read_text() + "\n-\n일곱 번째 질문?\n그 답.\n")
     _, index, built = service.build(settings, embedder=FakeEmbedder())
     assert built and index.manifest.entry_count == 7
     assert len(list((settings.index_dir / "builds").iterdir())) <= 3

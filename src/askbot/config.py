@@ -43,6 +43,11 @@ class Settings(BaseSettings):
         "traffic known to be in scope). Confidence follows it; unset, each calibration "
         "keeps the share it was fitted under.",
     )
+    multilingual: bool = Field(
+        default=True,
+        description="Also embed the corpus with a multilingual encoder (USE multilingual v3, "
+        "16 languages) and answer questions in other languages from it.",
+    )
     threads: int = Field(
         default=1, ge=1, le=64, description="Encoder threads per process (workers = cores)."
     )

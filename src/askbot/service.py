@@ -11,6 +11,7 @@ so an unchanged corpus is neither parsed nor its index loaded in the process tha
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -25,6 +26,7 @@ from askbot.embed import (
     ensure_encoder,
     load_query_embedder,
 )
+from askbot.embed.usem import UsemEmbedder, usem_model_id
 from askbot.errors import (
     IndexCorruptError,
     IndexMissingError,
@@ -41,6 +43,7 @@ from askbot.index import (
     save_index,
     verified_manifest,
 )
+from askbot.language import LanguageDetector
 from askbot.retrieve import Retriever
 from askbot.store import Journal, SessionStore, open_session_store
 
@@ -55,6 +58,7 @@ class Service:
 
     retriever: Retriever
     conversation: Conversation
+    multilingual: Retriever | None = None  # the same entries, for questions in other languages
 
     @property
     def index(self) -> FaqIndex:
@@ -91,12 +95,40 @@ def batch_embedder(settings: Settings) -> Embedder:
     return ensure_encoder(settings)
 
 
-def service_over(index: FaqIndex, embedder: Embedder, settings: Settings) -> Service:
+@functools.cache
+def multilingual_embedder(threads: int = 1, *, serving: bool = False) -> Embedder:
+    """The multilingual encoder, one per process (its 65 MB table loads once)."""
+    encoder = UsemEmbedder(threads=threads)
+    return CachingEmbedder(MicroBatchingEmbedder(encoder)) if serving else encoder
+
+
+@functools.cache
+def language_detector() -> LanguageDetector:
+    """The language detector, one per process."""
+    return LanguageDetector()
+
+
+def multilingual_model_id(settings: Settings) -> str:
+    """The model of the multilingual space a fresh index has ("": none)."""
+    return usem_model_id() if settings.multilingual else ""
+
+
+def service_over(
+    index: FaqIndex, embedder: Embedder, settings: Settings, *, serving: bool = False
+) -> Service:
     """A service over an index already loaded (at start, or swapped in by the watcher)."""
     retriever = Retriever(index, embedder, off_topic_share=settings.off_topic_share)
+    multilingual = None
+    if index.multilingual is not None and settings.multilingual:
+        encoder = multilingual_embedder(settings.threads, serving=serving)
+        multilingual = Retriever(
+            index.multilingual, encoder, off_topic_share=settings.off_topic_share
+        )
     # Small-talk lines: English defaults, overridden by the corpus folder's _smalltalk.json.
     small_talk = load_small_talk(settings.corpus_dir, human_contact=settings.human_contact)
-    return Service(retriever, Conversation(retriever, small_talk))
+    detector = language_detector() if multilingual is not None else None
+    conversation = Conversation(retriever, small_talk, multilingual, detector)
+    return Service(retriever, conversation, multilingual)
 
 
 def open_service(
@@ -109,7 +141,8 @@ def open_service(
     read_manifest(settings.index_dir)  # no index at all says so before any model loads
     if embedder is None:
         embedder = serving_embedder(settings) if serving else load_query_embedder(settings)
-    return service_over(load_fresh_index(settings, embedder.model_id), embedder, settings)
+    index = load_fresh_index(settings, embedder.model_id)
+    return service_over(index, embedder, settings, serving=serving)
 
 
 def open_retriever(settings: Settings) -> Retriever:
@@ -153,6 +186,7 @@ def build(
                 model_id=embedder.model_id,
                 corpus_hash=corpus.content_hash,
                 fitting=BUILD_FITTING,
+                multilingual_model_id=multilingual_model_id(settings),
             )
             return corpus, index, False
         except (IndexMissingError, IndexStaleError, IndexModelError, IndexCorruptError):
@@ -160,6 +194,13 @@ def build(
     index = build_index(
         corpus, embedder, progress=progress, exact_limit=settings.exact_search_limit
     )
+    if settings.multilingual:
+        index.multilingual = build_index(
+            corpus,
+            multilingual_embedder(2),  # a batch job: both cores
+            exact_limit=settings.exact_search_limit,
+            multilingual=True,
+        )
     save_index(fit_index(index), settings.index_dir)
     return corpus, index, True
 
@@ -186,6 +227,7 @@ def ensure_built(
                 model_id=model_id,
                 corpus_hash=hash_corpus(settings.corpus_dir),
                 fitting=BUILD_FITTING,
+                multilingual_model_id=multilingual_model_id(settings),
             )
             return replace(manifest, entries=[]), False
         except (IndexMissingError, IndexStaleError, IndexModelError, IndexCorruptError):
@@ -207,6 +249,7 @@ def load_fresh_index(settings: Settings, model_id: str) -> FaqIndex:
             model_id=model_id,
             corpus_hash=hash_corpus(settings.corpus_dir),
             fitting=BUILD_FITTING,
+            multilingual_model_id=multilingual_model_id(settings),
         )
     except IndexStaleError:
         load_corpus(settings.corpus_dir)  # raises CorpusError naming the file and line

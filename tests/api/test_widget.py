@@ -15,26 +15,15 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from askbot.store import Journal
+from tests.api.conftest import AXE_JS
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
-# Without the networking flags Chromium keeps calling home, and this machine refuses those calls.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 XSS = "<img src=x onerror=alert(1)>"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
@@ -50,23 +39,6 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     points it at docs/)."""
     chosen = os.environ.get("ASKBOT_SCREENSHOTS")
     return Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for this module's tests.
-
-    Module-scoped: playwright's sync API runs an event loop on the main thread while it is
-    open, and tests after this module call ``asyncio.run``.
-    """
-    if not Path(CHROMIUM).exists() or not AXE_JS.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"browser tests need {CHROMIUM} and {AXE_JS}: .ci/run installs them")
-        pytest.skip("chromium or axe-core not installed (see .ci/run)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def new_page(browser: Browser, viewport: dict[str, int]) -> Page:

@@ -184,7 +184,7 @@ def _watch_index(app: FastAPI, settings: Settings, given: Embedder | None) -> In
 
     def swap(index: FaqIndex) -> None:
         # One reference assignment: a request keeps the Service it started with.
-        app.state.service = service_over(index, embedder_now(), settings)
+        app.state.service = service_over(index, embedder_now(), settings, serving=True)
         app.state.not_ready = None
         app.state.reload_error = None
         freeze_heap()

@@ -29,6 +29,13 @@ class ChatRequest(BaseModel):
         pattern=r"^[\w.-]+$",
         description="Only answer from this collection (an article's FAQ).",
     )
+    lang: str | None = Field(
+        default=None,
+        pattern=r"^[a-z]{2}$",
+        description="The page's language (ISO 639-1): the answer's language when the message "
+        "is too short to tell its own.",
+        examples=["ko"],
+    )
 
 
 class MatchOut(BaseModel):
@@ -55,6 +62,16 @@ class SuggestionOut(BaseModel):
     question: str
 
 
+class LanguageOut(BaseModel):
+    """The language a message was read in and the one the reply is in."""
+
+    detected: str | None = Field(description="The message's language; null when unclear.")
+    served: str = Field(description="The language of the answer (or of askbot's own line).")
+    note: str | None = Field(
+        description="Shown under an answer in another language than the reader's."
+    )
+
+
 class ChatResponse(BaseModel):
     """askbot's reply to one message."""
 
@@ -67,6 +84,7 @@ class ChatResponse(BaseModel):
     message: str = Field(description="The reply text to show.")
     understood_as: str = Field(description="The question actually searched.")
     via: Literal["search", "follow-up", "clarification", "more", "small-talk"]
+    language: LanguageOut
 
 
 class FeedbackRequest(BaseModel):
@@ -109,6 +127,8 @@ class CollectionDetail(BaseModel):
     title: str
     summary: str
     questions: list[SuggestionOut]
+    language: str = Field(description="The language title, summary and questions are in.")
+    languages: list[str] = Field(description="Every language the collection answers in.")
 
 
 class ErrorDetail(BaseModel):

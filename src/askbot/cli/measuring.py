@@ -119,6 +119,12 @@ def eval_(
         backend=settings.backend,
         tune=tune,
         off_topic_share=settings.off_topic_share if off_topic_share is None else off_topic_share,
+        multilingual=service.multilingual_embedder(2) if settings.multilingual else None,
     )
     columns = [c for c in REPORT_COLUMNS if result.metrics.get(c) is not None]
     print(markdown_table({result.ranker: result.metrics}, columns), end="")
+    by_language = result.by_language()
+    if by_language:
+        print()
+        columns = [c for c in columns if all(m.get(c) is not None for m in by_language.values())]
+        print(markdown_table(by_language, columns, first="lang"), end="")

@@ -17,17 +17,22 @@ is the same for a coroutine, awaiting the encoder without blocking the event loo
   the entry just answered, since a follow-up asks for something new.
 - "tell me more" moves to the entry's follow-ups or its closest unseen neighbour.
 - A ``fallback`` offers the collection's questions instead of a dead end.
+- A message in another language than English (or to a collection in another language; a
+  message too short to tell keeps the conversation's language) is searched in the multilingual
+  space, when the index has one; the reply comes in the reader's
+  language where a translation file gives it, else with a note naming the answer's language.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from askbot.conversation.languages import ReplyLanguage, line, localised_language, note_for
 from askbot.conversation.reading import asks_for_more, choose, focus, is_elliptical
 from askbot.conversation.reply import MESSAGES, Reply, Suggestion
 from askbot.conversation.smalltalk import SmallTalk, kind_of, strip_pleasantries
@@ -41,6 +46,7 @@ from askbot.conversation.state import (
 )
 from askbot.corpus import FaqEntry, normalise_question
 from askbot.embed import Vectors, encode_async
+from askbot.language import LanguageDetector
 from askbot.retrieve import Alternative, Answer, Decision, Match, Retriever
 
 SUGGESTIONS = 3
@@ -64,6 +70,9 @@ class _Turn:
     reply: Reply | None
     texts: list[str]
     context: str | None = None
+    retriever: Retriever | None = None  # the space the texts are searched in
+    detected: str | None = None  # the message's language, when it could be told
+    reader: str = "en"  # the language to answer in: detected, else the page's, else English
 
 
 @dataclass
@@ -72,6 +81,9 @@ class Conversation:
 
     retriever: Retriever
     small_talk: SmallTalk = field(default_factory=SmallTalk)
+    # The same entries in the multilingual encoder's space, and what tells a message's language.
+    multilingual: Retriever | None = None
+    detector: LanguageDetector | None = None
     _clock: Any = field(default=time.time, repr=False)
     # Per-index memos: a Conversation lives exactly as long as its retriever's index (a reload
     # makes a new one), and both answers below depend on the index alone. Without them every
@@ -82,44 +94,95 @@ class Conversation:
     _related: dict[tuple[str, int], list[FaqEntry]] = field(
         default_factory=dict, init=False, repr=False
     )
+    _collection_languages: dict[str, str] | None = field(default=None, init=False, repr=False)
 
     def reply(
-        self, state: SessionState, message: str, collection: str | None = None
+        self,
+        state: SessionState,
+        message: str,
+        collection: str | None = None,
+        *,
+        page_language: str | None = None,
     ) -> tuple[Reply, SessionState]:
-        """Answer ``message`` given ``state``; returns the reply and the updated state."""
-        turn = self._read(state, message, collection)
-        if turn.reply is not None:
+        """Answer ``message`` given ``state``; returns the reply and the updated state.
+
+        ``page_language``: the language of the page the reader is on, used to answer when the
+        message's own is too short to tell.
+        """
+        turn = self._read(state, message, collection, page_language)
+        if turn.reply is not None or turn.retriever is None:
             return self._finish(turn, turn.reply)
-        bare = self._ask(turn, self.retriever.embedder.encode(turn.texts)[0])
+        encoder = turn.retriever.embedder
+        bare = self._ask(turn, encoder.encode(turn.texts)[0])
         texts = self._contextual_texts(turn, bare)
-        vectors = self.retriever.embedder.encode(texts) if texts else None
+        vectors = encoder.encode(texts) if texts else None
         return self._finish(turn, self._search(turn, bare, vectors))
 
     async def reply_async(
-        self, state: SessionState, message: str, collection: str | None = None
+        self,
+        state: SessionState,
+        message: str,
+        collection: str | None = None,
+        *,
+        page_language: str | None = None,
     ) -> tuple[Reply, SessionState]:
         """``reply`` for a coroutine: the event loop runs on while the message encodes."""
-        turn = self._read(state, message, collection)
-        if turn.reply is not None:
+        turn = self._read(state, message, collection, page_language)
+        if turn.reply is not None or turn.retriever is None:
             return self._finish(turn, turn.reply)
-        bare = self._ask(turn, (await encode_async(self.retriever.embedder, turn.texts))[0])
+        encoder = turn.retriever.embedder
+        bare = self._ask(turn, (await encode_async(encoder, turn.texts))[0])
         texts = self._contextual_texts(turn, bare)
-        vectors = await encode_async(self.retriever.embedder, texts) if texts else None
+        vectors = await encode_async(encoder, texts) if texts else None
         return self._finish(turn, self._search(turn, bare, vectors))
 
-    def _read(self, state: SessionState, message: str, collection: str | None) -> _Turn:
+    def _read(
+        self,
+        state: SessionState,
+        message: str,
+        collection: str | None,
+        page_language: str | None = None,
+    ) -> _Turn:
         """Decide once how the message is understood: a pick, "more", or a search of texts."""
         state = with_defaults(state, collection)
+        detected = self.detector.detect(message).language if self.detector else None
+        # A message too short to tell ("Und Japan?") keeps the conversation's language.
+        language = detected or state.get("language")
+        reader = language or page_language or "en"
         decided = (
             self._pick(state, message)
             or self._more(state, message)
             or self._small_talk(state, message)
         )
         if decided is not None:
-            return _Turn(state, message, decided, [])
+            return _Turn(state, message, decided, [], detected=detected, reader=reader)
         question = strip_pleasantries(message)
         context = self._context(state, question) if is_elliptical(question) else None
-        return _Turn(state, message, None, [question], context)
+        retriever = self._space(language, state["collection"])
+        return _Turn(state, message, None, [question], context, retriever, detected, reader)
+
+    def _space(self, detected: str | None, collection: str | None) -> Retriever:
+        """The English space for an English question to English FAQs (the collection in scope,
+        else every one), else the multilingual space when the index has one. A message too
+        short to tell its language counts as English."""
+        if self.multilingual is None:
+            return self.retriever
+        languages = self._languages()
+        scope = [languages.get(collection, "en")] if collection else languages.values()
+        if (detected or "en") == "en" and all(language == "en" for language in scope):
+            return self.retriever
+        return self.multilingual
+
+    def _collection_language(self, collection: str) -> str:
+        return self._languages().get(collection, "en")
+
+    def _languages(self) -> dict[str, str]:
+        """Each collection's language (memoised: the index never changes under a Conversation)."""
+        if self._collection_languages is None:
+            self._collection_languages = {
+                c.id: c.language for c in self.retriever.index.collections
+            }
+        return self._collection_languages
 
     def _context(self, state: SessionState, question: str) -> str | None:
         """What an elliptical question leans on: the previous question, else the article's title."""
@@ -132,8 +195,47 @@ class Conversation:
                 return candidate.title or candidate.summary or None
         return None
 
-    def _finish(self, turn: _Turn, reply: Reply) -> tuple[Reply, SessionState]:
+    def _finish(self, turn: _Turn, reply: Reply | None) -> tuple[Reply, SessionState]:
+        assert reply is not None  # a turn without a reply has a space to search
+        reply = self._in_language(reply, turn)
         return reply, self._remember(turn.state, turn.message, reply)
+
+    def _in_language(self, reply: Reply, turn: _Turn) -> Reply:
+        """The reply with the FAQ's text in the reader's language where a translation gives
+        it, askbot's own lines in it too, and a note when the answer is in another."""
+        reader = turn.reader
+        answer, message, served, note = reply.answer, reply.message, "en", None
+        if answer is not None:
+            entry = self._entry(answer.id)
+            translated = entry.translation(reader) if entry is not None else None
+            if translated is not None:
+                answer = replace(answer, question=translated.question, text=translated.answer)
+                message, served = translated.answer, reader
+            else:
+                served = self._collection_language(answer.collection)
+            note = note_for(reader, served)
+        else:
+            key = next((k for k, text in MESSAGES.items() if text == message), None)
+            if key is not None and reply.via != "small-talk":
+                message, served = line(key, reader), localised_language(key, reader)
+        return replace(
+            reply,
+            answer=answer,
+            message=message,
+            alternatives=[
+                replace(a, question=self._question_in(a, reader)) for a in reply.alternatives
+            ],
+            suggestions=[
+                replace(s, question=self._question_in(s, reader)) for s in reply.suggestions
+            ],
+            language=ReplyLanguage(turn.detected, served, note),
+        )
+
+    def _question_in(self, option: Alternative | Suggestion, language: str) -> str:
+        """An offered question in ``language`` when a translation gives it."""
+        entry = self._entry(option.id)
+        translated = entry.translation(language) if entry is not None else None
+        return translated.question if translated is not None else option.question
 
     # -- the ways a message is understood ----------------------------------------------------
 
@@ -172,13 +274,14 @@ class Conversation:
         if kind is None:
             return None
         scope = self._scope(state)
-        line = self.small_talk.of(scope).reply_to(kind)
+        said = self.small_talk.of(scope).reply_to(kind)
         suggestions = self._opening_questions(scope, state, SUGGESTIONS)
-        return Reply(Decision.FALLBACK, 0.0, None, [], suggestions, line, message, "small-talk")
+        return Reply(Decision.FALLBACK, 0.0, None, [], suggestions, said, message, "small-talk")
 
     def _ask(self, turn: _Turn, vector: npt.NDArray[np.float32]) -> Answer:
         """The question as typed (less any pleasantry in front), on its own."""
-        return self.retriever.answer_vector(turn.texts[0], vector, turn.state["collection"])
+        assert turn.retriever is not None  # only a turn to search is asked
+        return turn.retriever.answer_vector(turn.texts[0], vector, turn.state["collection"])
 
     def _contextual_texts(self, turn: _Turn, bare: Answer) -> list[str]:
         """What to encode for the reading in context; nothing when the question stands alone.
@@ -202,7 +305,8 @@ class Conversation:
             exclude = frozenset({last}) if last else frozenset()
             # Words are matched on the subject alone: the context's words would pull back too.
             subject = focus(texts[0])
-            answers.append(self.retriever.answer_vector(subject, reading, scope, exclude=exclude))
+            assert turn.retriever is not None  # only a turn to search is searched
+            answers.append(turn.retriever.answer_vector(subject, reading, scope, exclude=exclude))
             readings.append(f"{texts[0]} ({turn.context})")
         best = max(range(len(answers)), key=lambda i: answers[i].confidence)
         answer = answers[best]
@@ -344,7 +448,14 @@ class Conversation:
             shown.append(reply.answer.id)
         pending = [{"id": o.id, "question": o.question} for o in reply.options()]
         turns = [*state.get("turns", []), turn][-MAX_TURNS_KEPT:]
-        return {**state, "turns": turns, "pending": pending, "shown": shown[-MAX_SHOWN_KEPT:]}
+        language = reply.language.detected or state.get("language")
+        return {
+            **state,
+            "turns": turns,
+            "pending": pending,
+            "shown": shown[-MAX_SHOWN_KEPT:],
+            "language": language,
+        }
 
 
 def _stands_alone(answer: Answer, last: str | None) -> bool:

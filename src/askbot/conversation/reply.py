@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from askbot.conversation.languages import ReplyLanguage
 from askbot.retrieve import Alternative, Answer, Decision, Match
+
+ENGLISH = ReplyLanguage(None, "en")  # a reply before its language is known
 
 MESSAGES = {
     "clarify": "Did you mean one of these? Reply with a number or pick one.",
@@ -34,6 +37,7 @@ class Reply:
     message: str
     understood_as: str  # the question actually searched (differs for follow-ups)
     via: str  # "search", "follow-up", "clarification", "more" or "small-talk"
+    language: ReplyLanguage = ENGLISH
 
     def to_dict(self) -> dict[str, Any]:
         """The chat API's reply body (without the session id)."""
@@ -46,6 +50,7 @@ class Reply:
             "message": self.message,
             "understood_as": self.understood_as,
             "via": self.via,
+            "language": self.language.to_dict(),
         }
 
     def options(self) -> list[Alternative | Suggestion]:

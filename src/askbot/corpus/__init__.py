@@ -1,5 +1,11 @@
 """Reading FAQ collections from a corpus folder: one file per article or topic.
 
+A file named with a language code before its suffix (``faq.ko.txt``) is written in that
+language; a file without one is English. Beside a file of the same name without the code
+(``faq.txt``) it is that collection's translation: its entries match the original's by ``id``
+where they carry one, else by position, and a reader asking in that language is answered from
+it. Alone, it is a collection of its own in that language.
+
 >>> corpus = load_corpus(Path("corpus"))  # doctest: +SKIP
 >>> [c.id for c in corpus.collections]  # doctest: +SKIP
 ['south-korea-japan-relations']
@@ -8,12 +14,16 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from dataclasses import replace
 from pathlib import Path
 
 from askbot.corpus.entries import (
     Collection,
     Corpus,
     FaqEntry,
+    TitleTranslation,
+    Translation,
     derive_entry_id,
     hash_files,
     normalise_question,
@@ -27,6 +37,8 @@ __all__ = [
     "Collection",
     "Corpus",
     "FaqEntry",
+    "TitleTranslation",
+    "Translation",
     "corpus_files",
     "corpus_from_entries",
     "derive_entry_id",
@@ -39,6 +51,18 @@ __all__ = [
 
 SUPPORTED_SUFFIXES = tuple(READERS)
 _COLLECTION_ID_MAX = 64
+DEFAULT_LANGUAGE = "en"
+_LANGUAGE_CODE = re.compile(r"^(?P<stem>.+)\.(?P<language>[a-z]{2})$")
+
+
+def file_language(path: Path) -> tuple[str, str | None]:
+    """A corpus file's stem without its language code, and the code (None: not given).
+
+    >>> file_language(Path("faq.ko.txt"))
+    ('faq', 'ko')
+    """
+    match = _LANGUAGE_CODE.match(path.stem)
+    return (match["stem"], match["language"]) if match else (path.stem, None)
 
 
 def corpus_files(root: Path) -> list[Path]:
@@ -64,10 +88,51 @@ def corpus_files(root: Path) -> list[Path]:
 def load_collection(path: Path) -> Collection:
     """Read and validate one collection file."""
     raw = READERS[path.suffix.lower()](path)
-    collection_id = raw.id or slugify(path.stem)
+    stem, language = file_language(path)
+    collection_id = raw.id or slugify(stem)
     if len(collection_id) > _COLLECTION_ID_MAX:
         raise CorpusError(path, None, f"collection id longer than {_COLLECTION_ID_MAX} characters")
-    return _validate(path, collection_id, raw)
+    return replace(_validate(path, collection_id, raw), language=language or DEFAULT_LANGUAGE)
+
+
+def translate(original: Collection, path: Path) -> Collection:
+    """``original`` with the translation file ``path`` merged into its entries.
+
+    Entries match by ``id`` when the translation gives one, else by position; every entry of
+    the translation must match exactly one of the original's.
+    """
+    _, language = file_language(path)
+    assert language is not None  # only files named with a code are translations
+    if language == original.language:
+        raise CorpusError(path, None, f"a translation into {language}, the original's language")
+    raw = READERS[path.suffix.lower()](path)
+    by_id = {e.id: i for i, e in enumerate(original.entries)}
+    translated: dict[int, Translation] = {}
+    explicit = any(item.id for item in raw.entries)
+    if not explicit and len(raw.entries) != len(original.entries):
+        raise CorpusError(
+            path,
+            None,
+            f"{len(raw.entries)} entries, but {original.source} has {len(original.entries)}: "
+            "a translation without ids matches the original entry by entry",
+        )
+    for position, item in enumerate(raw.entries):
+        slot = by_id.get(item.id or "") if explicit else position
+        if slot is None:
+            raise CorpusError(path, item.line, f"no entry {item.id!r} in {original.source}")
+        question, answer = " ".join(item.question.split()), item.answer.strip()
+        if not question or not answer:
+            raise CorpusError(path, item.line, "empty question or answer")
+        alternates = tuple(dict.fromkeys(" ".join(a.split()) for a in item.alternates))
+        translated[slot] = Translation(language, question, answer, alternates)
+    entries = tuple(
+        replace(e, translations=(*e.translations, translated[i])) if i in translated else e
+        for i, e in enumerate(original.entries)
+    )
+    title = TitleTranslation(
+        language, raw.title or original.title, raw.summary.strip() or original.summary
+    )
+    return replace(original, entries=entries, translations=(*original.translations, title))
 
 
 def _validate(path: Path, collection_id: str, raw: RawCollection) -> Collection:
@@ -145,8 +210,16 @@ def load_corpus(root: Path) -> Corpus:
     collections: list[Collection] = []
     seen: dict[str, Path] = {}
     entry_sources: dict[str, Path] = {}
+    # A file named with a language code beside one named without it is its translation.
+    originals = {p.stem for p in files if file_language(p)[1] is None}
+    translations = [p for p in files if file_language(p)[1] and file_language(p)[0] in originals]
     for path in files:
+        if path in translations:
+            continue
         collection = load_collection(path)
+        for translation in translations:
+            if file_language(translation)[0] == path.stem:
+                collection = translate(collection, translation)
         if collection.id in seen:
             raise CorpusError(
                 path,

@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 _NON_WORD = re.compile(r"[^\w]+")
 
@@ -34,6 +35,23 @@ def slugify(name: str) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", ascii_name.lower())) or "collection"
 
 
+class Translation(NamedTuple):
+    """An entry's question and answer in another language (from a translation file)."""
+
+    language: str  # ISO 639-1
+    question: str
+    answer: str
+    alternates: tuple[str, ...] = ()
+
+
+class TitleTranslation(NamedTuple):
+    """A collection's title and summary in another language."""
+
+    language: str
+    title: str
+    summary: str
+
+
 @dataclass(frozen=True, slots=True)
 class FaqEntry:
     """One question and its answer, with optional alternate phrasings."""
@@ -47,6 +65,11 @@ class FaqEntry:
     follow_ups: tuple[str, ...] = ()
     source: str = ""
     line: int = 0
+    translations: tuple[Translation, ...] = ()
+
+    def translation(self, language: str | None) -> Translation | None:
+        """The entry in ``language``, if a translation file gives it."""
+        return next((t for t in self.translations if t.language == language), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +81,17 @@ class Collection:
     summary: str
     entries: tuple[FaqEntry, ...]
     source: str = ""
+    language: str = "en"  # the language its file is written in (ISO 639-1)
+    translations: tuple[TitleTranslation, ...] = ()
+
+    def languages(self) -> list[str]:
+        """Every language a reader can be answered in from this collection, its own first."""
+        return [self.language, *(t.language for t in self.translations)]
+
+    def title_in(self, language: str | None) -> TitleTranslation:
+        """Title and summary in ``language`` when translated, else in the collection's own."""
+        found = next((t for t in self.translations if t.language == language), None)
+        return found or TitleTranslation(self.language, self.title, self.summary)
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,16 +68,7 @@ class OnnxEmbedder:
         # batch to its longest text (the tokenizer.json on disk may say otherwise, e.g. 128).
         self._tokenizer.enable_truncation(max_length)
         self._tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
-        options = ort.SessionOptions()
-        # Serving runs one worker per core, so one thread per session avoids oversubscription.
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # With threads > 1, idle pool threads spin for work by default: on cores shared with
-        # other processes the spinning steals the very cycles the busy thread needs.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.log_severity_level = 3  # errors only: the optimiser's notices are not for users
+        options = session_options(threads)
         try:
             self._session: Any = ort.InferenceSession(
                 str(self._path / MODEL_FILE), options, providers=["CPUExecutionProvider"]
@@ -191,3 +182,18 @@ def _read_manifest(path: Path) -> dict[str, Any]:
             "(re-export the model)"
         )
     return manifest
+
+
+def session_options(threads: int) -> Any:
+    """How askbot runs an onnxruntime session: one pool of ``threads``, no spinning."""
+    options = ort.SessionOptions()
+    # Serving runs one worker per core, so one thread per session avoids oversubscription.
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # With threads > 1, idle pool threads spin for work by default: on cores shared with
+    # other processes the spinning steals the very cycles the busy thread needs.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3  # errors only: the optimiser's notices are not for users
+    return options

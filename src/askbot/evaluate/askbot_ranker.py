@@ -5,7 +5,8 @@ each query goes through ``Retriever.ask_many``, so scoring (with the phrasing cl
 collection with many alternates fits at build time), calibration (a collection's own, fitted
 at build time from its alternates, when it has enough of them) and the decision policy are
 exactly those of ``askbot ask`` and the chat API. A ``clarify`` offers the alternatives the
-user would see.
+user would see. Given a multilingual encoder, the FAQ is embedded with it too, and a query that
+the language detector reads as another language than English is asked there, as in serving.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from askbot.embed import Embedder
 from askbot.evaluate.datasets import EvalEntry
 from askbot.evaluate.ranker import RankerFactory, Ranking
 from askbot.fit import fit_classifiers, self_calibrations
-from askbot.index import build_index
-from askbot.retrieve import Calibration, Decision, DecisionPolicy, Retriever, Scoring
+from askbot.index import FaqIndex, build_index
+from askbot.language import LanguageDetector
+from askbot.retrieve import Answer, Calibration, Decision, DecisionPolicy, Retriever, Scoring
 
 COLLECTION = "eval"
 
@@ -53,25 +55,38 @@ class AskbotRanker:
         calibration: Calibration | None = None,
         policy: DecisionPolicy | None = None,
         off_topic_share: float | None = None,
+        multilingual: Embedder | None = None,
+        detector: LanguageDetector | None = None,
     ) -> None:
         self._name = name
+        corpus = corpus_from_entries(faq_entries(entries))
         # Fit only what is used: an explicit calibration overrides a self-calibration, and a
         # scoring without the classifier has no use for one (nor its self-calibration's rounds).
         classifies = scoring is None or scoring.classifier_weight > 0
-        index = build_index(corpus_from_entries(faq_entries(entries)), embedder)
-        if classifies:
-            for collection, weights in fit_classifiers(index).items():
-                index.set_classifier(collection, weights)
-        if calibration is None:
-            index.manifest = replace(index.manifest, calibrations=self_calibrations(index))
-        self.retriever = Retriever(
-            index,
-            embedder,
-            scoring=scoring,
-            calibration=calibration,
-            policy=policy,
-            off_topic_share=off_topic_share,
+
+        def retriever(index: FaqIndex, encoder: Embedder, own: Calibration | None) -> Retriever:
+            if classifies:
+                for collection, weights in fit_classifiers(index).items():
+                    index.set_classifier(collection, weights)
+            if own is None:
+                index.manifest = replace(index.manifest, calibrations=self_calibrations(index))
+            return Retriever(
+                index,
+                encoder,
+                scoring=scoring,
+                calibration=own,
+                policy=policy,
+                off_topic_share=off_topic_share,
+            )
+
+        self.retriever = retriever(build_index(corpus, embedder), embedder, calibration)
+        # A calibration fitted on the served encoder's scores does not fit the other's.
+        self.multilingual = (
+            retriever(build_index(corpus, multilingual, multilingual=True), multilingual, None)
+            if multilingual is not None
+            else None
         )
+        self.detector = detector or (LanguageDetector() if multilingual is not None else None)
 
     @property
     def name(self) -> str:
@@ -81,7 +96,7 @@ class AskbotRanker:
     def rank(self, queries: Sequence[str]) -> list[Ranking]:
         """Ask every query; ids and scores are the retriever's candidates, best first."""
         rankings = []
-        for answer in self.retriever.ask_many(list(queries)):
+        for answer in self._answers(list(queries)):
             offered = None
             if answer.decision is Decision.CLARIFY:
                 # The clarify question lists the alternatives (one entry per question), best
@@ -98,6 +113,20 @@ class AskbotRanker:
             )
         return rankings
 
+    def _answers(self, queries: list[str]) -> list[Answer]:
+        """Each query asked in its space: English ones in the served encoder's, others in the
+        multilingual one (when there is one)."""
+        if self.multilingual is None or self.detector is None:
+            return self.retriever.ask_many(queries)
+        other = [(self.detector.detect(q).language or "en") != "en" for q in queries]
+        english = iter(
+            self.retriever.ask_many([q for q, o in zip(queries, other, strict=True) if not o])
+        )
+        foreign = iter(
+            self.multilingual.ask_many([q for q, o in zip(queries, other, strict=True) if o])
+        )
+        return [next(foreign) if o else next(english) for o in other]
+
 
 def askbot_factory(
     embedder: Embedder,
@@ -105,8 +134,16 @@ def askbot_factory(
     *,
     calibration: Calibration | None = None,
     off_topic_share: float | None = None,
+    multilingual: Embedder | None = None,
 ) -> RankerFactory:
     """A factory building an ``AskbotRanker`` over whatever entries the harness passes."""
+    detector = LanguageDetector() if multilingual is not None else None
     return lambda entries: AskbotRanker(
-        entries, embedder, name, calibration=calibration, off_topic_share=off_topic_share
+        entries,
+        embedder,
+        name,
+        calibration=calibration,
+        off_topic_share=off_topic_share,
+        multilingual=multilingual,
+        detector=detector,
     )

@@ -60,6 +60,7 @@ class EvalQuery:
     relevant: tuple[str, ...]
     split: str | None = None
     oos_type: str | None = None
+    lang: str | None = None  # the query's language (ISO 639-1), when the set says
 
     @property
     def in_scope(self) -> bool:
@@ -321,9 +322,16 @@ def _parse_queries(path: Path, entries: tuple[EvalEntry, ...]) -> tuple[EvalQuer
         oos_type = obj.get("oos_type")
         if oos_type is not None and not isinstance(oos_type, str):
             raise CorpusError(path, line, "'oos_type' must be a string")
+        lang = obj.get("lang")
+        if lang is not None and not isinstance(lang, str):
+            raise CorpusError(path, line, "'lang' must be a string")
         queries.append(
             EvalQuery(
-                query=query, relevant=tuple(dict.fromkeys(relevant)), split=split, oos_type=oos_type
+                query=query,
+                relevant=tuple(dict.fromkeys(relevant)),
+                split=split,
+                oos_type=oos_type,
+                lang=lang,
             )
         )
     if not queries:

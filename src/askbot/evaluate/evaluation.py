@@ -37,6 +37,7 @@ class QueryRecord:
     relevant: list[str]
     split: str | None
     oos_type: str | None
+    lang: str | None
     ids: list[str]
     scores: list[float]
     confidence: float
@@ -53,6 +54,20 @@ class Evaluation:
     calibrated: bool
     metrics: Metrics
     records: list[QueryRecord]
+
+    def by_language(self) -> dict[str, Metrics]:
+        """The metrics of each language's queries, when the queries carry a ``lang``."""
+        languages = sorted({r.lang for r in self.records if r.lang is not None})
+        found = {}
+        for language in languages:
+            mine = [r for r in self.records if r.lang == language]
+            found[language] = compute_metrics(
+                [r.relevant for r in mine],
+                [Ranking(r.ids, r.scores, r.confidence, r.decision, r.offered) for r in mine],
+                calibrated=self.calibrated,
+                oos_types=[r.oos_type for r in mine],
+            )
+        return found
 
     def outcomes(self) -> Outcomes:
         """(top-1 correct, confidence) per query, for the plots."""
@@ -125,6 +140,7 @@ def evaluate(
             relevant=list(q.relevant),
             split=q.split,
             oos_type=q.oos_type,
+            lang=q.lang,
             ids=r.ids,
             scores=r.scores,
             confidence=r.confidence,

@@ -49,6 +49,7 @@ from askbot.fit import (
     fit_calibration,
     prior_weights,
 )
+from askbot.language import LanguageDetector
 from askbot.retrieve import Calibration, default_calibration
 
 DEFAULT_SCORING = "default"
@@ -198,14 +199,19 @@ def tuned_factory(
     *,
     calibration: Calibration | None = None,
     off_topic_share: float | None = None,
+    multilingual: Embedder | None = None,
 ) -> RankerFactory:
-    """Like ``askbot_factory``, but each ranker's model is first tuned on its entries."""
+    """Like ``askbot_factory``, but each ranker's model is first tuned on its entries (the
+    multilingual encoder is not tuned)."""
+    detector = LanguageDetector() if multilingual is not None else None
     return lambda entries: AskbotRanker(
         entries,
         tuned.for_entries(entries),
         "askbot + tune",
         calibration=calibration,
         off_topic_share=off_topic_share,
+        multilingual=multilingual,
+        detector=detector,
     )
 
 
@@ -216,12 +222,18 @@ def ranker_factory(
     full: EvalSet,
     split: str | None,
     off_topic_share: float | None = None,
+    multilingual: Embedder | None = None,
 ) -> RankerFactory:
     """The factory for ``scoring`` (``default`` or a baseline name) to evaluate ``split``;
     askbot's confidence assumes ``off_topic_share`` if given (``Calibration.off_topic_share``)."""
     if scoring == DEFAULT_SCORING:
         calibration = set_calibration(full, split, embedder)
-        return askbot_factory(embedder, calibration=calibration, off_topic_share=off_topic_share)
+        return askbot_factory(
+            embedder,
+            calibration=calibration,
+            off_topic_share=off_topic_share,
+            multilingual=multilingual,
+        )
     factories = baseline_factories(embedder)
     if scoring not in factories:
         known = ", ".join([DEFAULT_SCORING, *factories])
@@ -242,17 +254,24 @@ def run_eval(
     model: str = DEFAULT_MODEL,
     backend: str = "torch",
     off_topic_share: float | None = None,
+    multilingual: Embedder | None = None,
 ) -> Evaluation:
     """Evaluate ``scoring`` on an FAQ and its queries; write the report to ``out`` if given.
 
-    ``embedder`` encodes; with ``tune``, ``model`` is tuned per FAQ and encodes on ``backend``.
+    ``embedder`` encodes; with ``tune``, ``model`` is tuned per FAQ and encodes on ``backend``;
+    ``multilingual`` answers the queries in other languages, as serving does.
     """
     full = load_eval_set(faq, queries)
     data = full.select(split)
     if not tune:
         cached = CachingEmbedder(embedder, capacity=None)
         build = ranker_factory(
-            scoring, cached, full=full, split=split, off_topic_share=off_topic_share
+            scoring,
+            cached,
+            full=full,
+            split=split,
+            off_topic_share=off_topic_share,
+            multilingual=CachingEmbedder(multilingual, capacity=None) if multilingual else None,
         )
         result = evaluate_factory(build, data, progress=progress)
     else:
@@ -262,7 +281,12 @@ def run_eval(
             tuned = TunedEmbedders(model, Path(workdir), backend=backend)
             # The model tuned on the whole FAQ, as serving would use it.
             calibration = set_calibration(full, split, tuned.for_entries(data.entries))
-            build = tuned_factory(tuned, calibration=calibration, off_topic_share=off_topic_share)
+            build = tuned_factory(
+                tuned,
+                calibration=calibration,
+                off_topic_share=off_topic_share,
+                multilingual=multilingual,
+            )
             result = evaluate_factory(build, data, progress=progress)
     if out is not None:
         write_report([result], out, questions={e.id: e.question for e in full.entries})

@@ -14,11 +14,14 @@ from askbot.index import FaqIndex
 
 # Bump when the rules of ``fit_index`` change, so that an index fitted by an older askbot is
 # rebuilt like one from an older corpus.
-BUILD_FITTING = 4
+BUILD_FITTING = 5
 
 
 def fit_index(index: FaqIndex) -> FaqIndex:
-    """Fit ``index``'s collections in place (classifiers, then calibrations) and return it."""
+    """Fit ``index``'s collections in place (classifiers, then calibrations) and return it,
+    in each of its spaces."""
+    if index.multilingual is not None:
+        fit_index(index.multilingual)
     for collection, weights in fit_classifiers(index).items():
         index.set_classifier(collection, weights)
     index.manifest = replace(

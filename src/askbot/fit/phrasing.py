@@ -28,7 +28,7 @@ from askbot.index import ClassifierWeights, FaqIndex, VectorKind
 # asked clinc150 dev, the classifier raised recall@1, MRR and AUROC in every draw. With 5
 # entries it was a coin toss, so smaller collections score by their cosines alone.
 MIN_ENTRIES = 10
-MIN_SHARE_WITH_ALTERNATES = 0.9  # entries with at least 2; an entry without would be starved
+MIN_SHARE_WITH_ALTERNATES = 0.8  # entries with at least 2; an entry without would be starved
 # Classes: the fit's time grows with classes x phrasings, and self-calibration fits six more
 # (docs/performance.md).
 MAX_ENTRIES = 500

@@ -38,7 +38,7 @@ from askbot.corpus.entries import normalise_question
 from askbot.embed import Vectors
 from askbot.fit.calibration import ASSUMED_OFF_TOPIC_SHARE, calibration_examples, fit_calibration
 from askbot.fit.phrasing import fit_classifier
-from askbot.index import FaqIndex, build_index, entry_texts
+from askbot.index import FaqIndex, build_index, entry_texts, multilingual_texts
 from askbot.retrieve import Calibration, Retriever, calibration_to_dict, default_calibration
 
 FOLDS = 3
@@ -55,7 +55,10 @@ class StoredTextVectors:
     """An ``Embedder`` that answers from the vectors an index already holds for its texts."""
 
     def __init__(self, index: FaqIndex) -> None:
-        texts = [text for entry in index.entries for _, text in entry_texts(entry)]
+        # A multilingual space also holds its entries' translations, embedded the same way.
+        self.multilingual = index.manifest.translations_embedded
+        embedded = multilingual_texts if self.multilingual else entry_texts
+        texts = [text for entry in index.entries for _, text in embedded(entry)]
         if len(texts) != index.vectors.ntotal:
             raise ValueError("index rows do not match its entries' texts")
         self._row_of = {text: row for row, text in enumerate(texts)}
@@ -151,8 +154,11 @@ def _fold_examples(
     answers: dict[str, set[str]] = {}
     for entry in kept:
         answers.setdefault(normalise_question(entry.question), set()).add(entry.id)
-    vectors = sum(len(entry_texts(e)) for e in kept)
-    index = build_index(corpus_from_entries(kept), embedder, exact_limit=vectors)
+    embedded = multilingual_texts if embedder.multilingual else entry_texts
+    vectors = sum(len(embedded(e)) for e in kept)
+    index = build_index(
+        corpus_from_entries(kept), embedder, exact_limit=vectors, multilingual=embedder.multilingual
+    )
     if classified:
         # Its collection has a classifier in service, so the round fits one too, whether or
         # not the round's fewer alternates would qualify on their own.

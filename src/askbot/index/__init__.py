@@ -9,6 +9,7 @@ from askbot.index.memory import (
     StoredVectors,
     VectorKind,
     entry_texts,
+    multilingual_texts,
     stored_vectors,
 )
 from askbot.index.storage import (
@@ -36,6 +37,7 @@ __all__ = [
     "current_build",
     "entry_texts",
     "load_index",
+    "multilingual_texts",
     "read_manifest",
     "save_index",
     "stored_vectors",

@@ -19,6 +19,7 @@ from askbot.index.memory import (
     HNSW_M,
     FaqIndex,
     entry_texts,
+    multilingual_texts,
 )
 
 
@@ -62,16 +63,18 @@ def build_index(
     progress: Callable[[int, int], None] | None = None,
     batch_size: int = 256,
     exact_limit: int = EXACT_SEARCH_LIMIT,
+    multilingual: bool = False,
 ) -> FaqIndex:
     """Embed every entry of ``corpus`` and return an index in memory (not fitted, not saved).
 
     Up to ``exact_limit`` vectors the FAISS index is exact, beyond it approximate (HNSW).
+    ``multilingual``: ``embedder`` is a multilingual encoder, which also embeds translations.
     """
     entries = list(corpus.entries())
     texts: list[str] = []
     rows: list[tuple[int, int]] = []
     for position, entry in enumerate(entries):
-        for kind, text in entry_texts(entry):
+        for kind, text in (multilingual_texts if multilingual else entry_texts)(entry):
             texts.append(text)
             rows.append((position, int(kind)))
     vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
@@ -96,12 +99,20 @@ def build_index(
         build_id=build_id,
         files={},
         collections=[
-            {"id": c.id, "title": c.title, "summary": c.summary, "source": c.source}
+            {
+                "id": c.id,
+                "title": c.title,
+                "summary": c.summary,
+                "source": c.source,
+                "language": c.language,
+                "translations": [list(t) for t in c.translations],
+            }
             for c in corpus.collections
         ],
         entries=[],  # written from FaqIndex.entries by save_index
         index_type=index_type,
         index_params=index_params,
+        translations_embedded=multilingual,
     )
     return FaqIndex(
         manifest,

@@ -52,6 +52,10 @@ class Manifest:
     # Version of the per-collection fitting the build ran (``askbot.fit.BUILD_FITTING``): an
     # index fitted by older rules is stale like one from an older corpus. Older manifests: 0.
     fitting: int = 0
+    # The model of the build's multilingual space (``multilingual/``); "" when it has none.
+    multilingual_model_id: str = ""
+    # Whether entries' translations were embedded too (a multilingual space's own manifest).
+    translations_embedded: bool = False
 
 
 def check_manifest(
@@ -60,13 +64,24 @@ def check_manifest(
     model_id: str | None = None,
     corpus_hash: str | None = None,
     fitting: int | None = None,
+    multilingual_model_id: str | None = None,
 ) -> None:
     """Refuse an index built with another model, from another version of the corpus, or (if
-    ``fitting`` is given) with other per-collection fitting rules."""
+    ``fitting`` is given) with other per-collection fitting rules, or (if
+    ``multilingual_model_id`` is given) with another multilingual space ("": none)."""
     if model_id is not None and manifest.model_id != model_id:
         raise IndexModelError(
             f"index was built with model {manifest.model_id!r}, but the configured model is "
             f"{model_id!r} (run: askbot build)"
+        )
+    if multilingual_model_id is not None and manifest.multilingual_model_id != (
+        multilingual_model_id
+    ):
+        have = manifest.multilingual_model_id or "none"
+        want = multilingual_model_id or "none"
+        raise IndexModelError(
+            f"index has multilingual model {have!r}, but the configured one is {want!r} "
+            "(run: askbot build)"
         )
     if corpus_hash is not None and manifest.corpus_hash != corpus_hash:
         raise IndexStaleError("the corpus changed since the index was built (run: askbot build)")

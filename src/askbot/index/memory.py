@@ -62,6 +62,16 @@ def entry_texts(entry: FaqEntry) -> list[tuple[VectorKind, str]]:
     return texts
 
 
+def multilingual_texts(entry: FaqEntry) -> list[tuple[VectorKind, str]]:
+    """The texts a multilingual encoder embeds: the entry's own and its translations'."""
+    texts = entry_texts(entry)
+    for translation in entry.translations:
+        texts.append((VectorKind.ALTERNATE, translation.question))
+        texts += [(VectorKind.ALTERNATE, alternate) for alternate in translation.alternates]
+        texts.append((VectorKind.QUESTION_ANSWER, f"{translation.question} {translation.answer}"))
+    return texts
+
+
 # A phrasing classifier's weights: one row per entry of its collection (in index order), the
 # coefficients over the vector's dimensions, then the intercept.
 ClassifierWeights = npt.NDArray[np.float32]
@@ -109,6 +119,9 @@ class FaqIndex:
         self._selectors: dict[str, faiss.IDSelector | None] = {}
         self.matrix: StoredVectors = stored_vectors(vectors)
         self.classifiers: dict[str, ClassifierWeights] = {}
+        # The same entries in the multilingual encoder's space, for questions in other
+        # languages (None: English only).
+        self.multilingual: FaqIndex | None = None
 
     def set_classifier(self, collection: str, weights: ClassifierWeights) -> None:
         """Attach a collection's phrasing classifier, checking it fits the collection; the

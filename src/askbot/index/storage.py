@@ -6,6 +6,7 @@
       CURRENT                 name of the build in service (replaced atomically)
       builds/<build-id>/      manifest.json, vectors.faiss, rows.npy, entries.jsonl,
                               classifiers.npy (only when a collection has a phrasing classifier)
+        multilingual/         the same files for the multilingual encoder's space (when on)
 
 A build is written to a temporary folder, fsynced, renamed into ``builds/`` and only then
 published by atomically replacing ``CURRENT``: a crash at any point leaves the previous index
@@ -26,7 +27,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from askbot.corpus import Collection, FaqEntry
+from askbot.corpus import Collection, FaqEntry, TitleTranslation, Translation
 from askbot.errors import IndexCorruptError, IndexMissingError
 from askbot.index.manifest import (
     CLASSIFIERS_FILE,
@@ -40,6 +41,7 @@ from askbot.index.memory import FaqIndex, is_fp16
 
 POINTER_NAME = "CURRENT"
 BUILDS_DIR = "builds"
+MULTILINGUAL_DIR = "multilingual"
 KEEP_BUILDS = 3  # the one serving plus two to roll back to
 
 
@@ -67,31 +69,13 @@ def _fsync(path: Path) -> None:
 
 
 def save_index(index: FaqIndex, index_dir: Path) -> Path:
-    """Write ``index`` as a new build under ``index_dir`` and publish it atomically."""
+    """Write ``index`` (with its multilingual space, if any) as a new build under ``index_dir``
+    and publish it atomically."""
     builds = index_dir / BUILDS_DIR
     builds.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=builds))
     try:
-        faiss.write_index(index.vectors, str(staging / "vectors.faiss"))
-        np.save(staging / "rows.npy", index.rows)
-        with (staging / ENTRIES_FILE).open("w", encoding="utf-8") as table:
-            for entry in index.entries:
-                table.write(json.dumps(_entry_to_json(entry), ensure_ascii=False) + "\n")
-        names = ["vectors.faiss", "rows.npy", ENTRIES_FILE]
-        if index.manifest.classifiers:
-            stacked = [index.classifiers[c] for c in index.manifest.classifiers]
-            np.save(staging / CLASSIFIERS_FILE, np.concatenate(stacked))
-            names.append(CLASSIFIERS_FILE)
-        files = {name: _sha256(staging / name) for name in names}
-        manifest = {
-            **asdict(index.manifest),
-            "format_version": FORMAT_VERSION,  # also when re-saving a build read from format 1
-            "files": files,
-            "entries": [],
-        }
-        (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
-        for name in (*files, "manifest.json"):
-            _fsync(staging / name)
+        _write_space(index, staging)
         final = builds / index.manifest.build_id
         if final.exists():  # same corpus rebuilt within the same second
             shutil.rmtree(final)
@@ -103,6 +87,42 @@ def save_index(index: FaqIndex, index_dir: Path) -> Path:
         raise
     _prune_builds(builds, keep=final.name)
     return final
+
+
+def _write_space(index: FaqIndex, folder: Path) -> None:
+    """Write one embedding space's files and manifest into ``folder`` (fsynced).
+
+    The multilingual space is a complete build of its own in ``multilingual/``, whose
+    manifest the outer manifest checksums like any other file.
+    """
+    faiss.write_index(index.vectors, str(folder / "vectors.faiss"))
+    np.save(folder / "rows.npy", index.rows)
+    with (folder / ENTRIES_FILE).open("w", encoding="utf-8") as table:
+        for entry in index.entries:
+            table.write(json.dumps(_entry_to_json(entry), ensure_ascii=False) + "\n")
+    names = ["vectors.faiss", "rows.npy", ENTRIES_FILE]
+    if index.manifest.classifiers:
+        stacked = [index.classifiers[c] for c in index.manifest.classifiers]
+        np.save(folder / CLASSIFIERS_FILE, np.concatenate(stacked))
+        names.append(CLASSIFIERS_FILE)
+    for name in names:
+        _fsync(folder / name)
+    if index.multilingual is not None:
+        (folder / MULTILINGUAL_DIR).mkdir()
+        _write_space(index.multilingual, folder / MULTILINGUAL_DIR)
+        names.append(f"{MULTILINGUAL_DIR}/manifest.json")
+    manifest = {
+        **asdict(index.manifest),
+        "format_version": FORMAT_VERSION,  # also when re-saving a build read from format 1
+        "files": {name: _sha256(folder / name) for name in names},
+        "entries": [],
+        "multilingual_model_id": (
+            index.multilingual.model_id if index.multilingual is not None else ""
+        ),
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
+    _fsync(folder / "manifest.json")
+    _fsync(folder)
 
 
 def _publish(index_dir: Path, build_id: str) -> None:
@@ -171,11 +191,16 @@ def verified_manifest(
     model_id: str | None = None,
     corpus_hash: str | None = None,
     fitting: int | None = None,
+    multilingual_model_id: str | None = None,
 ) -> Manifest:
     """The manifest of the build in service, once its files' checksums and (if given) its model,
-    corpus and fitting are checked; the vectors are not loaded."""
+    corpus, fitting and multilingual model are checked; the vectors are not loaded."""
     return _verified_build(
-        current_build(index_dir), model_id=model_id, corpus_hash=corpus_hash, fitting=fitting
+        current_build(index_dir),
+        model_id=model_id,
+        corpus_hash=corpus_hash,
+        fitting=fitting,
+        multilingual_model_id=multilingual_model_id,
     )
 
 
@@ -185,11 +210,18 @@ def _verified_build(
     model_id: str | None = None,
     corpus_hash: str | None = None,
     fitting: int | None = None,
+    multilingual_model_id: str | None = None,
 ) -> Manifest:
     """``verified_manifest`` of one build folder, resolved once by the caller so that a build
     published meanwhile cannot pair one build's manifest with another's files."""
     manifest = _read_build_manifest(build)
-    check_manifest(manifest, model_id=model_id, corpus_hash=corpus_hash, fitting=fitting)
+    check_manifest(
+        manifest,
+        model_id=model_id,
+        corpus_hash=corpus_hash,
+        fitting=fitting,
+        multilingual_model_id=multilingual_model_id,
+    )
     for name, expected in manifest.files.items():
         path = build / name
         if not path.exists():
@@ -205,10 +237,23 @@ def load_index(
     model_id: str | None = None,
     corpus_hash: str | None = None,
     fitting: int | None = None,
+    multilingual_model_id: str | None = None,
 ) -> FaqIndex:
-    """Load the build in service, verifying its files and (if given) model, corpus and fitting."""
+    """Load the build in service, verifying its files and (if given) model, corpus, fitting
+    and multilingual model ("": a build without a multilingual space)."""
     build = current_build(index_dir)
-    manifest = _verified_build(build, model_id=model_id, corpus_hash=corpus_hash, fitting=fitting)
+    manifest = _verified_build(
+        build,
+        model_id=model_id,
+        corpus_hash=corpus_hash,
+        fitting=fitting,
+        multilingual_model_id=multilingual_model_id,
+    )
+    return _read_space(build, manifest)
+
+
+def _read_space(build: Path, manifest: Manifest) -> FaqIndex:
+    """One embedding space from its verified folder, with its multilingual space if it has one."""
     try:
         vectors = faiss.read_index(str(build / "vectors.faiss"))
         rows = np.load(build / "rows.npy")
@@ -231,6 +276,8 @@ def load_index(
             summary=c["summary"],
             source=c.get("source", ""),
             entries=tuple(by_collection.get(c["id"], ())),
+            language=c.get("language", "en"),
+            translations=tuple(TitleTranslation(*t) for t in c.get("translations", ())),
         )
         for c in manifest.collections
     ]
@@ -251,6 +298,9 @@ def load_index(
             manifest.classifiers, np.split(stacked, bounds[:-1]), strict=True
         ):
             index.set_classifier(collection, weights)
+    if manifest.multilingual_model_id:
+        inner = build / MULTILINGUAL_DIR
+        index.multilingual = _read_space(inner, _verified_build(inner))
     return index
 
 
@@ -286,6 +336,10 @@ def _entry_from_json(data: dict[str, Any], shared: dict[str, str]) -> FaqEntry:
             data[key] = shared.setdefault(data[key], data[key])
     for key in ("alternates", "tags", "follow_ups"):
         data[key] = tuple(data[key])
+    data["translations"] = tuple(
+        Translation(language, question, answer, tuple(alternates))
+        for language, question, answer, alternates in data.get("translations", ())
+    )
     return FaqEntry(**data)
 
 

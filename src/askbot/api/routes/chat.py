@@ -40,7 +40,9 @@ async def chat(
         raise ApiError(404, "unknown_collection", f"unknown collection {body.collection!r}")
     try:
         session_id, state = await _session(stores.sessions, body.session_id, body.collection)
-        reply, state = await service.conversation.reply_async(state, message, body.collection)
+        reply, state = await service.conversation.reply_async(
+            state, message, body.collection, page_language=body.lang
+        )
         await session_io(stores.sessions, lambda: stores.sessions.put(session_id, state))
         latency = time.perf_counter() - started
         stores.journal.log_question(

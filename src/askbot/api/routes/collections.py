@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from askbot.api.deps import ServiceDep
 from askbot.api.errors import ApiError
@@ -22,11 +24,33 @@ def collections(service: ServiceDep) -> CollectionList:
     )
 
 
+Language = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[a-z]{2}$",
+        description="The reader's language (ISO 639-1): title, summary and questions in it "
+        "when the collection has a translation, else in the collection's own.",
+    ),
+]
+
+
 @router.get("/v1/collections/{collection_id}", response_model=CollectionDetail)
-def collection(collection_id: str, service: ServiceDep) -> CollectionDetail:
-    """One collection with its questions."""
+def collection(collection_id: str, service: ServiceDep, lang: Language = None) -> CollectionDetail:
+    """One collection with its questions, in the reader's language where translated."""
     for c in service.index.collections:
         if c.id == collection_id:
-            questions = [SuggestionOut(id=e.id, question=e.question) for e in c.entries]
-            return CollectionDetail(id=c.id, title=c.title, summary=c.summary, questions=questions)
+            title = c.title_in(lang)
+            questions = []
+            for entry in c.entries:
+                translated = entry.translation(title.language)
+                text = translated.question if translated is not None else entry.question
+                questions.append(SuggestionOut(id=entry.id, question=text))
+            return CollectionDetail(
+                id=c.id,
+                title=title.title,
+                summary=title.summary,
+                questions=questions,
+                language=title.language,
+                languages=c.languages(),
+            )
     raise ApiError(404, "unknown_collection", f"unknown collection {collection_id!r}")

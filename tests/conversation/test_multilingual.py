@@ -1,0 +1,135 @@
+"""Readers in other languages, with the real encoders: the multilingual space finds the entry,
+the reply comes in the reader's language where a translation file gives it, else with a note.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from askbot import service
+from askbot.config import Settings
+from askbot.conversation import new_state
+from askbot.embed import Embedder
+from askbot.retrieve import Decision
+from tests.conftest import DATA, SEED_CORPUS
+
+PROMPTED = "What prompted South Korea and Japan to strengthen ties now?"
+CHINA_US = "Will this diplomatic shift affect their relationships with China and the US?"
+SEED = "south-korea-japan-relations"
+
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> service.Service:
+    """The seed article with its Korean translation, in both spaces."""
+    root = tmp_path_factory.mktemp("multilingual")
+    shutil.copytree(SEED_CORPUS, root / "corpus")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    service.build(settings, embedder=embedder)
+    return service.open_service(settings, embedder=embedder)
+
+
+def ask(svc: service.Service, message: str, **kwargs: str) -> dict[str, object]:
+    reply, _ = svc.conversation.reply(new_state(None), message, **kwargs)  # type: ignore[arg-type]
+    return reply.to_dict()
+
+
+def test_the_index_has_a_multilingual_space_over_the_same_entries(seed: service.Service) -> None:
+    assert seed.multilingual is not None
+    english, multilingual = seed.index, seed.multilingual.index
+    assert [e.id for e in multilingual.entries] == [e.id for e in english.entries]
+    assert multilingual.manifest.translations_embedded
+    assert english.manifest.multilingual_model_id == multilingual.model_id
+
+
+def test_a_korean_question_is_answered_in_korean_from_the_translation(
+    seed: service.Service,
+) -> None:
+    reply = ask(seed, "왜 지금 한국과 일본이 가까워지고 있나요?")
+    assert reply["decision"] == "answer"
+    answer = reply["answer"]
+    assert isinstance(answer, dict)
+    assert answer["question"] == "한국과 일본이 지금 관계를 강화하는 이유는 무엇인가요?"
+    assert str(answer["text"]).startswith("이재명 대통령의")
+    assert reply["language"] == {"detected": "ko", "served": "ko", "note": None}
+
+
+@pytest.mark.parametrize(
+    ("message", "language", "meant"),
+    [
+        ("なぜ今、日韓は関係を強化しているのですか？", "ja", PROMPTED),
+        ("这会影响他们与中国和美国的关系吗？", "zh", CHINA_US),
+        ("¿Cambiará su relación con China y Estados Unidos?", "es", CHINA_US),
+        ("Warum nähern sich Südkorea und Japan gerade jetzt an?", "de", PROMPTED),
+    ],
+)
+def test_other_languages_get_the_english_answer_with_a_note_in_theirs(
+    seed: service.Service, message: str, language: str, meant: str
+) -> None:
+    reply = ask(seed, message)
+    options = [reply["answer"]] if reply["answer"] else reply["alternatives"]
+    assert isinstance(options, list) and options[0]["question"] == meant  # type: ignore[index]
+    got = reply["language"]
+    assert isinstance(got, dict)
+    assert (got["detected"], got["served"]) == (language, "en")
+    if reply["decision"] == "answer":
+        assert "English" in str(got["note"])
+
+
+def test_an_off_topic_question_in_german_is_declined_in_german(seed: service.Service) -> None:
+    reply = ask(seed, "Wie backe ich ein Brot mit Sauerteig?")
+    assert reply["decision"] == "fallback"
+    assert str(reply["message"]).startswith("Das weiß ich leider nicht")
+    assert reply["language"] == {"detected": "de", "served": "de", "note": None}
+
+
+def test_english_questions_stay_in_the_english_space(seed: service.Service) -> None:
+    english = seed.retriever.ask("why are Seoul and Tokyo getting closer?")
+    reply = ask(seed, "why are Seoul and Tokyo getting closer?")
+    assert reply["confidence"] == pytest.approx(english.confidence, abs=1e-4)
+    assert reply["language"] == {"detected": "en", "served": "en", "note": None}
+
+
+def test_the_page_language_answers_a_message_too_short_to_tell(seed: service.Service) -> None:
+    reply = ask(seed, "NATO?", page_language="ko")
+    got = reply["language"]
+    assert isinstance(got, dict)
+    assert (got["detected"], got["served"]) == (None, "ko")  # Korean lines, or the translation
+    if reply["decision"] == Decision.ANSWER.value:
+        answer = reply["answer"]
+        assert isinstance(answer, dict) and str(answer["question"]).endswith("요?")
+
+
+def test_a_korean_faq_answers_korean_and_english_questions(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    shutil.copytree(DATA / "corpus_korean", tmp_path / "corpus")
+    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    service.build(settings, embedder=embedder)
+    svc = service.open_service(settings, embedder=embedder)
+    (collection,) = svc.index.collections
+    assert collection.language == "ko"
+    for message in ("교통카드는 어디서 사요?", "Where can I buy a transit card?"):
+        reply = ask(svc, message)
+        options = [reply["answer"]] if reply["answer"] else reply["alternatives"]
+        assert isinstance(options, list)
+        assert options[0]["question"] == "교통카드는 어디서 살 수 있나요?"  # type: ignore[index]
+    english = ask(svc, "Where can I buy a transit card?")
+    got = english["language"]
+    assert isinstance(got, dict) and got["served"] == "ko"
+    if english["decision"] == "answer":
+        assert "한국어" in str(got["note"])
+
+
+def test_a_short_follow_up_keeps_the_conversation_language(seed: service.Service) -> None:
+    first, state = seed.conversation.reply(
+        new_state(None), "Warum nähern sich Südkorea und Japan gerade jetzt an?"
+    )
+    assert first.language.detected == "de"
+    reply, _ = seed.conversation.reply(state, "Und China?")
+    assert reply.language.detected is None  # too short to tell on its own
+    # Read as German: a German note under the English answer, or German lines.
+    in_german = reply.language.note == "Diese Antwort gibt es nur auf English."
+    assert in_german or reply.message.startswith(("Meinten Sie", "Das weiß"))
