@@ -272,9 +272,17 @@ async def with_python(
             while time.monotonic() < stop:
                 method, path, body = requests[i % len(requests)]
                 begun = time.perf_counter()
-                response = await client.request(
-                    method, path, content=body or None, headers={"Content-Type": "application/json"}
-                )
+                try:
+                    response = await client.request(
+                        method,
+                        path,
+                        content=body or None,
+                        headers={"Content-Type": "application/json"},
+                    )
+                except httpx.TransportError:  # a dropped connection is an error, not the end
+                    errors += 1
+                    i += CONCURRENCY
+                    continue
                 if response.status_code == 200:
                     latencies.append((time.perf_counter() - begun) * 1000)
                 else:
