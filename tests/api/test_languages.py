@@ -36,14 +36,19 @@ def test_a_collection_is_served_in_the_readers_language_when_translated(
     korean = client.get(f"/v1/collections/{SEED}", params={"lang": "ko"}).json()
     assert (korean["language"], korean["languages"]) == ("ko", ["en", "ko"])
     assert korean["summary"].startswith("최근 한국과 일본은")
-    assert korean["questions"][0]["question"] == "한국과 일본이 지금 관계를 강화하는 이유는 무엇인가요?"
+    assert (
+        korean["questions"][0]["question"]
+        == "한국과 일본이 지금 관계를 강화하는 이유는 무엇인가요?"
+    )
     japanese = client.get(f"/v1/collections/{SEED}", params={"lang": "ja"}).json()
     assert japanese["language"] == "en"  # no Japanese translation: the original
     assert japanese["questions"][0]["id"] == korean["questions"][0]["id"]
 
 
 def test_the_chat_reply_says_which_language_was_read_and_served(client: TestClient) -> None:
-    response = client.post("/v1/chat", json={"message": "中国会对此感到不满吗？", "collection": SEED})
+    response = client.post(
+        "/v1/chat", json={"message": "中国会对此感到不满吗？", "collection": SEED}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["language"]["detected"] == "zh"
