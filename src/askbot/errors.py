@@ -12,6 +12,7 @@ The tree::
     │   ├── IndexCorruptError  a file of the index is missing, truncated or unreadable
     │   ├── IndexStaleError    the corpus changed since the index was built
     │   └── IndexModelError    the index was built with another embedding model
+    ├── FetchError             a web page could not be fetched (askbot import)
     ├── ReloadBusyError        another rebuild holds the lock
     ├── StoreError             the session store or the journal cannot be opened or used
     └── UnknownCollectionError a question was scoped to a collection that does not exist
@@ -70,6 +71,10 @@ class IndexStaleError(IndexUnusableError):
 
 class IndexModelError(IndexUnusableError):
     """The index was built with another embedding model than the one configured."""
+
+
+class FetchError(AskbotError):
+    """A page could not be fetched (scheme, size, redirects, HTTP status, network)."""
 
 
 class ReloadBusyError(AskbotError):

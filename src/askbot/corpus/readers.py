@@ -11,6 +11,8 @@ Formats (chosen by file suffix):
 - ``.jsonl``: one entry object per line.
 - ``.csv`` / ``.tsv``: a header row with ``question`` and ``answer`` (optional ``id``,
   ``alternates``, ``tags``, ``follow_ups``; list cells separated by ``|``).
+- ``.html`` / ``.htm``: a saved web page's schema.org ``FAQPage`` (JSON-LD, else microdata);
+  see ``askbot.corpus.faqpage``.
 
 Entry objects carry ``question``, ``answer`` and optionally ``id``, ``alternates``, ``tags``,
 ``follow_ups``. Validation common to every format happens in ``askbot.corpus.load``.
@@ -225,6 +227,13 @@ def read_table(path: Path) -> RawCollection:
     return RawCollection(entries=entries)
 
 
+def read_html(path: Path) -> RawCollection:
+    """Read a web page's schema.org FAQPage (JSON-LD, else microdata)."""
+    from askbot.corpus.faqpage import read_faqpage  # it builds on this module's types
+
+    return read_faqpage(path)
+
+
 READERS: dict[str, Callable[[Path], RawCollection]] = {
     ".txt": read_plain,
     ".md": read_markdown,
@@ -233,4 +242,6 @@ READERS: dict[str, Callable[[Path], RawCollection]] = {
     ".jsonl": read_jsonl,
     ".csv": read_table,
     ".tsv": read_table,
+    ".html": read_html,
+    ".htm": read_html,
 }

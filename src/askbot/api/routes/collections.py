@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from askbot.api.deps import ServiceDep
 from askbot.api.errors import ApiError
 from askbot.api.schemas import CollectionDetail, CollectionList, CollectionSummary, SuggestionOut
+from askbot.corpus.faqpage import faqpage_jsonld
 
 router = APIRouter(tags=["collections"])
 
@@ -53,4 +56,24 @@ def collection(collection_id: str, service: ServiceDep, lang: Language = None) -
                 language=title.language,
                 languages=c.languages(),
             )
+    raise ApiError(404, "unknown_collection", f"unknown collection {collection_id!r}")
+
+
+class JsonLdResponse(Response):
+    """A JSON-LD body."""
+
+    media_type = "application/ld+json"
+
+
+@router.get(
+    "/v1/collections/{collection_id}/faqpage",
+    response_class=JsonLdResponse,
+    responses={200: {"content": {"application/ld+json": {}}}},
+)
+def faqpage(collection_id: str, service: ServiceDep, lang: Language = None) -> JsonLdResponse:
+    """The collection as schema.org FAQPage JSON-LD, to embed in the article's page."""
+    for c in service.index.collections:
+        if c.id == collection_id:
+            body = json.dumps(faqpage_jsonld(c, lang), ensure_ascii=False)
+            return JsonLdResponse(body.encode("utf-8"))
     raise ApiError(404, "unknown_collection", f"unknown collection {collection_id!r}")
