@@ -27,7 +27,10 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(tmp_path: Path) 
             [
                 *(st, "run", f"{server.url}/openapi.json"),
                 *("--checks", "not_a_server_error,response_schema_conformance"),
-                *("--max-examples", "150", "--seed", "1", "--workers", "2"),
+                # One worker: hypothesis parses lambda sources with ast, and CPython 3.11's
+                # parser fails now and then when two threads do ("AST constructor recursion
+                # depth mismatch", CPython gh-106905), a runtime error, no finding about askbot.
+                *("--max-examples", "150", "--seed", "1", "--workers", "1"),
                 *("--generation-database", "none", "--no-color", "--request-timeout", "30"),
                 *("--header", f"X-API-Key: {FUZZ_KEY}"),
             ],

@@ -27,10 +27,11 @@ def collections(service: ServiceDep) -> CollectionList:
     )
 
 
+# A plain string ("" for none) keeps the parameter's schema one type, not a union with null.
 Language = Annotated[
-    str | None,
+    str,
     Query(
-        pattern=r"^[a-z]{2}$",
+        pattern=r"^([a-z]{2})?$",
         description="The reader's language (ISO 639-1): title, summary and questions in it "
         "when the collection has a translation, else in the collection's own.",
     ),
@@ -38,11 +39,11 @@ Language = Annotated[
 
 
 @router.get("/v1/collections/{collection_id}", response_model=CollectionDetail)
-def collection(collection_id: str, service: ServiceDep, lang: Language = None) -> CollectionDetail:
+def collection(collection_id: str, service: ServiceDep, lang: Language = "") -> CollectionDetail:
     """One collection with its questions, in the reader's language where translated."""
     for c in service.index.collections:
         if c.id == collection_id:
-            title = c.title_in(lang)
+            title = c.title_in(lang or None)
             questions = []
             for entry in c.entries:
                 translated = entry.translation(title.language)
@@ -68,12 +69,17 @@ class JsonLdResponse(Response):
 @router.get(
     "/v1/collections/{collection_id}/faqpage",
     response_class=JsonLdResponse,
-    responses={200: {"content": {"application/ld+json": {}}}},
+    responses={
+        200: {
+            "description": "schema.org FAQPage JSON-LD",
+            "content": {"application/ld+json": {"schema": {"type": "object"}}},
+        }
+    },
 )
-def faqpage(collection_id: str, service: ServiceDep, lang: Language = None) -> JsonLdResponse:
+def faqpage(collection_id: str, service: ServiceDep, lang: Language = "") -> JsonLdResponse:
     """The collection as schema.org FAQPage JSON-LD, to embed in the article's page."""
     for c in service.index.collections:
         if c.id == collection_id:
-            body = json.dumps(faqpage_jsonld(c, lang), ensure_ascii=False)
+            body = json.dumps(faqpage_jsonld(c, lang or None), ensure_ascii=False)
             return JsonLdResponse(body.encode("utf-8"))
     raise ApiError(404, "unknown_collection", f"unknown collection {collection_id!r}")
