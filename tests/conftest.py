@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -15,6 +16,10 @@ import pytest
 
 from askbot.config import DEFAULT_MODEL, Settings
 from askbot.embed import Embedder, Vectors, load_embedder
+
+# Settings built in tests are English only unless a test turns the multilingual space on: it
+# doubles every build (the tests of languages set multilingual=True).
+os.environ.setdefault("ASKBOT_MULTILINGUAL", "false")
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -116,11 +121,14 @@ class LiveServer(str):
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A real `askbot serve` process (2 workers) on a free loopback port; yields its base URL."""
+    """A real `askbot serve` process (2 workers, both spaces, as served by default) on a free
+    loopback port; yields its base URL."""
     from tests.servers import running_server  # imports this module: import it lazily
 
     root = tmp_path_factory.mktemp("live")
-    with running_server(root, workers=2, demo_collection="south-korea-japan-relations") as server:
+    with running_server(
+        root, workers=2, demo_collection="south-korea-japan-relations", multilingual="true"
+    ) as server:
         base = LiveServer(server.url)
         base.db_path = root / "askbot.sqlite3"
         yield base

@@ -84,6 +84,9 @@ def askbot_env(root: Path, **settings: str) -> dict[str, str]:
         ASKBOT_CORPUS_DIR=str(root / "corpus"),
         ASKBOT_INDEX_DIR=str(root / "index"),
         ASKBOT_DB_PATH=str(root / "askbot.sqlite3"),
+        # English only unless a test asks (multilingual="true"): the second space doubles
+        # every build and every start (tests/conversation/test_multilingual.py covers it).
+        ASKBOT_MULTILINGUAL="false",
     )
     env.update({f"ASKBOT_{k.upper()}": v for k, v in settings.items()})
     return env

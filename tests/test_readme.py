@@ -38,7 +38,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     shutil.copytree(REPO / "corpus", root / "corpus")
     shutil.copytree(REPO / "docs" / "eval", root / "docs" / "eval")
     (root / ".venv").symlink_to(Path(sys.prefix))  # the README's .venv/bin/askbot
-    with running_server(root, workers=1) as running:
+    with running_server(root, workers=1, multilingual="true") as running:
         yield running
 
 

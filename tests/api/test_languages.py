@@ -22,7 +22,10 @@ def client(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iter
     root = tmp_path_factory.mktemp("languages")
     shutil.copytree(SEED_CORPUS, root / "corpus")
     settings = Settings(
-        corpus_dir=root / "corpus", index_dir=root / "index", db_path=root / "askbot.sqlite3"
+        corpus_dir=root / "corpus",
+        index_dir=root / "index",
+        db_path=root / "askbot.sqlite3",
+        multilingual=True,
     )
     service.build(settings, embedder=embedder)
     app = create_app(settings, embedder=embedder)

@@ -26,7 +26,7 @@ def seed(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> servic
     """The seed article with its Korean translation, in both spaces."""
     root = tmp_path_factory.mktemp("multilingual")
     shutil.copytree(SEED_CORPUS, root / "corpus")
-    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", multilingual=True)
     service.build(settings, embedder=embedder)
     return service.open_service(settings, embedder=embedder)
 
@@ -106,7 +106,9 @@ def test_a_korean_faq_answers_korean_and_english_questions(
     tmp_path: Path, embedder: Embedder
 ) -> None:
     shutil.copytree(DATA / "corpus_korean", tmp_path / "corpus")
-    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    settings = Settings(
+        corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", multilingual=True
+    )
     service.build(settings, embedder=embedder)
     svc = service.open_service(settings, embedder=embedder)
     (collection,) = svc.index.collections
