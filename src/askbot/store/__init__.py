@@ -1,35 +1,40 @@
 """State that outlives a request: conversation sessions and the journal of questions and feedback.
 
 By default both live in one SQLite file (WAL mode) shared by every worker process on the
-machine; sessions can move to Redis when several machines serve one conversation::
+machine; with a PostgreSQL URL, in one database shared by several machines, and sessions can
+move to Redis::
 
+    database = open_database(None, Path("var/askbot.sqlite3"))
     sessions = open_session_store(None, Path("var/askbot.sqlite3"), ttl_seconds=1800)
-    journal = Journal(Path("var/askbot.sqlite3"))
+    journal = Journal(database)
 """
 
-from askbot.store.database import SCHEMA_VERSION, Database
+from askbot.store.database import Database, open_database, redact_url
 from askbot.store.journal import FeedbackRecord, Journal, QuestionRecord
 from askbot.store.sessions import (
     REDIS_KEY_PREFIX,
+    DatabaseSessionStore,
     RedisSessionStore,
     SessionState,
     SessionStore,
-    SqliteSessionStore,
     new_session_id,
     open_session_store,
 )
+from askbot.store.sqlite import SqliteDatabase
 
 __all__ = [
     "REDIS_KEY_PREFIX",
-    "SCHEMA_VERSION",
     "Database",
+    "DatabaseSessionStore",
     "FeedbackRecord",
     "Journal",
     "QuestionRecord",
     "RedisSessionStore",
     "SessionState",
     "SessionStore",
-    "SqliteSessionStore",
+    "SqliteDatabase",
     "new_session_id",
+    "open_database",
     "open_session_store",
+    "redact_url",
 ]

@@ -1,223 +1,97 @@
-"""The SQLite file behind sessions and the journal: pragmas, schema, one connection per process.
+"""Where the journal (and, without Redis, the sessions) are kept: one SQLite file on this
+machine, or a PostgreSQL database that several machines share.
 
-Several uvicorn worker processes on one machine share the file. WAL mode lets readers run
-while one writer commits, and ``busy_timeout`` makes a writer wait for the lock instead of
-failing. WAL needs shared memory between the processes, so the file must sit on a local disk,
-not a network share.
-
-Each ``Database`` holds one connection, opened with ``check_same_thread=False`` and guarded by a
-lock, because FastAPI calls the store from a threadpool: a connection per thread would leave
-connections behind in pool threads that ``close()`` cannot reach, while a lock costs little
-since SQLite lets only one writer in at a time anyway.
+``ASKBOT_DATABASE_URL`` chooses: unset (or ``sqlite://``) for the SQLite file at
+``ASKBOT_DB_PATH``, ``sqlite:///path/to/file.sqlite3`` for another file,
+``postgresql://user:password@host:5432/askbot`` for PostgreSQL. Both run their schema
+migrations when opened. The stores write their SQL once for both: ``?`` placeholders (no
+statement has a literal ``?``) and the syntax the two share.
 """
 
 from __future__ import annotations
 
-import os
-import random
-import sqlite3
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from askbot.errors import StoreError
+from askbot.errors import ConfigError
+from askbot.store.sqlite import SqliteDatabase
 
-# Milliseconds a writer waits for another process's write lock before giving up.
-BUSY_TIMEOUT_MS = 10_000
-
-# MIGRATIONS[n] upgrades a file at schema version n to n + 1; PRAGMA user_version holds n.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE IF NOT EXISTS sessions (
-        id TEXT PRIMARY KEY,
-        state TEXT NOT NULL,
-        updated_at REAL NOT NULL
-    ) WITHOUT ROWID;
-    CREATE INDEX IF NOT EXISTS sessions_updated_at ON sessions (updated_at);
-
-    CREATE TABLE IF NOT EXISTS questions (
-        id INTEGER PRIMARY KEY,
-        asked_at REAL NOT NULL,
-        session_id TEXT NOT NULL,
-        question TEXT NOT NULL,
-        collection TEXT,
-        decision TEXT NOT NULL,
-        confidence REAL NOT NULL,
-        answer_id TEXT,
-        latency_ms REAL NOT NULL
-    );
-    CREATE INDEX IF NOT EXISTS questions_asked_at ON questions (asked_at);
-    CREATE INDEX IF NOT EXISTS questions_session_answer
-        ON questions (session_id, answer_id, asked_at);
-
-    CREATE TABLE IF NOT EXISTS feedback (
-        id INTEGER PRIMARY KEY,
-        created_at REAL NOT NULL,
-        session_id TEXT NOT NULL,
-        answer_id TEXT NOT NULL,
-        helpful INTEGER NOT NULL CHECK (helpful IN (0, 1)),
-        comment TEXT
-    );
-    CREATE INDEX IF NOT EXISTS feedback_created_at ON feedback (created_at);
-    """,
-    # 2: one verdict per (session, answer), a second vote replacing the first; of the verdicts
-    # an older askbot stored more than once, the latest stays.
-    """
-    DELETE FROM feedback WHERE id NOT IN (
-        SELECT MAX(id) FROM feedback GROUP BY session_id, answer_id
-    );
-    CREATE UNIQUE INDEX IF NOT EXISTS feedback_session_answer ON feedback (session_id, answer_id);
-    """,
-)
-SCHEMA_VERSION = len(MIGRATIONS)
-
-Synchronous = Literal["NORMAL", "FULL"]
+POSTGRES_SCHEMES = frozenset({"postgresql", "postgres"})
 
 
-class Database:
-    """One connection per process to the shared SQLite file, safe to call from many threads."""
+class Database(Protocol):
+    """A SQL database the stores write to, safe to call from many threads and after fork."""
 
-    def __init__(self, path: Path, *, synchronous: Synchronous = "NORMAL") -> None:
-        self.path = Path(path)
-        self.synchronous = synchronous
-        self._lock = threading.Lock()
-        self._closed = False
-        # Connections inherited across fork(): never used or closed in the child (SQLite forbids).
-        self._inherited: list[sqlite3.Connection] = []
-        self._connection = self._open()
-        self._pid = os.getpid()
-        # The last SQLite error of an operation, until a probe write succeeds (``check``).
-        self._failure: str | None = None
+    @property
+    def local(self) -> bool:
+        """Whether it answers from a local file in a fraction of a millisecond (so a coroutine
+        may call it directly rather than from a thread)."""
 
-    def _open(self) -> sqlite3.Connection:
-        if self.path.parent.exists() and not self.path.parent.is_dir():
-            raise StoreError(f"cannot open database {self.path}: {self.path.parent} is a file")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(
-                self.path,
-                timeout=BUSY_TIMEOUT_MS / 1000,
-                isolation_level=None,  # autocommit; the few multi-statement writes say BEGIN
-                check_same_thread=False,
-            )
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
-        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-        try:
-            while True:
-                try:
-                    self._configure(connection)
-                    break
-                except sqlite3.OperationalError as exc:
-                    # Processes opening a new file together race to switch it to WAL, which
-                    # needs an exclusive lock that SQLite does not wait for with busy_timeout:
-                    # wait here instead. Configuring is idempotent, so a retry is safe.
-                    if not _is_busy(exc) or time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.01 + random.random() * 0.04)
-        except sqlite3.Error as exc:
-            connection.close()
-            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
-        except StoreError:
-            connection.close()
-            raise
-        return connection
+    @property
+    def name(self) -> str:
+        """The file or the URL without its password, for messages."""
 
-    def _configure(self, connection: sqlite3.Connection) -> None:
-        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        # The first statement that reads the file: a corrupt or foreign file fails here.
-        mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise StoreError(f"cannot open database {self.path}: WAL mode refused ({mode})")
-        connection.execute(f"PRAGMA synchronous = {self.synchronous}")
-        self._migrate(connection)
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; return how many rows it changed."""
 
-    def _migrate(self, connection: sqlite3.Connection) -> None:
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        if version == SCHEMA_VERSION:
-            return
-        # IMMEDIATE takes the write lock up front, so workers starting together migrate once.
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            version = connection.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"database {self.path} has schema version {version}, newer than this "
-                    f"askbot understands ({SCHEMA_VERSION}): upgrade askbot"
-                )
-            for step in range(version, SCHEMA_VERSION):
-                # Statement by statement: executescript() would COMMIT our BEGIN first.
-                for statement in MIGRATIONS[step].split(";"):
-                    if statement.strip():
-                        connection.execute(statement)
-            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            connection.execute("COMMIT")
-        except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement and return its rows."""
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for each row, in one transaction."""
+
+    def fetchall_durably(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one write and return its rows once the write is on stable storage."""
 
     def delete_older(self, table: str, column: str, cutoff: float, limit: int) -> int:
         """Delete up to ``limit`` rows of ``table`` whose ``column`` is below ``cutoff``, in one
-        short transaction (a large backlog deleted at once holds the write lock for seconds);
-        return how many went. ``table`` and ``column`` are the caller's names, never input."""
-        with self.connect() as conn:
-            return int(
-                conn.execute(
-                    f"DELETE FROM {table} WHERE id IN "  # every table here is keyed by id
-                    f"(SELECT id FROM {table} WHERE {column} < ? LIMIT ?)",
-                    (cutoff, limit),
-                ).rowcount
-            )
+        short transaction; return how many went."""
 
-    @contextmanager
-    def connect(self) -> Iterator[sqlite3.Connection]:
-        """Hold this process's connection for one operation; SQLite errors become StoreError."""
-        if self._pid != os.getpid():
-            # Forked after opening: the parent's connection (and its lock state) must stay
-            # untouched, so this process opens its own.
-            self._lock = threading.Lock()
-            self._inherited.append(self._connection)
-            self._connection = self._open()
-            self._pid = os.getpid()
-        with self._lock:
-            if self._closed:
-                raise StoreError(f"database {self.path} is closed")
-            try:
-                yield self._connection
-            except sqlite3.Error as exc:
-                self._failure = str(exc)
-                raise StoreError(f"database {self.path}: {exc}") from exc
+    def schema_version(self) -> int:
+        """The schema version the database is at."""
 
     def check(self) -> None:
-        """Raise ``StoreError`` while the file fails: after an operation failed (a full disk,
-        a lock never released), until a probe write succeeds. A healthy file costs nothing."""
-        if self._failure is None:
-            return
-        with self.connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                # Rewriting the schema version with its own value: a real write, changing nothing.
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        self._failure = None
+        """Raise ``StoreError`` while the database cannot take writes."""
 
     def close(self) -> None:
-        """Close this process's connection (idempotent)."""
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                if self._pid == os.getpid():
-                    self._connection.close()
+        """Close this process's connections (idempotent)."""
 
 
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    """Whether SQLite said "busy" or "locked" (extended codes share the low byte)."""
-    return exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+def open_database(url: str | None, db_path: Path) -> Database:
+    """The database ``url`` names, migrated to this askbot's schema; unset → SQLite at ``db_path``.
+
+    >>> open_database(None, Path("var/askbot.sqlite3"))  # doctest: +SKIP
+    <askbot.store.sqlite.SqliteDatabase object at ...>
+    """
+    if url is None or not url.strip():
+        return SqliteDatabase(db_path)
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "sqlite":
+        path = url.split("://", 1)[1]
+        return SqliteDatabase(Path(path) if path else db_path)
+    if scheme in POSTGRES_SCHEMES:
+        from askbot.store.postgres import PostgresDatabase  # psycopg loads only when used
+
+        return PostgresDatabase(url)
+    raise ConfigError(
+        f"unsupported database URL {redact_url(url)}: use sqlite:///path or "
+        "postgresql://user:password@host:5432/dbname"
+    )
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password (in the user part or a ``password=`` parameter) replaced by
+    ``***``, fit for a log line or an error."""
+    parts = urlsplit(url)
+    if parts.password is not None:
+        host = parts.hostname or ""
+        if parts.port is not None:
+            host = f"{host}:{parts.port}"
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(key == "password" for key, _ in query):
+        hidden = [(key, "***" if key == "password" else value) for key, value in query]
+        parts = parts._replace(query=urlencode(hidden, safe="*"))
+    return urlunsplit(parts)

@@ -1,10 +1,11 @@
-"""The journal: every question asked and every feedback given, in the shared SQLite file.
+"""The journal: every question asked and every feedback given, in the machine's SQLite file
+or in the PostgreSQL database that several machines share (``askbot.store.database``).
 
-Durability: the file runs with ``synchronous=NORMAL``, under which a WAL commit survives the
-process being killed but not a power cut. ``add_feedback`` alone switches its connection to
-``synchronous=FULL`` for its one write, so the WAL is fsynced before the call returns: the API
-acknowledges feedback only after that, and an acknowledged feedback is never lost. The question
-log stays on NORMAL because it sits on every chat request's path, where an fsync each time
+Durability: the SQLite file runs with ``synchronous=NORMAL``, under which a WAL commit survives
+the process being killed but not a power cut. ``add_feedback`` alone is written durably (SQLite
+fsyncs the WAL, PostgreSQL commits with ``synchronous_commit = on``) before the call returns:
+the API acknowledges feedback only after that, and an acknowledged feedback is never lost. The
+question log is not, because it sits on every chat request's path, where an fsync each time
 would cost more than the last moments of a log are worth.
 
 For the same reason a server's journal may buffer the question log (``flush_seconds > 0``):
@@ -34,12 +35,16 @@ from typing import Any
 
 from askbot.errors import StoreError
 from askbot.store.database import Database
+from askbot.store.sqlite import SqliteDatabase
 
 _QUESTION_COLUMNS = (
     "id, asked_at, session_id, question, collection, decision, confidence, answer_id, latency_ms"
 )
 _FEEDBACK_COLUMNS = "id, created_at, session_id, answer_id, helpful, comment"
-_INSERT_QUESTION = f"INSERT INTO questions ({_QUESTION_COLUMNS}) VALUES (NULL{', ?' * 8})"
+_INSERT_QUESTION = (
+    "INSERT INTO questions (asked_at, session_id, question, collection, decision, confidence, "
+    "answer_id, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
 # Buffered questions beyond which log_question writes at once: memory stays bounded even if
 # the flusher cannot write (a full disk), and the request then sees the StoreError.
 MAX_BUFFERED_QUESTIONS = 10_000
@@ -91,7 +96,8 @@ class FeedbackRecord:
 
 
 class Journal:
-    """The SQLite log of questions and feedback, shared by every worker process on a machine.
+    """The log of questions and feedback, shared by every worker process that opens the same
+    database (a path opens that SQLite file).
 
     >>> journal = Journal(Path("var/askbot.sqlite3"))  # doctest: +SKIP
     >>> journal.add_feedback(session_id="s", answer_id="a", helpful=False, comment=None)
@@ -100,7 +106,7 @@ class Journal:
 
     def __init__(
         self,
-        path: Path,
+        database: Database | Path,
         *,
         clock: Callable[[], float] = time.time,
         flush_seconds: float = 0.0,
@@ -117,7 +123,7 @@ class Journal:
         self._clock = clock
         self._retention_seconds = None if retention_days is None else retention_days * 86400.0
         self._last_expiry = -float("inf")
-        self._db = Database(path)
+        self._db = SqliteDatabase(database) if isinstance(database, Path) else database
         self._buffer: list[tuple[Any, ...]] = []
         self._buffer_lock = threading.Lock()
         self._stop = threading.Event()
@@ -149,8 +155,7 @@ class Journal:
             answer_id, float(latency_ms),
         )  # fmt: skip
         if self._flusher is None:
-            with self._db.connect() as conn:
-                conn.execute(_INSERT_QUESTION, row)
+            self._db.execute(_INSERT_QUESTION, row)
             return
         with self._buffer_lock:
             self._buffer.append(row)
@@ -165,15 +170,7 @@ class Journal:
         if not rows:
             return
         try:
-            with self._db.connect() as conn:
-                conn.execute("BEGIN")
-                try:
-                    conn.executemany(_INSERT_QUESTION, rows)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
+            self._db.executemany(_INSERT_QUESTION, rows)
         except BaseException:
             with self._buffer_lock:  # keep them, in order, for the next attempt
                 self._buffer[:0] = rows
@@ -207,8 +204,7 @@ class Journal:
         """
         if self._max_questions is None:
             return 0
-        with self._db.connect() as conn:
-            newest = conn.execute("SELECT MAX(id) FROM questions").fetchone()[0]
+        ((newest,),) = self._db.fetchall("SELECT MAX(id) FROM questions")
         if newest is None or newest <= self._max_questions:
             return 0
         deleted = 0
@@ -241,21 +237,15 @@ class Journal:
 
         One verdict per (session, answer): a second call replaces the first (same row id).
         """
-        with self._db.connect() as conn:
-            conn.execute("PRAGMA synchronous = FULL")
-            try:
-                # fetchall: the upsert commits only once its RETURNING row has been read.
-                rows = conn.execute(
-                    f"INSERT INTO feedback ({_FEEDBACK_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (session_id, answer_id) DO UPDATE SET "
-                    "created_at = excluded.created_at, helpful = excluded.helpful, "
-                    "comment = excluded.comment RETURNING id",
-                    (self._clock(), session_id, answer_id, int(helpful), comment),
-                ).fetchall()
-            finally:
-                conn.execute(f"PRAGMA synchronous = {self._db.synchronous}")
+        rows = self._db.fetchall_durably(
+            "INSERT INTO feedback (created_at, session_id, answer_id, helpful, comment) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id, answer_id) DO UPDATE SET "
+            "created_at = excluded.created_at, helpful = excluded.helpful, "
+            "comment = excluded.comment RETURNING id",
+            (self._clock(), session_id, answer_id, int(helpful), comment),
+        )
         if not rows:  # cannot happen: an upsert inserts or updates one row
-            raise StoreError(f"database {self._db.path}: feedback row id missing")
+            raise StoreError(f"database {self._db.name}: feedback row id missing")
         return int(rows[0][0])
 
     def questions(
@@ -263,7 +253,7 @@ class Journal:
     ) -> list[QuestionRecord]:
         """Questions asked at or after ``since`` (Unix time), optionally of some decisions only."""
         self.flush()
-        where, params = ["1"], list[Any]()
+        where, params = ["TRUE"], list[Any]()
         if since is not None:
             where.append("asked_at >= ?")
             params.append(since)
@@ -273,15 +263,14 @@ class Journal:
             where.append(f"decision IN ({', '.join('?' * len(decisions))})")
             params.extend(decisions)
         sql = f"SELECT {_QUESTION_COLUMNS} FROM questions WHERE {' AND '.join(where)} ORDER BY id"
-        with self._db.connect() as conn:
-            rows = conn.execute(sql, params).fetchall()
+        rows = self._db.fetchall(sql, params)
         return [QuestionRecord.from_row(row) for row in rows]
 
     def feedback(
         self, *, since: float | None = None, helpful: bool | None = None
     ) -> list[FeedbackRecord]:
         """Feedback given at or after ``since`` (Unix time), optionally only helpful or not."""
-        where, params = ["1"], list[Any]()
+        where, params = ["TRUE"], list[Any]()
         if since is not None:
             where.append("created_at >= ?")
             params.append(since)
@@ -289,8 +278,7 @@ class Journal:
             where.append("helpful = ?")
             params.append(int(helpful))
         sql = f"SELECT {_FEEDBACK_COLUMNS} FROM feedback WHERE {' AND '.join(where)} ORDER BY id"
-        with self._db.connect() as conn:
-            rows = conn.execute(sql, params).fetchall()
+        rows = self._db.fetchall(sql, params)
         return [FeedbackRecord.from_row(row) for row in rows]
 
     def answered_question(
@@ -302,14 +290,13 @@ class Journal:
         judged. If none was logged before ``before``, the latest at any time is returned.
         """
         self.flush()
-        with self._db.connect() as conn:
-            row = conn.execute(
-                f"SELECT {_QUESTION_COLUMNS} FROM questions "
-                "WHERE session_id = ? AND answer_id = ? "
-                "ORDER BY (asked_at <= ?) DESC, asked_at DESC, id DESC LIMIT 1",
-                (session_id, answer_id, float("inf") if before is None else before),
-            ).fetchone()
-        return None if row is None else QuestionRecord.from_row(row)
+        rows = self._db.fetchall(
+            f"SELECT {_QUESTION_COLUMNS} FROM questions "
+            "WHERE session_id = ? AND answer_id = ? "
+            "ORDER BY (asked_at <= ?) DESC, asked_at DESC, id DESC LIMIT 1",
+            (session_id, answer_id, float("inf") if before is None else before),
+        )
+        return QuestionRecord.from_row(rows[0]) if rows else None
 
     def check(self) -> None:
         """Raise ``StoreError`` while the journal cannot write (see ``Database.check``)."""

@@ -1,7 +1,8 @@
 """Session stores: where a conversation's state waits between requests, until it goes idle.
 
-``SqliteSessionStore`` shares sessions between the worker processes of one machine;
-``RedisSessionStore`` between machines. Both keep a session for ``ttl_seconds`` after its last
+``DatabaseSessionStore`` keeps them in the journal's database: the SQLite file shared by the
+worker processes of one machine, or PostgreSQL shared by several; ``RedisSessionStore`` in
+Redis, shared by several machines. Each keeps a session for ``ttl_seconds`` after its last
 ``put``; an idle session reads as unknown (``None``).
 """
 
@@ -13,10 +14,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from askbot.errors import ConfigError, StoreError
-from askbot.store.database import Database
+from askbot.store.database import POSTGRES_SCHEMES, Database, open_database, redact_url
+from askbot.store.sqlite import SqliteDatabase
 
 if TYPE_CHECKING:
     import redis
@@ -37,6 +39,12 @@ REDIS_TIMEOUT_SECONDS = 5.0
 
 class SessionStore(Protocol):
     """Keeps each session's JSON-able state between requests; forgets it after an idle TTL."""
+
+    @property
+    def local(self) -> bool:
+        """Whether it answers from a local file in a fraction of a millisecond (so a coroutine
+        may call it directly rather than from a thread)."""
+        ...
 
     def new_id(self) -> str:
         """A fresh, unguessable session id."""
@@ -74,19 +82,23 @@ def _dump(state: SessionState) -> str:
     return json.dumps(state, ensure_ascii=False, separators=(",", ":"))
 
 
-class SqliteSessionStore:
-    """Sessions in the shared SQLite file: one machine, any number of worker processes.
+class DatabaseSessionStore:
+    """Sessions in the journal's database (a path opens that SQLite file).
 
-    >>> store = SqliteSessionStore(Path("var/askbot.sqlite3"), ttl_seconds=1800)  # doctest: +SKIP
+    >>> store = DatabaseSessionStore(Path("var/askbot.sqlite3"), ttl_seconds=1800)  # doctest: +SKIP
     """
 
     def __init__(
-        self, path: Path, ttl_seconds: float, *, clock: Callable[[], float] = time.time
+        self,
+        database: Database | Path,
+        ttl_seconds: float,
+        *,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.ttl_seconds = _check_ttl(ttl_seconds)
         # Wall-clock time, not monotonic: the timestamps are compared across processes.
         self._clock = clock
-        self._db = Database(path)
+        self._db = SqliteDatabase(database) if isinstance(database, Path) else database
         self._last_purge = -float("inf")
 
     def new_id(self) -> str:
@@ -95,27 +107,25 @@ class SqliteSessionStore:
 
     def get(self, session_id: str) -> SessionState | None:
         """The session's state, or ``None`` if it is unknown or idle for longer than the TTL."""
-        with self._db.connect() as conn:
-            row = conn.execute(
-                "SELECT state FROM sessions WHERE id = ? AND updated_at >= ?",
-                (session_id, self._clock() - self.ttl_seconds),
-            ).fetchone()
-        if row is None:
+        rows = self._db.fetchall(
+            "SELECT state FROM sessions WHERE id = ? AND updated_at >= ?",
+            (session_id, self._clock() - self.ttl_seconds),
+        )
+        if not rows:
             return None
-        state: SessionState = json.loads(row[0])
+        state: SessionState = json.loads(rows[0][0])
         return state
 
     def put(self, session_id: str, state: SessionState) -> None:
         """Save the state and restart the idle timer; now and then, delete expired sessions."""
         payload = _dump(state)
         now = self._clock()
-        with self._db.connect() as conn:
-            conn.execute(
-                "INSERT INTO sessions (id, state, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
-                "updated_at = excluded.updated_at",
-                (session_id, payload, now),
-            )
+        self._db.execute(
+            "INSERT INTO sessions (id, state, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
+            "updated_at = excluded.updated_at",
+            (session_id, payload, now),
+        )
         if now - self._last_purge >= min(PURGE_INTERVAL_SECONDS, self.ttl_seconds):
             # One batch per request: a backlog is worked off by the next puts, a batch each.
             self._purge_batch()
@@ -139,25 +149,18 @@ class SqliteSessionStore:
             self._last_purge = now  # caught up: the next purge waits for the interval
         return deleted
 
+    @property
+    def local(self) -> bool:
+        """Whether the database is the local SQLite file."""
+        return self._db.local
+
     def check(self) -> None:
-        """Raise ``StoreError`` while the file cannot take writes (see ``Database.check``)."""
+        """Raise ``StoreError`` while the database cannot take writes (``Database.check``)."""
         self._db.check()
 
     def close(self) -> None:
-        """Close this process's connection."""
+        """Close this process's connections."""
         self._db.close()
-
-
-def redact_url(url: str) -> str:
-    """The URL with any password replaced by ``***``, fit for a log line or an error."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 class RedisSessionStore:
@@ -168,6 +171,8 @@ class RedisSessionStore:
 
     >>> store = RedisSessionStore("redis://localhost:6379/0", ttl_seconds=1800)  # doctest: +SKIP
     """
+
+    local = False  # a network round trip: coroutines call it from a thread
 
     def __init__(self, url: str, ttl_seconds: float) -> None:
         self.ttl_seconds = _check_ttl(ttl_seconds)
@@ -239,23 +244,27 @@ class RedisSessionStore:
         self._client.close()
 
 
-def open_session_store(url: str | None, db_path: Path, ttl_seconds: float) -> SessionStore:
-    """The store a session URL names: unset or ``sqlite://`` → SQLite at ``db_path``.
+def open_session_store(
+    url: str | None, db_path: Path, ttl_seconds: float, *, database_url: str | None = None
+) -> SessionStore:
+    """The store a session URL names; unset → the journal's database (``database_url``, or
+    the SQLite file at ``db_path``).
 
-    ``sqlite:///abs/path.sqlite3`` picks another file; ``redis://``, ``rediss://`` and
-    ``unix://`` URLs pick Redis.
+    ``redis://``, ``rediss://`` and ``unix://`` URLs pick Redis; ``sqlite:///path`` and
+    ``postgresql://…`` a database of their own.
 
     >>> open_session_store(None, Path("var/askbot.sqlite3"), 1800)  # doctest: +SKIP
-    <askbot.store.sessions.SqliteSessionStore object at ...>
+    <askbot.store.sessions.DatabaseSessionStore object at ...>
     """
+    _check_ttl(ttl_seconds)  # before a connection is opened
     if url is None or not url.strip():
-        return SqliteSessionStore(db_path, ttl_seconds)
+        return DatabaseSessionStore(open_database(database_url, db_path), ttl_seconds)
     scheme = urlsplit(url).scheme.lower()
-    if scheme == "sqlite":
-        path = url.split("://", 1)[1]
-        return SqliteSessionStore(Path(path) if path else db_path, ttl_seconds)
     if scheme in {"redis", "rediss", "unix"}:
         return RedisSessionStore(url, ttl_seconds)
+    if scheme in {"sqlite", *POSTGRES_SCHEMES}:
+        return DatabaseSessionStore(open_database(url, db_path), ttl_seconds)
     raise ConfigError(
-        f"unsupported session URL {redact_url(url)}: use sqlite:// or redis://host:port/db"
+        f"unsupported session URL {redact_url(url)}: use redis://host:port/db, sqlite:///path "
+        "or postgresql://user:password@host:5432/dbname"
     )

@@ -16,7 +16,7 @@ from askbot.api.errors import ApiError
 from askbot.api.schemas import ChatRequest, ChatResponse, FeedbackRequest, FeedbackResponse
 from askbot.conversation import SessionState, new_state
 from askbot.errors import StoreError
-from askbot.store import SessionStore, SqliteSessionStore
+from askbot.store import SessionStore
 
 log = logging.getLogger("askbot.api")
 router = APIRouter(tags=["chat"])
@@ -117,9 +117,10 @@ async def session_io(store: SessionStore, call: Callable[[], T]) -> T:
     """Run a session store call from a coroutine.
 
     SQLite on a local disk answers in a fraction of a millisecond (the question log is written
-    by its own thread), so it runs on the event loop; Redis is a network round trip, and a slow
-    or unreachable server must not stall every request of the worker, so it runs in a thread.
+    by its own thread), so it runs on the event loop; Redis and PostgreSQL are a network round
+    trip, and a slow or unreachable server must not stall every request of the worker, so they
+    run in a thread.
     """
-    if isinstance(store, SqliteSessionStore):
+    if store.local:
         return call()
     return await anyio.to_thread.run_sync(call)

@@ -1,0 +1,213 @@
+"""The journal and the session store behave the same on SQLite and on a real PostgreSQL server,
+and PostgreSQL's own cases: migrations at start, a server that goes away and comes back."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from askbot.errors import ConfigError, StoreError
+from askbot.store import DatabaseSessionStore, Journal, open_database, open_session_store
+from askbot.store.postgres import SCHEMA_VERSION, PostgresDatabase
+from tests.conftest import free_port, wait_for
+from tests.postgres import PostgresServer
+from tests.servers import askbot_env
+
+
+class Clock:
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite://{tmp_path / 'askbot.sqlite3'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+def question(journal: Journal, text: str, decision: str = "fallback", **fields: object) -> None:
+    row: dict[str, object] = dict(
+        session_id="s1", question=text, collection="c", decision=decision, confidence=0.2,
+        answer_id=None, latency_ms=3.5,
+    )  # fmt: skip
+    journal.log_question(**(row | fields))
+
+
+def test_the_journal_logs_questions_and_keeps_one_verdict_per_answer(
+    database_url: str, tmp_path: Path
+) -> None:
+    clock = Clock()
+    journal = Journal(open_database(database_url, tmp_path / "x"), clock=clock, flush_seconds=60)
+    try:
+        question(journal, "what is the weather?")
+        clock.now += 10
+        question(journal, "why closer?", "answer", answer_id="why-closer", confidence=0.91)
+        clock.now += 10
+        question(journal, "why closer now?", "answer", answer_id="why-closer")
+        asked = journal.questions()  # reads write the buffer first
+        assert [q.question for q in asked] == ["what is the weather?", "why closer?",
+                                               "why closer now?"]  # fmt: skip
+        assert asked[1].confidence == pytest.approx(0.91) and asked[1].asked_at == 1_000_010.0
+        assert [q.question for q in journal.questions(decisions=["fallback"])] == [
+            "what is the weather?"
+        ]
+        assert len(journal.questions(since=1_000_005.0)) == 2
+        assert journal.questions(decisions=[]) == []
+
+        first = journal.add_feedback(
+            session_id="s1", answer_id="why-closer", helpful=True, comment=None
+        )
+        again = journal.add_feedback(
+            session_id="s1", answer_id="why-closer", helpful=False, comment="too vague"
+        )
+        assert again == first  # the second verdict replaced the first
+        (verdict,) = journal.feedback()
+        assert (verdict.helpful, verdict.comment) == (False, "too vague")
+        assert journal.feedback(helpful=True) == []
+        judged = journal.answered_question(session_id="s1", answer_id="why-closer", before=1e6 + 15)
+        assert judged is not None and judged.question == "why closer?"
+    finally:
+        journal.close()
+
+
+def test_the_journal_trims_to_its_cap_and_expires_old_rows(
+    database_url: str, tmp_path: Path
+) -> None:
+    clock = Clock()
+    db = open_database(database_url, tmp_path / "x")
+    journal = Journal(db, clock=clock, max_questions=3, retention_days=1)
+    try:
+        for n in range(5):
+            question(journal, f"q{n}")
+        assert journal.trim() == 2
+        assert [q.question for q in journal.questions()] == ["q2", "q3", "q4"]
+        journal.add_feedback(session_id="s1", answer_id="a", helpful=True, comment=None)
+        clock.now += 2 * 86400
+        question(journal, "fresh")
+        assert journal.expire() == 4  # three questions and the feedback
+        assert [q.question for q in journal.questions()] == ["fresh"]
+        assert journal.feedback() == []
+    finally:
+        journal.close()
+
+
+def test_sessions_live_until_idle_for_the_ttl(database_url: str, tmp_path: Path) -> None:
+    clock = Clock()
+    store = DatabaseSessionStore(open_database(database_url, tmp_path / "x"), 10, clock=clock)
+    try:
+        store.put("a", {"turns": ["왜 가까워지나?"]})
+        store.put("b", {})
+        clock.now += 5
+        store.put("b", {"n": 2})  # restarts b's idle timer
+        assert store.get("a") == {"turns": ["왜 가까워지나?"]}
+        clock.now += 6
+        assert store.get("a") is None and store.get("b") == {"n": 2}
+        assert store.purge_expired() == 1
+        assert store.local is database_url.startswith("sqlite")
+    finally:
+        store.close()
+
+
+def test_two_processes_share_one_database(database_url: str, tmp_path: Path) -> None:
+    """What one machine writes, another reads: the point of a shared journal."""
+    script = (
+        "import sys; from pathlib import Path; from askbot.store import Journal, open_database\n"
+        "j = Journal(open_database(sys.argv[1], Path('unused')))\n"
+        "j.log_question(session_id='m2', question='asked on machine two', collection=None,"
+        " decision='fallback', confidence=0.1, answer_id=None, latency_ms=1.0)\n"
+        "j.close()"
+    )
+    journal = Journal(open_database(database_url, tmp_path / "x"))
+    try:
+        question(journal, "asked on machine one")
+        subprocess.run([sys.executable, "-c", script, database_url], check=True, timeout=60)
+        assert {q.question for q in journal.questions()} == {
+            "asked on machine one", "asked on machine two"
+        }  # fmt: skip
+    finally:
+        journal.close()
+
+
+def test_postgres_migrates_once_when_processes_start_together(postgres_url: str) -> None:
+    script = "import sys; from askbot.store import open_database; open_database(sys.argv[1], None)"
+    starts = [
+        subprocess.Popen([sys.executable, "-c", script, postgres_url], stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    assert [p.wait(timeout=60) for p in starts] == [0] * 4, [p.stderr.read() for p in starts]
+    with psycopg.connect(postgres_url) as conn:
+        assert conn.execute("SELECT version FROM askbot_schema").fetchall() == [(SCHEMA_VERSION,)]
+        tables = {
+            r[0]
+            for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        }
+    assert tables == {"askbot_schema", "sessions", "questions", "feedback"}
+
+
+def test_askbot_migrate_reports_the_schema_and_a_newer_one_is_refused(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    env = askbot_env(tmp_path, database_url=postgres_url)
+    done = subprocess.run(
+        [sys.executable, "-m", "askbot.cli", "migrate"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"schema version {SCHEMA_VERSION}" in done.stdout
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("UPDATE askbot_schema SET version = %s", (SCHEMA_VERSION + 1,))
+    with pytest.raises(StoreError, match="newer than this askbot understands"):
+        PostgresDatabase(postgres_url)
+
+
+def test_an_unreachable_server_fails_fast_without_showing_the_password(
+    postgres_server: PostgresServer,
+) -> None:
+    url = f"postgresql://askbot:s3cret@127.0.0.1:{free_port()}/askbot"
+    started = time.monotonic()
+    with pytest.raises(StoreError) as raised:
+        open_database(url, Path("unused"))
+    assert time.monotonic() - started < 15
+    assert "s3cret" not in str(raised.value) and "askbot:***@127.0.0.1" in str(raised.value)
+    with pytest.raises(ConfigError, match="unsupported database URL mysql://u:\\*\\*\\*@h"):
+        open_database("mysql://u:pw@h/db", Path("unused"))
+    with pytest.raises(ConfigError, match="unsupported session URL"):
+        open_session_store("mongodb://localhost", Path("unused"), 60)
+
+
+def test_postgres_comes_back_after_a_server_restart(
+    postgres_server: PostgresServer, postgres_url: str
+) -> None:
+    journal = Journal(open_database(postgres_url, Path("unused")))
+    try:
+        question(journal, "before the restart")
+        postgres_server.stop()
+        with pytest.raises(StoreError):
+            question(journal, "while it is down")
+        with pytest.raises(StoreError):
+            journal.check()  # /readyz says so
+        postgres_server.start()
+        assert wait_for(lambda: healthy(journal), 30)  # a probe write: no restart of askbot
+        question(journal, "after the restart")
+        assert [q.question for q in journal.questions()] == [
+            "before the restart", "after the restart"
+        ]  # fmt: skip
+    finally:
+        journal.close()
+
+
+def healthy(journal: Journal) -> bool:
+    try:
+        journal.check()
+    except StoreError:
+        return False
+    return True
