@@ -43,6 +43,7 @@ from askbot.index import (
     save_index,
     verified_manifest,
 )
+from askbot.index.vector_cache import VectorCache, vector_cache_path
 from askbot.language import LanguageDetector
 from askbot.retrieve import Retriever
 from askbot.store import Journal, SessionStore, open_database, open_session_store
@@ -193,17 +194,32 @@ def build(
             return corpus, index, False
         except (IndexMissingError, IndexStaleError, IndexModelError, IndexCorruptError):
             pass  # build anew; the old build serves until the new one is published
+    # Vectors of unchanged texts come from the last build's; forced builds encode everything.
+    path = vector_cache_path(settings.index_dir, embedder.model_id)
+    caches = [VectorCache(embedder, path, reuse=not force)]
     index = build_index(
-        corpus, embedder, progress=progress, exact_limit=settings.exact_search_limit
+        corpus, caches[0], progress=progress, exact_limit=settings.exact_search_limit
     )
     if settings.multilingual:
+        multilingual = multilingual_embedder(2)  # a batch job: both cores
+        caches.append(
+            VectorCache(
+                multilingual,
+                vector_cache_path(settings.index_dir, multilingual.model_id),
+                reuse=not force,
+            )
+        )
         index.multilingual = build_index(
-            corpus,
-            multilingual_embedder(2),  # a batch job: both cores
-            exact_limit=settings.exact_search_limit,
-            multilingual=True,
+            corpus, caches[1], exact_limit=settings.exact_search_limit, multilingual=True
+        )
+    index.manifest = replace(index.manifest, vectors_encoded=caches[0].encoded)
+    if index.multilingual is not None:
+        index.multilingual.manifest = replace(
+            index.multilingual.manifest, vectors_encoded=caches[1].encoded
         )
     save_index(fit_index(index), settings.index_dir)
+    for cache in caches:
+        cache.save()
     return corpus, index, True
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from askbot import service
 from askbot.api import create_app
 from askbot.config import Settings
 from askbot.embed import Embedder
-from tests.conftest import DATA
+from tests.conftest import DATA, wait_for
 
 SEED = "south-korea-japan-relations"
 
@@ -218,6 +219,14 @@ def test_metrics_count_requests_and_decisions(client: TestClient) -> None:
     assert 'askbot_chat_decisions_total{decision="answer"}' in text
     assert 'askbot_http_requests_total{method="POST",route="/v1/chat",status="200"}' in text
     assert "askbot_http_request_seconds_bucket" in text
+
+    def lag_probes() -> float:
+        found = re.search(
+            r"^askbot_event_loop_lag_seconds_count (\S+)$", client.get("/metrics").text, re.M
+        )
+        return float(found.group(1)) if found else 0.0
+
+    assert wait_for(lambda: lag_probes() >= 2, 10)  # the loop-lag probe wakes every 0.1 s
 
 
 def test_openapi_documents_the_versioned_routes(client: TestClient) -> None:

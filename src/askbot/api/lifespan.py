@@ -9,6 +9,7 @@ thread with an exponential back-off, one log line per attempt, independently of 
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import threading
@@ -98,7 +99,9 @@ def worker_lifespan(
             freeze_heap()
         watcher = _watch_index(app, settings, embedder)
         watcher.start()
+        lag_probe = asyncio.create_task(app.state.metrics.probe_loop_lag())
         yield
+        lag_probe.cancel()
         watcher.stop()
         opener.stop()
         if app.state.stores is not None:

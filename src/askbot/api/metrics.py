@@ -1,4 +1,5 @@
-"""Prometheus metrics: request counts and latency by route, chat decisions and their latency.
+"""Prometheus metrics: request counts and latency by route, chat decisions and their latency,
+and how late the event loop runs (a worker's requests all wait while it is held up).
 
 With several uvicorn workers, ``PROMETHEUS_MULTIPROC_DIR`` makes every worker write its
 samples to files that ``/metrics`` aggregates, whichever worker serves the scrape.
@@ -6,12 +7,14 @@ samples to files that ``/metrics`` aggregates, whichever worker serves the scrap
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+LOOP_LAG_INTERVAL = 0.1  # seconds between the loop-lag probe's wake-ups
 
 
 class Metrics:
@@ -51,6 +54,22 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+
+        self.loop_lag = Histogram(
+            "askbot_event_loop_lag_seconds",
+            f"How much later than asked the event loop woke a {LOOP_LAG_INTERVAL:g} s sleep: "
+            "time every request of the worker waited on blocking work.",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+
+    async def probe_loop_lag(self) -> None:
+        """Observe the event loop's lag every ``LOOP_LAG_INTERVAL`` until cancelled."""
+        loop = asyncio.get_running_loop()
+        while True:
+            asked = loop.time() + LOOP_LAG_INTERVAL
+            await asyncio.sleep(LOOP_LAG_INTERVAL)
+            self.loop_lag.observe(max(0.0, loop.time() - asked))
 
     def render(self) -> bytes:
         """The exposition text, aggregated over workers when running multi-process."""

@@ -38,6 +38,11 @@ def build(
         f"index {state}: {len(loaded.collections)} collection(s), {manifest.entry_count} entries, "
         f"{manifest.vector_count} vectors, model {manifest.model_id} -> {settings.index_dir}"
     )
+    if built:
+        spaces = [manifest.vectors_encoded]
+        if built_index.multilingual is not None:
+            spaces.append(built_index.multilingual.manifest.vectors_encoded)
+        out.print(f"encoded {' + '.join(map(str, spaces))} text(s) new since the last build")
     print_calibrations(out, manifest)
 
 

@@ -56,6 +56,8 @@ class Manifest:
     multilingual_model_id: str = ""
     # Whether entries' translations were embedded too (a multilingual space's own manifest).
     translations_embedded: bool = False
+    # Texts this build encoded; the others' vectors came from the last build's (vector_cache).
+    vectors_encoded: int = 0
 
 
 def check_manifest(
