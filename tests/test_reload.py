@@ -250,3 +250,37 @@ def test_reload_under_load_changes_the_answer_and_fails_nothing(tmp_path: Path) 
         texts = [text for _, text in results]
         assert texts[0] == OLD and texts[-1] == NEW
         assert set(texts) == {OLD, NEW}
+
+
+def test_serve_watch_publishes_corpus_edits_by_itself(tmp_path: Path) -> None:
+    """`askbot serve --watch`: an edit, a broken file and a deleted file, with no command."""
+    with running_server(tmp_path, workers=1, watch_corpus="true", rate_limit="") as server:
+        corpus = tmp_path / "corpus"
+
+        def asked(message: str) -> dict:  # type: ignore[type-arg]
+            return httpx.post(f"{server.url}/v1/chat", json={"message": message}, timeout=30).json()
+
+        def collections() -> set[str]:
+            listed = httpx.get(f"{server.url}/v1/collections", timeout=30).json()["collections"]
+            return {c["id"] for c in listed}
+
+        with (corpus / "passports.md").open("a") as passports:
+            passports.write("\n## Can I pay the passport fee by card?\nYes, cards and cash.\n")
+        assert wait_for(
+            lambda: (
+                (asked("can I pay the passport fee with a card?").get("answer") or {}).get(
+                    "question"
+                )
+                == "Can I pay the passport fee by card?"
+            ),
+            90,
+        )
+
+        (corpus / "broken.jsonl").write_text('{"id": "x", "question": \n')
+        # The watcher's rebuild fails, says where, and the old index keeps serving.
+        assert wait_for(lambda: "broken.jsonl:1" in server.log(), 90)
+        assert asked("how long is a passport valid?")["decision"] == "answer"
+
+        (corpus / "broken.jsonl").unlink()
+        (corpus / "passports.md").unlink()  # its collection goes with it
+        assert wait_for(lambda: collections() == {"south-korea-japan-relations"}, 90)

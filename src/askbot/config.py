@@ -175,6 +175,11 @@ class Settings(BaseSettings):
     idle_timeout_seconds: float = Field(
         default=5.0, gt=0, description="An idle keep-alive connection is closed after this long."
     )
+    watch_corpus: bool = Field(
+        default=False,
+        description="`askbot serve` rebuilds and publishes by itself when a corpus file changes "
+        "(as `askbot reload` would), a second after the last change.",
+    )
     reload_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often each worker checks index/CURRENT for a new build."
     )

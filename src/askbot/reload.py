@@ -1,5 +1,7 @@
 """Updates without downtime: rebuild in the background, and swap the new index into every worker.
 
+``askbot serve --watch`` also rebuilds by itself when a corpus file changes (``CorpusWatcher``).
+
 A rebuild (``askbot reload`` or ``POST /v1/admin/reload``) holds an exclusive file lock in the
 index folder, so only one runs at a time across processes, and publishes by replacing
 ``index/CURRENT`` atomically (see ``askbot.index``). Every worker runs an ``IndexWatcher``
@@ -16,6 +18,8 @@ import contextlib
 import fcntl
 import logging
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,8 +29,9 @@ from typing import Literal
 from pydantic import BaseModel
 
 from askbot.config import Settings
+from askbot.corpus import corpus_files
 from askbot.embed import Embedder
-from askbot.errors import AskbotError, ReloadBusyError
+from askbot.errors import AskbotError, CorpusError, ReloadBusyError
 from askbot.fit import BUILD_FITTING
 from askbot.index import POINTER_NAME, FaqIndex, load_index
 from askbot.service import ensure_built
@@ -213,3 +218,63 @@ class IndexWatcher:
             except Exception as exc:  # never let the watcher die, nor repeat a traceback
                 delay = min(max(delay, self.interval) * 2, MAX_RETRY_SECONDS)
                 log.error("index watcher failed, next check in %g s: %r", delay, exc)
+
+
+class CorpusWatcher:
+    """Publishes a corpus edit without a command (``askbot serve --watch``).
+
+    Polls the corpus files' names, sizes and modification times every ``interval`` seconds;
+    once a change has stood still for one interval (an editor saving several files), runs
+    ``askbot reload`` in a child process, so no serving process ever builds. A corpus error is
+    logged with its ``file:line`` and the old index keeps serving until the next edit.
+    """
+
+    def __init__(self, settings: Settings, interval: float = 1.0) -> None:
+        self.settings = settings
+        self.interval = interval
+        self.rebuilds = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="askbot-corpus-watch", daemon=True)
+
+    def snapshot(self) -> tuple[tuple[str, int, int], ...]:
+        """What the poll compares: each corpus file's name, size and modification time."""
+        try:
+            files = corpus_files(self.settings.corpus_dir)
+        except CorpusError:
+            return ()
+        found = []
+        for path in files:
+            with contextlib.suppress(OSError):  # deleted between listing and stat
+                stat = path.stat()
+                found.append((path.name, stat.st_size, stat.st_mtime_ns))
+        return tuple(found)
+
+    def start(self) -> None:
+        """Start polling."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop polling (a rebuild already running finishes in its own process)."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        seen, pending = self.snapshot(), False
+        while not self._stop.wait(self.interval):
+            now = self.snapshot()
+            if now != seen:
+                seen, pending = now, True  # still changing: wait for it to settle
+            elif pending:
+                pending = False
+                self._reload()
+
+    def _reload(self) -> None:
+        command = [sys.executable, "-m", "askbot.cli", "reload"]
+        command += ["--corpus", str(self.settings.corpus_dir)]
+        command += ["--index", str(self.settings.index_dir)]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        self.rebuilds += 1
+        if done.returncode == 0:
+            log.warning("corpus changed: %s", done.stdout.strip())
+        else:
+            log.error("corpus changed, not published: %s", (done.stderr or done.stdout).strip())

@@ -27,6 +27,10 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes (default 1).")] = None,
+    watch: Annotated[
+        bool | None,
+        typer.Option("--watch/--no-watch", help="Rebuild by itself when a corpus file changes."),
+    ] = None,
     corpus: CorpusOption = None,
     index: IndexOption = None,
     model: ModelOption = None,
@@ -35,9 +39,10 @@ def serve(
     from askbot.api.protocol import http_options
     from askbot.api.workers import check_address
     from askbot.api.workers import serve as serve_workers
+    from askbot.reload import CorpusWatcher
 
     settings = settings_from(corpus, index, model)
-    overrides = {"host": host, "port": port, "workers": workers}
+    overrides = {"host": host, "port": port, "workers": workers, "watch_corpus": watch}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     # Before a build that can take minutes: is the address free? (Port 0 becomes a free port.)
     settings = settings.model_copy(update={"port": check_address(settings.host, settings.port)})
@@ -58,16 +63,24 @@ def serve(
             )
     if settings.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="askbot-metrics-")
-    serve_workers(
-        "askbot.api:app_from_env",
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        pin=settings.pin_workers,
-        log_level="warning",
-        access_log=False,
-        **http_options(settings),
-    )
+    watcher = CorpusWatcher(settings, settings.reload_poll_seconds)
+    if settings.watch_corpus:
+        watcher.start()
+        err.print(f"watching {settings.corpus_dir}: a changed file is published by itself")
+    try:
+        serve_workers(
+            "askbot.api:app_from_env",
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            pin=settings.pin_workers,
+            log_level="warning",
+            access_log=False,
+            **http_options(settings),
+        )
+    finally:
+        if settings.watch_corpus:
+            watcher.stop()
 
 
 @app.command("hash-key")
