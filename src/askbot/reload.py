@@ -30,6 +30,7 @@ from pydantic import BaseModel
 
 from askbot.config import Settings
 from askbot.corpus import corpus_files
+from askbot.corpus.taught import taught_files
 from askbot.embed import Embedder
 from askbot.errors import AskbotError, CorpusError, ReloadBusyError
 from askbot.fit import BUILD_FITTING
@@ -91,6 +92,19 @@ def rebuild(settings: Settings, *, embedder: Embedder | None = None, wait: bool 
     """
     with reload_lock(settings.index_dir, wait=wait):
         return _rebuild_locked(settings, embedder, _mark_running(settings.index_dir))
+
+
+def rebuild_soon(settings: Settings, embedder: Embedder | None) -> None:
+    """Rebuild in a background thread, after any rebuild already running (a change made while
+    one runs is published by the next); failures are logged and in the status file."""
+
+    def run() -> None:
+        try:
+            rebuild(settings, embedder=embedder, wait=True)
+        except Exception as exc:
+            log.error("reload failed: %s", exc)
+
+    threading.Thread(target=run, name="askbot-rebuild", daemon=True).start()
 
 
 def start_rebuild(settings: Settings, embedder: Embedder | None) -> ReloadStatus:
@@ -242,6 +256,7 @@ class CorpusWatcher:
             files = corpus_files(self.settings.corpus_dir)
         except CorpusError:
             return ()
+        files += taught_files(self.settings.corpus_dir)  # what editors taught, from any machine
         found = []
         for path in files:
             with contextlib.suppress(OSError):  # deleted between listing and stat

@@ -51,6 +51,7 @@ class ReportGroup:
     reasons: Mapping[str, int]  # {"fallback": n, "unhelpful": m}; one question may count in both
     last_seen: float  # Unix time of the latest fallback or unhelpful verdict in the group
     answer_ids: tuple[str, ...] = ()  # answers judged unhelpful, most often first
+    collection: str | None = None  # the collection most of its questions were asked of
 
 
 class Report(list[ReportGroup]):
@@ -191,6 +192,7 @@ def _group(
     items = [item for same in wordings for item in same]
     reasons = Counter(reason for item in items for reason in item.reasons)
     answers = Counter(answer for item in items for answer in item.unhelpful_answers)
+    collections = Counter(item.record.collection for item in items)
     return ReportGroup(
         representative=_display(wordings[centre]),
         count=len(items),
@@ -198,6 +200,7 @@ def _group(
         reasons={FALLBACK: reasons[FALLBACK], UNHELPFUL: reasons[UNHELPFUL]},
         last_seen=max(item.last_seen for item in items),
         answer_ids=tuple(answer for answer, _ in answers.most_common()),
+        collection=collections.most_common(1)[0][0],
     )
 
 

@@ -150,3 +150,78 @@ class Health(BaseModel):
     status: Literal["ok", "ready", "not ready"]
     reason: str | None = None
     index: str | None = None
+
+
+class ClosestEntry(BaseModel):
+    """An entry askbot ranks close to a group of questions."""
+
+    id: str
+    question: str
+    score: float
+
+
+class UnansweredGroup(BaseModel):
+    """Readers' questions that mean about the same thing and that askbot failed."""
+
+    representative: str
+    count: int
+    examples: list[str]
+    reasons: dict[str, int]
+    last_seen: float
+    collection: str | None
+    unhelpful_answers: list[str]
+    closest: list[ClosestEntry]
+
+
+class UnansweredReport(BaseModel):
+    """The groups, most frequent first, and how many questions the grouping bound left out."""
+
+    groups: list[UnansweredGroup]
+    left_out_questions: int
+
+
+class TeachRequest(BaseModel):
+    """Teach a collection a reader's wording: as an alternate of an entry, or a new entry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    collection: str = Field(min_length=1, max_length=64)
+    action: Literal["alternate", "entry"]
+    question: str = Field(min_length=1, max_length=1000)
+    entry_id: str | None = Field(default=None, max_length=256, description="For an alternate.")
+    answer: str | None = Field(default=None, max_length=5000, description="For a new entry.")
+
+
+class ChangeOut(BaseModel):
+    """One taught change, as recorded in the collection's change log."""
+
+    id: str
+    collection: str
+    action: Literal["alternate", "entry"]
+    question: str
+    made_at: float
+    by: str
+    entry_id: str | None
+    answer: str | None
+    undone_at: float | None
+    undone_by: str | None
+
+
+class ChangeList(BaseModel):
+    """Taught changes, newest first."""
+
+    changes: list[ChangeOut]
+
+
+class ForgetRequest(BaseModel):
+    """A reader's question to delete from the log, worded exactly as logged."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=1000)
+
+
+class ForgetResponse(BaseModel):
+    """How many logged questions were deleted."""
+
+    deleted: int

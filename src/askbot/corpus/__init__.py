@@ -30,6 +30,7 @@ from askbot.corpus.entries import (
     slugify,
 )
 from askbot.corpus.readers import READERS, RawCollection
+from askbot.corpus.taught import apply_changes, read_changes, taught_files, taught_path
 from askbot.errors import CorpusError
 
 __all__ = [
@@ -199,7 +200,7 @@ def hash_corpus(root: Path) -> str:
     whether an index is fresh (a changed or malformed corpus simply hashes differently).
     """
     files = corpus_files(root)
-    return hash_files(files, root if root.is_dir() else root.parent)
+    return hash_files(files + taught_files(root), root if root.is_dir() else root.parent)
 
 
 def load_corpus(root: Path) -> Corpus:
@@ -220,6 +221,8 @@ def load_corpus(root: Path) -> Corpus:
         for translation in translations:
             if file_language(translation)[0] == path.stem:
                 collection = translate(collection, translation)
+        if root.is_dir():  # what editors taught it (askbot.corpus.taught)
+            collection = apply_changes(collection, read_changes(taught_path(root, collection.id)))
         if collection.id in seen:
             raise CorpusError(
                 path,
@@ -234,6 +237,5 @@ def load_corpus(root: Path) -> Corpus:
             entry_sources[entry.id] = path
         collections.append(collection)
     base = root if root.is_dir() else root.parent
-    return Corpus(
-        collections=tuple(collections), content_hash=hash_files(files, base), root=str(root)
-    )
+    content_hash = hash_files(files + taught_files(root), base)
+    return Corpus(collections=tuple(collections), content_hash=content_hash, root=str(root))

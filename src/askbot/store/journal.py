@@ -298,6 +298,12 @@ class Journal:
         )
         return QuestionRecord.from_row(rows[0]) if rows else None
 
+    def forget(self, question: str) -> int:
+        """Delete every logged question worded exactly ``question`` (a reader's personal data,
+        on an editor's request); return how many went."""
+        self.flush()
+        return self._db.execute("DELETE FROM questions WHERE question = ?", (question,))
+
     def check(self) -> None:
         """Raise ``StoreError`` while the journal cannot write (see ``Database.check``)."""
         self._db.check()
