@@ -23,6 +23,7 @@ from askbot.reload import (
     ReloadBusyError,
     read_status,
     rebuild,
+    rebuild_soon,
     reload_lock,
     start_rebuild,
 )
@@ -284,3 +285,18 @@ def test_serve_watch_publishes_corpus_edits_by_itself(tmp_path: Path) -> None:
         (corpus / "broken.jsonl").unlink()
         (corpus / "passports.md").unlink()  # its collection goes with it
         assert wait_for(lambda: collections() == {"south-korea-japan-relations"}, 90)
+
+
+def test_changes_made_while_a_rebuild_waits_share_it(tmp_path: Path) -> None:
+    """Editors' clicks queue one background rebuild, however many there are."""
+    settings = built_api_settings(tmp_path)
+
+    def rebuilders() -> int:
+        return sum(t.name == "askbot-rebuild" for t in threading.enumerate())
+
+    with reload_lock(settings.index_dir, wait=True):  # a rebuild is running
+        for _ in range(20):
+            rebuild_soon(settings, FakeEmbedder())
+        assert rebuilders() == 1
+    assert wait_for(lambda: rebuilders() == 0, 30)
+    assert read_status(settings.index_dir).state == "succeeded"

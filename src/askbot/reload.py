@@ -94,15 +94,32 @@ def rebuild(settings: Settings, *, embedder: Embedder | None = None, wait: bool 
         return _rebuild_locked(settings, embedder, _mark_running(settings.index_dir))
 
 
+# Per index folder, held by the one background rebuild waiting for its turn: later changes need
+# no other, since it reads the corpus once it has the lock (editors' clicks never pile up threads).
+_waiting: dict[Path, threading.Lock] = {}
+_waiting_guard = threading.Lock()
+
+
 def rebuild_soon(settings: Settings, embedder: Embedder | None) -> None:
-    """Rebuild in a background thread, after any rebuild already running (a change made while
-    one runs is published by the next); failures are logged and in the status file."""
+    """Rebuild in a background thread, after any rebuild already running, so a change made
+    meanwhile is published too; failures are logged and in the status file."""
+    with _waiting_guard:
+        waiting_one = _waiting.setdefault(settings.index_dir.resolve(), threading.Lock())
+    if not waiting_one.acquire(blocking=False):
+        return  # a rebuild is already waiting: it will read this change too
 
     def run() -> None:
+        waiting = True
         try:
-            rebuild(settings, embedder=embedder, wait=True)
+            with reload_lock(settings.index_dir, wait=True):
+                waiting_one.release()
+                waiting = False
+                _rebuild_locked(settings, embedder, _mark_running(settings.index_dir))
         except Exception as exc:
             log.error("reload failed: %s", exc)
+        finally:
+            if waiting:
+                waiting_one.release()
 
     threading.Thread(target=run, name="askbot-rebuild", daemon=True).start()
 
