@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import DATASETS, REPO, make_corpus
+from common import DATASETS, make_corpus
 
 ARTICLE = """# Night trains in Europe
 
@@ -86,7 +86,7 @@ def main() -> None:
         print(f"| {size:,} | {full:.1f} | {article:.1f} | {edit:.1f} | "
               f"{full_encoded:,} / {article_encoded} / {edit_encoded} |")  # fmt: skip
         shutil.rmtree(work, ignore_errors=True)
-    print(f"(each: one `askbot build` process; {os.cpu_count()} cores; repo {REPO.name})")
+    print(f"(each: one `askbot build` process; {os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":
