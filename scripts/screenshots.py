@@ -1,9 +1,10 @@
-"""Regenerate the widget screenshots in docs/ with the browser test that takes them.
+"""Regenerate the screenshots in docs/ (the widget, the editors' desk) with the browser tests
+that take them.
 
     .venv/bin/python scripts/screenshots.py
 
-Runs the two widget tests that take screenshots (desktop and phone) against a real server in
-headless Chromium, with ``ASKBOT_SCREENSHOTS`` pointing at docs/ instead of a temporary folder.
+Runs the tests that take screenshots (desktop and phone, widget and desk) against real servers
+in headless Chromium, with ``ASKBOT_SCREENSHOTS`` pointing at docs/ instead of a temporary folder.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-TESTS = ("test_typed_question_gets_the_right_answer", "test_phone_layout")
+TESTS = {
+    "test_widget.py": ("test_typed_question_gets_the_right_answer", "test_phone_layout"),
+    "test_desk_browser.py": (
+        "test_an_editor_teaches_a_fallen_back_question_and_undoes_it",
+        "test_the_desk_reads_at_360_px_and_by_keyboard",
+    ),
+}
 
 
 def main() -> None:
@@ -28,9 +35,9 @@ def main() -> None:
         "-q",
         "-p",
         "no:cacheprovider",
-        str(REPO / "tests" / "api" / "test_widget.py"),
+        *(str(REPO / "tests" / "api" / name) for name in TESTS),
         "-k",
-        " or ".join(TESTS),
+        " or ".join(test for tests in TESTS.values() for test in tests),
     ]
     raise SystemExit(subprocess.call(command, cwd=REPO, env=env))
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -77,6 +80,27 @@ class Server:
         return (self.root / "server.log").read_text()
 
 
+@functools.cache
+def exported_encoders() -> Path:
+    """The ONNX export of the default encoder, made once per test session (~12 s)."""
+    from askbot.config import Settings
+    from askbot.embed.active import ensure_encoder
+
+    folder = Path(tempfile.mkdtemp(prefix="askbot-test-encoders-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    ensure_encoder(Settings(corpus_dir=folder, index_dir=folder, backend="onnx-int8"))
+    return folder / "encoders"
+
+
+def seed_encoders(index_dir: Path) -> None:
+    """Give a fresh index folder the session's ONNX export, as a first build would make it:
+    every command and server started on it then skips the export (the tests of the export
+    itself are in tests/embed)."""
+    target = index_dir / "encoders"
+    if not target.exists():
+        shutil.copytree(exported_encoders(), target)
+
+
 def askbot_env(root: Path, **settings: str) -> dict[str, str]:
     """The environment for askbot commands working in ``root``: no ASKBOT_* leaks in."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASKBOT_")}
@@ -99,6 +123,7 @@ def running_server(root: Path, workers: int = 2, **settings: str) -> Iterator[Se
         shutil.copytree(DATA / "corpus_api", root / "corpus")
     port = free_port()
     env = askbot_env(root, **settings)
+    seed_encoders(Path(env["ASKBOT_INDEX_DIR"]))
     log = (root / "server.log").open("w")
     process = subprocess.Popen(
         [

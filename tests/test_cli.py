@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SEED_ARTICLE
+from tests.servers import seed_encoders
 
 
 def run(
@@ -18,6 +19,8 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASKBOT_")}
     env.update({f"ASKBOT_{k.upper()}": v for k, v in settings.items()})
+    if "index_dir" not in settings and "--index" not in args:
+        seed_encoders(cwd / "index")
     return subprocess.run(
         [sys.executable, "-m", "askbot.cli", *args],
         cwd=cwd,

@@ -104,7 +104,7 @@ def test_two_processes_share_conversations_limits_the_journal_and_the_index(
         nonlocal requests
         requests += 1
         reply = chat(server, message="can I pay the passport fee with a card?").json()
-        return reply.get("answer", {}).get("question") == "Can I pay the passport fee by card?"
+        return (reply.get("answer") or {}).get("question") == "Can I pay the passport fee by card?"
 
     assert wait_for(lambda: answers_the_new_entry(first), 30)
     assert wait_for(lambda: answers_the_new_entry(second), 30)

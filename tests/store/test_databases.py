@@ -17,22 +17,7 @@ from askbot.store.postgres import SCHEMA_VERSION, PostgresDatabase
 from tests.conftest import free_port, wait_for
 from tests.postgres import PostgresServer
 from tests.servers import askbot_env
-
-
-class Clock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite://{tmp_path / 'askbot.sqlite3'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
+from tests.store.conftest import Clock
 
 
 def question(journal: Journal, text: str, decision: str = "fallback", **fields: object) -> None:

@@ -46,6 +46,7 @@ def create_app(settings: Settings, *, embedder: Embedder | None = None) -> FastA
         responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
     )
     app.state.settings = settings
+    app.state.policy = policy
     app.state.metrics = metrics
     app.state.embedder = embedder
     app.state.service = None

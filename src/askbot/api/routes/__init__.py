@@ -1,6 +1,6 @@
 """The API's routers, one per resource."""
 
-from askbot.api.routes import admin, chat, collections, health, teaching, web
+from askbot.api.routes import admin, chat, collections, desk, health, teaching, web
 
 ROUTERS = (
     chat.router,
@@ -8,6 +8,7 @@ ROUTERS = (
     health.router,
     admin.router,
     teaching.router,
+    desk.router,
     web.router,
 )
 

@@ -32,6 +32,7 @@ from askbot.corpus.taught import all_changes, record, undo
 from askbot.errors import ConfigError, CorpusError, StoreError
 from askbot.reload import rebuild_soon
 from askbot.service import Service
+from askbot.store import Journal
 from askbot.unanswered import parse_since, unanswered_report
 
 router = APIRouter(tags=["admin"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}})
@@ -53,11 +54,16 @@ def unanswered(
     except ConfigError as exc:
         raise ApiError(422, "bad_since", str(exc)) from None
     try:
-        groups = unanswered_report(
-            stores.journal, service.embedder, since=start, threshold=threshold
-        )
+        return unanswered_groups(service, stores.journal, since=start, threshold=threshold)
     except StoreError as exc:
         raise store_unavailable(exc) from None
+
+
+def unanswered_groups(
+    service: Service, journal: Journal, *, since: float | None, threshold: float = 0.75
+) -> UnansweredReport:
+    """The unanswered report with each group's collection and closest entries."""
+    groups = unanswered_report(journal, service.embedder, since=since, threshold=threshold)
     known = set(service.index.collection_ids())
     out = []
     for group in groups:
