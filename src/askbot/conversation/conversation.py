@@ -26,22 +26,21 @@ is the same for a coroutine, awaiting the encoder without blocking the event loo
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from askbot.conversation.languages import ReplyLanguage, line, localised_language, note_for
+from askbot.conversation.localising import ReplyLocaliser, entry_of
 from askbot.conversation.reading import asks_for_more, choose, focus, is_elliptical
 from askbot.conversation.reply import MESSAGES, Reply, Suggestion
 from askbot.conversation.smalltalk import SmallTalk, kind_of, strip_pleasantries
 from askbot.conversation.state import (
-    MAX_SHOWN_KEPT,
-    MAX_TURNS_KEPT,
     SessionState,
     last_answered,
     previous_question,
+    remembered,
     with_defaults,
 )
 from askbot.corpus import FaqEntry, normalise_question
@@ -94,7 +93,7 @@ class Conversation:
     _related: dict[tuple[str, int], list[FaqEntry]] = field(
         default_factory=dict, init=False, repr=False
     )
-    _collection_languages: dict[str, str] | None = field(default=None, init=False, repr=False)
+    _localising: ReplyLocaliser | None = field(default=None, init=False, repr=False)
 
     def reply(
         self,
@@ -165,24 +164,14 @@ class Conversation:
         """The English space for an English question to English FAQs (the collection in scope,
         else every one), else the multilingual space when the index has one. A message too
         short to tell its language counts as English."""
-        if self.multilingual is None:
-            return self.retriever
-        languages = self._languages()
-        scope = [languages.get(collection, "en")] if collection else languages.values()
-        if (detected or "en") == "en" and all(language == "en" for language in scope):
+        if self.multilingual is None or self._localiser().all_english(detected, collection):
             return self.retriever
         return self.multilingual
 
-    def _collection_language(self, collection: str) -> str:
-        return self._languages().get(collection, "en")
-
-    def _languages(self) -> dict[str, str]:
-        """Each collection's language (memoised: the index never changes under a Conversation)."""
-        if self._collection_languages is None:
-            self._collection_languages = {
-                c.id: c.language for c in self.retriever.index.collections
-            }
-        return self._collection_languages
+    def _localiser(self) -> ReplyLocaliser:
+        if self._localising is None:
+            self._localising = ReplyLocaliser(self.retriever.index)
+        return self._localising
 
     def _context(self, state: SessionState, question: str) -> str | None:
         """What an elliptical question leans on: the previous question, else the article's title."""
@@ -197,45 +186,8 @@ class Conversation:
 
     def _finish(self, turn: _Turn, reply: Reply | None) -> tuple[Reply, SessionState]:
         assert reply is not None  # a turn without a reply has a space to search
-        reply = self._in_language(reply, turn)
-        return reply, self._remember(turn.state, turn.message, reply)
-
-    def _in_language(self, reply: Reply, turn: _Turn) -> Reply:
-        """The reply with the FAQ's text in the reader's language where a translation gives
-        it, askbot's own lines in it too, and a note when the answer is in another."""
-        reader = turn.reader
-        answer, message, served, note = reply.answer, reply.message, "en", None
-        if answer is not None:
-            entry = self._entry(answer.id)
-            translated = entry.translation(reader) if entry is not None else None
-            if translated is not None:
-                answer = replace(answer, question=translated.question, text=translated.answer)
-                message, served = translated.answer, reader
-            else:
-                served = self._collection_language(answer.collection)
-            note = note_for(reader, served)
-        else:
-            key = next((k for k, text in MESSAGES.items() if text == message), None)
-            if key is not None and reply.via != "small-talk":
-                message, served = line(key, reader), localised_language(key, reader)
-        return replace(
-            reply,
-            answer=answer,
-            message=message,
-            alternatives=[
-                replace(a, question=self._question_in(a, reader)) for a in reply.alternatives
-            ],
-            suggestions=[
-                replace(s, question=self._question_in(s, reader)) for s in reply.suggestions
-            ],
-            language=ReplyLanguage(turn.detected, served, note),
-        )
-
-    def _question_in(self, option: Alternative | Suggestion, language: str) -> str:
-        """An offered question in ``language`` when a translation gives it."""
-        entry = self._entry(option.id)
-        translated = entry.translation(language) if entry is not None else None
-        return translated.question if translated is not None else option.question
+        reply = self._localiser().localise(reply, turn.detected, turn.reader)
+        return reply, remembered(turn.state, turn.message, reply, self._clock())
 
     # -- the ways a message is understood ----------------------------------------------------
 
@@ -362,10 +314,7 @@ class Conversation:
         )
 
     def _entry(self, entry_id: str) -> FaqEntry | None:
-        try:
-            return self.retriever.index.entries[self.retriever.index.position_of(entry_id)]
-        except KeyError:
-            return None  # the index was rebuilt without it since the state was saved
+        return entry_of(self.retriever.index, entry_id)
 
     def _follow_ups(self, entry: FaqEntry) -> list[FaqEntry]:
         found = []
@@ -431,31 +380,6 @@ class Conversation:
         """The collection in scope: the session's, or the index's only one."""
         ids = self.retriever.index.collection_ids()
         return state["collection"] or (ids[0] if len(ids) == 1 else None)
-
-    def _remember(self, state: SessionState, message: str, reply: Reply) -> SessionState:
-        turn = {
-            "message": message,
-            "understood_as": reply.understood_as,
-            "decision": reply.decision.value,
-            "answer_id": reply.answer.id if reply.answer else None,
-            "answer_question": reply.answer.question if reply.answer else None,
-            "confidence": round(reply.confidence, 4),
-            "via": reply.via,
-            "at": self._clock(),
-        }
-        shown = list(state.get("shown", []))
-        if reply.answer is not None and reply.answer.id not in shown:
-            shown.append(reply.answer.id)
-        pending = [{"id": o.id, "question": o.question} for o in reply.options()]
-        turns = [*state.get("turns", []), turn][-MAX_TURNS_KEPT:]
-        language = reply.language.detected or state.get("language")
-        return {
-            **state,
-            "turns": turns,
-            "pending": pending,
-            "shown": shown[-MAX_SHOWN_KEPT:],
-            "language": language,
-        }
 
 
 def _stands_alone(answer: Answer, last: str | None) -> bool:

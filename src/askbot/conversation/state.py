@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from askbot.conversation.reply import Reply
 
 SessionState = dict[str, Any]
 
@@ -40,3 +43,31 @@ def previous_question(state: SessionState) -> str | None:
         if turn.get("via") != "small-talk":
             return str(turn.get("answer_question") or turn.get("understood_as") or turn["message"])
     return None
+
+
+def remembered(state: SessionState, message: str, reply: Reply, at: float) -> SessionState:
+    """``state`` after ``reply`` to ``message`` at ``at``: the turn kept, the answer counted as
+    shown, its options pending for a pick, the reader's language carried on."""
+    turn = {
+        "message": message,
+        "understood_as": reply.understood_as,
+        "decision": reply.decision.value,
+        "answer_id": reply.answer.id if reply.answer else None,
+        "answer_question": reply.answer.question if reply.answer else None,
+        "confidence": round(reply.confidence, 4),
+        "via": reply.via,
+        "at": at,
+    }
+    shown = list(state.get("shown", []))
+    if reply.answer is not None and reply.answer.id not in shown:
+        shown.append(reply.answer.id)
+    pending = [{"id": o.id, "question": o.question} for o in reply.options()]
+    turns = [*state.get("turns", []), turn][-MAX_TURNS_KEPT:]
+    language = reply.language.detected or state.get("language")
+    return {
+        **state,
+        "turns": turns,
+        "pending": pending,
+        "shown": shown[-MAX_SHOWN_KEPT:],
+        "language": language,
+    }
