@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from askbot.conversation.localising import ReplyLocaliser, entry_of
+from askbot.conversation.localising import ReplyLocaliser
 from askbot.conversation.reading import asks_for_more, choose, focus, is_elliptical
 from askbot.conversation.reply import MESSAGES, Reply, Suggestion
 from askbot.conversation.smalltalk import SmallTalk, kind_of, strip_pleasantries
@@ -314,7 +314,7 @@ class Conversation:
         )
 
     def _entry(self, entry_id: str) -> FaqEntry | None:
-        return entry_of(self.retriever.index, entry_id)
+        return self.retriever.index.entry(entry_id)
 
     def _follow_ups(self, entry: FaqEntry) -> list[FaqEntry]:
         found = []

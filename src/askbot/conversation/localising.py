@@ -9,7 +9,6 @@ from dataclasses import dataclass, field, replace
 
 from askbot.conversation.languages import ReplyLanguage, line, localised_language, note_for
 from askbot.conversation.reply import MESSAGES, Reply, Suggestion
-from askbot.corpus import FaqEntry
 from askbot.index import FaqIndex
 from askbot.retrieve import Alternative
 
@@ -40,7 +39,7 @@ class ReplyLocaliser:
         it, askbot's own lines in it too, and a note when the answer is in another."""
         answer, message, served, note = reply.answer, reply.message, "en", None
         if answer is not None:
-            entry = self._entry(answer.id)
+            entry = self.index.entry(answer.id)
             translated = entry.translation(reader) if entry is not None else None
             if translated is not None:
                 answer = replace(answer, question=translated.question, text=translated.answer)
@@ -67,18 +66,6 @@ class ReplyLocaliser:
 
     def _question_in(self, option: Alternative | Suggestion, language: str) -> str:
         """An offered question in ``language`` when a translation gives it."""
-        entry = self._entry(option.id)
+        entry = self.index.entry(option.id)
         translated = entry.translation(language) if entry is not None else None
         return translated.question if translated is not None else option.question
-
-    def _entry(self, entry_id: str) -> FaqEntry | None:
-        return entry_of(self.index, entry_id)
-
-
-def entry_of(index: FaqIndex, entry_id: str) -> FaqEntry | None:
-    """The entry with that id, or None when the index was rebuilt without it since a session's
-    state named it."""
-    try:
-        return index.entries[index.position_of(entry_id)]
-    except KeyError:
-        return None

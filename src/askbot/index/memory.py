@@ -150,6 +150,11 @@ class FaqIndex:
         """Position of an entry by id (``KeyError`` if absent)."""
         return self._positions[entry_id]
 
+    def entry(self, entry_id: str) -> FaqEntry | None:
+        """The entry with that id, or None (say, one a session named before a rebuild)."""
+        position = self._positions.get(entry_id)
+        return None if position is None else self.entries[position]
+
     def entries_of(self, collection: str) -> npt.NDArray[np.int64]:
         """Positions of the entries of one collection."""
         return self._entries_by_collection.get(collection, np.zeros(0, np.int64))

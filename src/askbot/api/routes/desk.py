@@ -206,8 +206,8 @@ async def teach(request: Request, settings: SettingsDep) -> Response:
     except ApiError:
         return _to("/admin", done="invalid")
     entry_id = _one(form, "entry_id") if action == "alternate" else None
-    owner = next((e.collection for e in service.index.entries if e.id == entry_id), None)
-    if action == "alternate" and owner != collection:
+    owner = service.index.entry(entry_id) if entry_id else None
+    if action == "alternate" and (owner is None or owner.collection != collection):
         return _to("/admin", done="invalid")
     try:
         record(settings.corpus_dir, collection, action, question, by=session.editor,
@@ -253,44 +253,36 @@ def _charts(
 ) -> list[tuple[str, str, str]]:
     """Each chart's title, SVG and the table of its numbers."""
     days = [day for day, _ in decisions]
-    by_decision = {name: [counts[name] for _, counts in decisions] for name in DECISION_COLOURS}
-    by_verdict = {name: [counts[name] for _, counts in feedback] for name in FEEDBACK_COLOURS}
     bins = [f"{low:.1f}–{high:.1f}" for low, high, _ in confidence]
+    confidence_title = "Confidence of askbot's replies"
     return [
+        _daily("Questions per day, by decision", days, decisions, DECISION_COLOURS),
+        _daily("Feedback per day", days, feedback, FEEDBACK_COLOURS),
         (
-            "Questions per day, by decision",
-            stacked_bars("Questions per day, by decision", days, by_decision, DECISION_COLOURS),
+            confidence_title,
+            histogram(confidence_title, confidence, "#0969da"),
             data_table(
-                "Questions per day, by decision",
-                ["day", *DECISION_COLOURS],
-                [
-                    [day, *(by_decision[n][i] for n in DECISION_COLOURS)]
-                    for i, day in enumerate(days)
-                ],
-            ),
-        ),
-        (
-            "Feedback per day",
-            stacked_bars("Feedback per day", days, by_verdict, FEEDBACK_COLOURS),
-            data_table(
-                "Feedback per day",
-                ["day", *FEEDBACK_COLOURS],
-                [
-                    [day, *(by_verdict[n][i] for n in FEEDBACK_COLOURS)]
-                    for i, day in enumerate(days)
-                ],
-            ),
-        ),
-        (
-            "Confidence of askbot's replies",
-            histogram("Confidence of askbot's replies", confidence, "#0969da"),
-            data_table(
-                "Confidence of askbot's replies",
+                confidence_title,
                 ["confidence", "questions"],
                 [[label, count] for label, (_, _, count) in zip(bins, confidence, strict=True)],
             ),
         ),
     ]
+
+
+def _daily(
+    title: str, days: list[str], counts: list[tuple[str, dict[str, int]]], colours: dict[str, str]
+) -> tuple[str, str, str]:
+    """A stacked chart of daily counts per series, and its table."""
+    series = {name: [day_counts[name] for _, day_counts in counts] for name in colours}
+    rows: list[list[str | int]] = [
+        [day, *(series[name][i] for name in colours)] for i, day in enumerate(days)
+    ]
+    return (
+        title,
+        stacked_bars(title, days, series, colours),
+        data_table(title, ["day", *colours], rows),
+    )
 
 
 def _totals(

@@ -152,11 +152,10 @@ def forget(body: ForgetRequest, stores: StoresDep) -> ForgetResponse:
 
 
 def _question(service: Service, entry_id: str) -> str:
-    return service.index.entries[service.index.position_of(entry_id)].question
+    entry = service.index.entry(entry_id)
+    return entry.question if entry is not None else entry_id
 
 
 def _collection_of(service: Service, entry_id: str) -> str | None:
-    try:
-        return service.index.entries[service.index.position_of(entry_id)].collection
-    except (KeyError, IndexError):
-        return None
+    entry = service.index.entry(entry_id)
+    return entry.collection if entry is not None else None
