@@ -11,7 +11,13 @@ import pytest
 from askbot.embed import Embedder
 from askbot.errors import ConfigError
 from askbot.store import Journal
-from askbot.unanswered import ReportGroup, parse_since, render_report, unanswered_report
+from askbot.unanswered import (
+    ReportGroup,
+    parse_since,
+    picks_report,
+    render_report,
+    unanswered_report,
+)
 from tests.conftest import FakeEmbedder
 
 
@@ -114,6 +120,7 @@ def test_report_groups_failed_questions_by_meaning(
     assert weather == ReportGroup(
         representative="what's the weather in Paris tomorrow", count=1, examples=(),
         reasons={"fallback": 1, "unhelpful": 0}, last_seen=2600, answer_ids=(),
+        wordings=("what's the weather in Paris tomorrow",),
     )  # fmt: skip
 
 
@@ -135,6 +142,68 @@ def test_threshold_decides_how_alike_questions_must_be(
 
 
 # --- plumbing, with the fake embedder ----------------------------------------------------------
+
+
+def test_handled_wordings_leave_the_report_until_they_fail_again(
+    journal: Journal, clock: Clock
+) -> None:
+    embedder = FakeEmbedder()
+    ask(journal, clock, 1000, "s1", "is it raining?")
+    ask(journal, clock, 1100, "s2", "how do I renew")
+    clock.now = 1200
+    journal.triage.handle(
+        [], representative="Is it  RAINING?", collection=None, editor="e", how="dismissed"
+    )
+    assert [g.representative for g in unanswered_report(journal, embedder)] == ["how do I renew"]
+    ask(journal, clock, 1300, "s3", "is it raining?")  # failing again: back, with that failure
+    (rain,) = [g for g in unanswered_report(journal, embedder) if "rain" in g.representative]
+    assert (rain.count, rain.last_seen) == (1, 1300)
+
+
+def test_readers_comments_on_unhelpful_answers_come_with_their_group(
+    journal: Journal, clock: Clock
+) -> None:
+    ask(journal, clock, 1000, "s1", "renew online?", "answer", "pp/renew")
+    clock.now = 1010
+    journal.add_feedback(session_id="s1", answer_id="pp/renew", helpful=False,
+                         comment="it does not say if it works online")  # fmt: skip
+    (group,) = unanswered_report(journal, FakeEmbedder())
+    assert group.comments == ("it does not say if it works online",)
+    assert group.wordings == ("renew online?",)
+
+
+def pick(journal: Journal, clock: Clock, at: float, session: str, said: str, entry: str) -> None:
+    clock.now = at
+    journal.log_question(
+        session_id=session, question=said, collection="pp", decision="answer", confidence=1.0,
+        answer_id=entry, latency_ms=1.0, via="clarification",
+    )  # fmt: skip
+
+
+def test_clarify_picks_are_grouped_by_the_entry_picked_most_picked_first(
+    journal: Journal, clock: Clock
+) -> None:
+    for at, session, asked, said, entry in [
+        (1000, "s1", "renew or replace?", "2", "pp/renew"),
+        (1010, "s2", "Renew or  replace?", "the renewal one", "pp/renew"),
+        (1020, "s3", "papers?", "1", "pp/lost"),
+        (1030, "s4", "renew it how?", "1", "pp/renew"),
+    ]:
+        ask(journal, clock, at, session, asked, "clarify")
+        pick(journal, clock, at + 1, session, said, entry)
+    renew, lost = picks_report(journal)
+    assert (renew.entry_id, renew.count, renew.last_seen) == ("pp/renew", 3, 1031)
+    assert renew.wordings == (("renew or replace?", 2), ("renew it how?", 1))
+    assert (lost.entry_id, lost.wordings, lost.collection) == ("pp/lost", (("papers?", 1),), "pp")
+    assert picks_report(journal, since=1025) == [
+        type(renew)("pp", "pp/renew", 1, (("renew it how?", 1),), 1031)
+    ]
+    clock.now = 1100  # an editor taught the renewal wording: its picks so far leave the list
+    journal.triage.handle(
+        ["renew it how?"], representative="renew or replace?", collection="pp", editor="e",
+        how="taught", change_id="c1",
+    )  # fmt: skip
+    assert [g.entry_id for g in picks_report(journal)] == ["pp/lost"]
 
 
 def test_unhelpful_feedback_counts_the_question_it_judged_once(

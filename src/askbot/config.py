@@ -135,6 +135,12 @@ class Settings(BaseSettings):
         default=None,
         description="Hash of the admin key (sha256:<hex>); unset disables the admin routes.",
     )
+    admin_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description='Editors\' own admin keys, hashed: JSON {"name": "sha256:<hex>"}; the name '
+        "is recorded with every change made with the key (ASKBOT_ADMIN_KEY_HASH is one more, "
+        "named admin).",
+    )
     rate_limit: str | None = Field(
         default="60/minute",
         description="Rate on /v1 per keyed bot (by key name), or per address for every caller "

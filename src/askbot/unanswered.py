@@ -1,9 +1,11 @@
 """The editors' report: questions askbot could not answer well, grouped by meaning.
 
 A question lands in the report when it ended in ``fallback``, or when a reader marked its answer
-unhelpful. Similar questions are grouped (agglomerative clustering on cosine distance), and the
-biggest groups come first: each is a candidate for a new FAQ entry, or an alternate phrasing of
-an existing one.
+unhelpful, unless an editor has since taught or dismissed its wording (``askbot.store.triage``).
+Similar questions are grouped (agglomerative clustering on cosine distance), and the biggest
+groups come first: each is a candidate for a new FAQ entry, or an alternate phrasing of an
+existing one. ``picks_report`` lists the other signal: readers who, asked "did you mean…?",
+picked an entry, which tells what their own words meant.
 
 >>> groups = unanswered_report(journal, embedder, since=parse_since("7d"))  # doctest: +SKIP
 >>> print(render_report(groups))  # doctest: +SKIP
@@ -28,7 +30,7 @@ from rich.text import Text
 from askbot.embed import Embedder, Vectors
 from askbot.errors import ConfigError
 from askbot.retrieve import Decision
-from askbot.store import Journal, QuestionRecord
+from askbot.store import ClarifyPick, Journal, QuestionRecord, normalise, wording_key
 
 FALLBACK = "fallback"
 UNHELPFUL = "unhelpful"
@@ -52,6 +54,8 @@ class ReportGroup:
     last_seen: float  # Unix time of the latest fallback or unhelpful verdict in the group
     answer_ids: tuple[str, ...] = ()  # answers judged unhelpful, most often first
     collection: str | None = None  # the collection most of its questions were asked of
+    wordings: tuple[str, ...] = ()  # every distinct wording in the group, most frequent first
+    comments: tuple[str, ...] = ()  # readers' comments on the unhelpful answers, newest first
 
 
 class Report(list[ReportGroup]):
@@ -70,6 +74,7 @@ class _Item:
     reasons: set[str] = field(default_factory=set)
     last_seen: float = 0.0
     unhelpful_answers: list[str] = field(default_factory=list)
+    comments: list[tuple[float, str]] = field(default_factory=list)
 
 
 def parse_since(text: str, *, now: float | None = None) -> float:
@@ -110,14 +115,14 @@ def unanswered_report(
     """
     if not 0.0 < threshold <= 1.0:
         raise ConfigError(f"similarity threshold must be in (0, 1], got {threshold}")
-    items = _failed_questions(journal, since)
+    items = _failed_questions(journal, since, journal.triage.hidden_until())
     if not items:
         return Report()
 
     # Embed and cluster each distinct wording once, weighted by how often it was asked.
     by_text: dict[str, list[_Item]] = {}
     for item in items:
-        by_text.setdefault(_normalise(item.record.question), []).append(item)
+        by_text.setdefault(normalise(item.record.question), []).append(item)
     ranked = sorted(
         by_text, key=lambda t: (-len(by_text[t]), -max(i.last_seen for i in by_text[t]), t)
     )
@@ -140,9 +145,18 @@ def unanswered_report(
     return report
 
 
-def _failed_questions(journal: Journal, since: float | None) -> list[_Item]:
+def _failed_questions(
+    journal: Journal, since: float | None, hidden_until: Mapping[str, float]
+) -> list[_Item]:
+    """Each failed question once with its reasons, less the failures editors have handled."""
+
+    def handled(question: str, at: float) -> bool:
+        return at <= hidden_until.get(wording_key(question), -1.0)
+
     items: dict[int, _Item] = {}
     for fallback in journal.questions(since=since, decisions={Decision.FALLBACK.value}):
+        if handled(fallback.question, fallback.asked_at):
+            continue
         item = items.setdefault(fallback.id, _Item(fallback))
         item.reasons.add(FALLBACK)
         item.last_seen = max(item.last_seen, fallback.asked_at)
@@ -152,17 +166,15 @@ def _failed_questions(journal: Journal, since: float | None) -> list[_Item]:
         record = journal.answered_question(
             session_id=verdict.session_id, answer_id=verdict.answer_id, before=verdict.created_at
         )
-        if record is None:
+        if record is None or handled(record.question, verdict.created_at):
             continue
         item = items.setdefault(record.id, _Item(record))
         item.reasons.add(UNHELPFUL)
         item.last_seen = max(item.last_seen, verdict.created_at)
         item.unhelpful_answers.append(verdict.answer_id)
+        if verdict.comment:
+            item.comments.append((verdict.created_at, verdict.comment))
     return list(items.values())
-
-
-def _normalise(question: str) -> str:
-    return " ".join(question.split()).casefold()
 
 
 def _cluster(vectors: Vectors, distance_threshold: float) -> npt.NDArray[np.intp]:
@@ -193,6 +205,7 @@ def _group(
     reasons = Counter(reason for item in items for reason in item.reasons)
     answers = Counter(answer for item in items for answer in item.unhelpful_answers)
     collections = Counter(item.record.collection for item in items)
+    comments = sorted((c for item in items for c in item.comments), reverse=True)
     return ReportGroup(
         representative=_display(wordings[centre]),
         count=len(items),
@@ -201,13 +214,59 @@ def _group(
         last_seen=max(item.last_seen for item in items),
         answer_ids=tuple(answer for answer, _ in answers.most_common()),
         collection=collections.most_common(1)[0][0],
+        wordings=tuple(_display(wordings[i]) for i in order),
+        comments=tuple(comment for _, comment in comments),
     )
 
 
 def _display(same: list[_Item]) -> str:
+    return _spelling([item.record.question for item in same])
+
+
+def _spelling(questions: Sequence[str]) -> str:
     """The spelling readers used most often for one wording (ties: the first seen)."""
-    spellings = Counter(" ".join(item.record.question.split()) for item in same)
-    return spellings.most_common(1)[0][0]
+    return Counter(" ".join(question.split()) for question in questions).most_common(1)[0][0]
+
+
+@dataclass(frozen=True, slots=True)
+class PickGroup:
+    """Readers who, asked "did you mean…?", picked the same entry: what their words meant."""
+
+    collection: str | None
+    entry_id: str
+    count: int  # picks
+    wordings: tuple[tuple[str, int], ...]  # what they had asked, and how often, most first
+    last_seen: float
+
+
+def picks_report(journal: Journal, *, since: float | None = None) -> list[PickGroup]:
+    """Clarify picks since ``since`` by picked entry, most picked first, less the wordings
+    editors have taught or dismissed since."""
+    hidden_until = journal.triage.hidden_until()
+    by_entry: dict[tuple[str | None, str], dict[str, list[ClarifyPick]]] = {}
+    for pick in journal.clarify_picks(since=since):
+        if pick.asked_at <= hidden_until.get(wording_key(pick.question), -1.0):
+            continue
+        same_entry = by_entry.setdefault((pick.collection, pick.entry_id), {})
+        same_entry.setdefault(normalise(pick.question), []).append(pick)
+    groups = []
+    for (collection, entry_id), by_text in by_entry.items():
+        ranked = sorted(
+            by_text.values(), key=lambda same: (-len(same), -max(p.asked_at for p in same))
+        )
+        groups.append(
+            PickGroup(
+                collection=collection,
+                entry_id=entry_id,
+                count=sum(len(same) for same in ranked),
+                wordings=tuple(
+                    (_spelling([p.question for p in same]), len(same)) for same in ranked
+                ),
+                last_seen=max(p.asked_at for same in ranked for p in same),
+            )
+        )
+    groups.sort(key=lambda g: (-g.count, -g.last_seen, g.entry_id))
+    return groups
 
 
 def render_report(groups: Sequence[ReportGroup], *, width: int = 100) -> str:

@@ -64,7 +64,7 @@ def test_the_desk_needs_a_signed_in_session(client: TestClient) -> None:
     login = client.get("/admin/login")
     assert 'method="post"' in login.text and 'type="password"' in login.text
     wrong = client.post("/admin/login", data={"key": "not-the-key"}, follow_redirects=False)
-    assert wrong.status_code == 401 and "not the admin key" in wrong.text
+    assert wrong.status_code == 401 and "not an admin key" in wrong.text
     assert "askbot_admin" not in wrong.headers.get("set-cookie", "")
 
 
@@ -143,3 +143,86 @@ def test_the_desk_is_off_without_an_admin_key(settings: Settings) -> None:
     with client_for(settings.model_copy(update={"admin_key_hash": None})) as client:
         refused = client.post("/admin/login", data={"key": KEY}, follow_redirects=False)
         assert refused.status_code == 403 and "disabled" in refused.text
+
+
+def test_an_editor_signs_in_with_their_own_key_and_their_changes_carry_their_name(
+    settings: Settings,
+) -> None:
+    alice = "alices-own-editor-key-0123456789"
+    named = settings.model_copy(update={"admin_keys": {"alice": hash_key(alice)}})
+    with client_for(named) as client:
+        csrf = sign_in(client, alice)
+        assert "Signed in as alice" in client.get("/admin").text
+        client.post("/admin/teach", data={**TEACH, "csrf": csrf}, follow_redirects=False)
+        assert "<td>alice</td>" in client.get("/admin").text
+    log = (settings.corpus_dir / "_taught" / "passports.json").read_text()
+    assert '"by": "alice"' in log
+
+
+def test_sign_in_attempts_are_rate_limited_per_address(client: TestClient) -> None:
+    codes = [
+        client.post("/admin/login", data={"key": f"guess-{n}"}, follow_redirects=False).status_code
+        for n in range(12)
+    ]
+    assert codes[:10] == [401] * 10 and codes[10:] == [429, 429]
+    limited = client.post("/admin/login", data={"key": KEY}, follow_redirects=False)
+    assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
+    assert "Retry-After" in limited.headers
+
+
+def log_question(client: TestClient, session: str, question: str, decision: str,
+                 answer_id: str | None = None, via: str = "search") -> None:  # fmt: skip
+    client.app.state.stores.journal.log_question(  # type: ignore[attr-defined]
+        session_id=session, question=question, collection="passports", decision=decision,
+        confidence=0.3, answer_id=answer_id, latency_ms=2.0, via=via,
+    )  # fmt: skip
+
+
+def test_a_group_is_dismissed_from_the_page_and_the_dismissal_undone(client: TestClient) -> None:
+    log_question(client, "r1", "can my cat travel on my passport?", "fallback")
+    csrf = sign_in(client)
+    assert "“can my cat travel on my passport?”</h3>" in client.get("/admin").text
+    dismissed = client.post(
+        "/admin/dismiss",
+        data={"csrf": csrf, "collection": "passports",
+              "representative": "can my cat travel on my passport?",
+              "wording": "can my cat travel on my passport?"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert dismissed.headers["location"] == "/admin?done=dismissed"
+    page = client.get("/admin").text
+    assert "“can my cat travel on my passport?”</h3>" not in page
+    assert "Groups dismissed" in page
+    (dismissal,) = re.findall(r'name="dismissal" value="(\d+)"', page)
+    back = client.post("/admin/undismiss", data={"csrf": csrf, "dismissal": dismissal},
+                       follow_redirects=False)  # fmt: skip
+    assert back.headers["location"] == "/admin?done=undismissed"
+    assert "“can my cat travel on my passport?”</h3>" in client.get("/admin").text
+    forged = client.post("/admin/dismiss", data={"representative": "x"}, follow_redirects=False)
+    assert forged.status_code == 403
+
+
+def test_readers_picks_are_shown_and_taught_as_a_wording_of_the_entry_picked(
+    client: TestClient, settings: Settings
+) -> None:
+    renew = next(
+        e
+        for e in client.app.state.service.index.entries  # type: ignore[attr-defined]
+        if e.question == "How do I renew my passport?"
+    )
+    log_question(client, "r1", "renew or replace it?", "clarify")
+    log_question(client, "r1", "1", "answer", renew.id, via="clarification")
+    csrf = sign_in(client)
+    page = client.get("/admin").text
+    assert "Picked “How do I renew my passport?”" in page and "“renew or replace it?”" in page
+    taught = client.post(
+        "/admin/teach",
+        data={"csrf": csrf, "collection": "passports", "action": "alternate",
+              "entry_id": renew.id, "question": "renew or replace it?",
+              "wording": "renew or replace it?"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert taught.headers["location"] == "/admin?done=taught"
+    log = (settings.corpus_dir / "_taught" / "passports.json").read_text()
+    assert "renew or replace it?" in log and renew.id in log
+    assert "Picked “How do I renew my passport?”" not in client.get("/admin").text

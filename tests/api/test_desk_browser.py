@@ -20,6 +20,7 @@ from tests.servers import Server, running_server
 
 KEY = "editor-desk-key-0123456789abcdef"
 DOG = "the dog ate my travel papers"  # falls back; means the lost-passport entry
+SELFIE = "can I use a selfie for my passport photo?"  # falls back; the FAQ does not say
 LOST_ANSWER = "Report the loss, then fill in form P3."
 # Where the tests leave the desk's screenshots (scripts/screenshots.py puts them in docs/).
 SHOTS = Path(os.environ.get("ASKBOT_SCREENSHOTS", "/tmp/askbot-screenshots"))
@@ -101,3 +102,29 @@ def test_the_desk_reads_at_360_px_and_by_keyboard(browser: Browser, server: Serv
     assert serious_axe_violations(phone) == []
     phone.screenshot(path=str(SHOTS / "desk-phone.png"), full_page=True)
     phone.context.close()
+
+
+def test_an_editor_sees_a_readers_pick_and_dismisses_a_group(
+    browser: Browser, server: Server
+) -> None:
+    unsure = asked(server, "renew or replace passport")
+    assert unsure["decision"] == "clarify"
+    body = {"message": "2", "session_id": unsure["session_id"], "collection": "passports"}
+    picked = httpx.post(f"{server.url}/v1/chat", json=body, timeout=30).json()
+    assert picked["via"] == "clarification"
+    assert asked(server, SELFIE)["decision"] == "fallback"
+
+    editor = new_page(browser, DESKTOP)
+    sign_in(editor, server)
+    pick = editor.get_by_role("article", name=f"Picked “{picked['answer']['question']}”")
+    expect(pick).to_contain_text("renew or replace passport")
+    assert serious_axe_violations(editor) == []
+    group = editor.get_by_role("article", name=f"“{SELFIE}”")
+    group.get_by_role("button", name=f"Dismiss: {SELFIE}").press("Enter")  # by keyboard
+    expect(editor.get_by_role("status")).to_contain_text("Dismissed")
+    expect(editor.get_by_role("article", name=f"“{SELFIE}”")).to_have_count(0)
+    expect(editor.get_by_role("table", name="Groups dismissed, newest first")).to_be_visible()
+    assert serious_axe_violations(editor) == []
+    editor.get_by_role("button", name=f"Undo dismissal: {SELFIE}").click()
+    expect(editor.get_by_role("article", name=f"“{SELFIE}”")).to_be_visible()
+    editor.context.close()

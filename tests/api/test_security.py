@@ -227,7 +227,7 @@ def test_no_keys_configured_is_open_and_says_so(
     with caplog.at_level("WARNING", logger="askbot.api"), client_for(open_settings) as http:
         assert http.post("/v1/chat", json=CHAT).status_code == 200
     said = " ".join(r.getMessage() for r in caplog.records)
-    assert "/v1 is OPEN" in said and "admin routes are DISABLED" in said
+    assert "/v1 is OPEN" in said and "admin routes and /admin are DISABLED" in said
 
 
 def test_rate_limit_429_with_headers(settings: Settings) -> None:

@@ -21,6 +21,7 @@ ADMIN = {"X-API-Key": "editor-desk-key-0123456789"}
 LOST = "How do I replace a lost passport?"
 DOG = "the dog ate my travel papers"  # falls back; means the lost-passport entry
 SELFIE = "can I use a selfie for my passport photo?"  # falls back; the FAQ does not say
+UNSURE = "renew or replace passport"  # "did you mean…?" between renewing and replacing
 
 
 @pytest.fixture
@@ -76,6 +77,7 @@ def test_an_editor_teaches_a_fallen_back_question_and_can_undo_it(
     )  # fmt: skip
     assert taught.status_code == 201, taught.text
     assert wait_for(lambda: answered(client, DOG) == LOST, 60)  # live, no restart
+    assert DOG not in to_fix(client)  # taught: off the list of what to fix
 
     new = client.post(
         "/v1/admin/teach",
@@ -98,9 +100,87 @@ def test_an_editor_teaches_a_fallen_back_question_and_can_undo_it(
     undone = client.post(f"/v1/admin/changes/{taught.json()['id']}/undo", headers=ADMIN)
     assert undone.status_code == 200 and undone.json()["undone_by"] == "admin"
     assert wait_for(lambda: answered(client, DOG) is None, 60)  # the old behaviour
+    assert DOG in to_fix(client)  # and back on the list
     assert answered(client, SELFIE) == "Can I use a selfie as my passport photo?"
     again = client.post(f"/v1/admin/changes/{taught.json()['id']}/undo", headers=ADMIN)
     assert again.status_code == 404
+
+
+def to_fix(client: TestClient) -> dict[str, int]:
+    """What to fix: each group's representative and count."""
+    groups = client.get("/v1/admin/unanswered", headers=ADMIN).json()["groups"]
+    return {g["representative"]: g["count"] for g in groups}
+
+
+def test_a_dismissed_group_leaves_the_list_until_its_questions_fail_again(
+    client: TestClient, settings: Settings
+) -> None:
+    ask(client, SELFIE)
+    ask(client, DOG)
+    groups = client.get("/v1/admin/unanswered", headers=ADMIN).json()["groups"]
+    (selfie,) = [g for g in groups if g["representative"] == SELFIE]
+    assert selfie["wordings"] == [SELFIE]
+    dismissed = client.post(
+        "/v1/admin/dismissals", headers=ADMIN,
+        json={"representative": SELFIE, "questions": selfie["wordings"], "collection": "passports"},
+    )  # fmt: skip
+    assert dismissed.status_code == 201, dismissed.text
+    assert dismissed.json()["editor"] == "admin" and dismissed.json()["wordings"] == 1
+    assert to_fix(client) == {DOG: 1}
+    shown = client.get("/v1/admin/dismissals", headers=ADMIN).json()["dismissals"]
+    assert [d["id"] for d in shown] == [dismissed.json()["id"]]
+    assert not (settings.corpus_dir / "_taught").exists()  # the FAQ is untouched
+
+    ask(client, SELFIE)  # failing again after the dismissal: back, with that failure only
+    assert to_fix(client)[SELFIE] == 1
+    undo = f"/v1/admin/dismissals/{dismissed.json()['id']}/undo"
+    assert client.post(undo, headers=ADMIN).json()["undone_by"] == "admin"
+    assert to_fix(client)[SELFIE] == 2
+    assert client.post(undo, headers=ADMIN).status_code == 404
+    assert client.post("/v1/admin/dismissals/99999999999999999999/undo", headers=ADMIN
+                       ).status_code == 422  # fmt: skip
+
+
+def test_a_readers_pick_after_did_you_mean_is_listed_under_the_entry_they_picked(
+    client: TestClient,
+) -> None:
+    first = ask(client, UNSURE)
+    assert first["decision"] == "clarify", first
+    second = first["alternatives"][1]
+    picked = client.post(
+        "/v1/chat",
+        json={"message": "2", "session_id": first["session_id"], "collection": "passports"},
+    ).json()
+    assert picked["via"] == "clarification" and picked["answer"]["id"] == second["id"]
+
+    (group,) = client.get("/v1/admin/picks", headers=ADMIN).json()["groups"]
+    assert (group["entry_id"], group["entry_question"], group["collection"], group["count"]) == (
+        second["id"], second["question"], "passports", 1,
+    )  # fmt: skip
+    assert group["wordings"] == [{"question": UNSURE, "count": 1}]
+
+    taught = client.post(
+        "/v1/admin/teach", headers=ADMIN,
+        json={"collection": "passports", "action": "alternate", "question": UNSURE,
+              "entry_id": second["id"]},
+    )  # fmt: skip
+    assert taught.status_code == 201
+    assert client.get("/v1/admin/picks", headers=ADMIN).json()["groups"] == []
+    assert wait_for(lambda: answered(client, UNSURE) == second["question"], 60)
+
+
+def test_changes_record_the_name_of_the_editors_own_key(
+    settings: Settings, embedder: Embedder
+) -> None:
+    alice = "alices-own-editor-key-0123456789"
+    named = settings.model_copy(update={"admin_keys": {"alice": hash_key(alice)}})
+    with TestClient(create_app(named, embedder=embedder), base_url="http://localhost") as client:
+        body = {"collection": "passports", "action": "entry", "question": "Is there a fee?",
+                "answer": "Yes, 80 euros."}  # fmt: skip
+        made = client.post("/v1/admin/teach", headers={"X-API-Key": alice}, json=body)
+        assert made.status_code == 201 and made.json()["by"] == "alice"
+        undone = client.post(f"/v1/admin/changes/{made.json()['id']}/undo", headers=ADMIN)
+        assert undone.json()["undone_by"] == "admin"  # ASKBOT_ADMIN_KEY_HASH's key
 
 
 def test_an_editor_deletes_a_question_from_the_log(client: TestClient) -> None:
@@ -146,4 +226,7 @@ def test_teaching_needs_the_admin_key(client: TestClient, settings: Settings) ->
         assert client.get("/v1/admin/changes", headers=headers).status_code == 403
         forget = client.post("/v1/admin/questions/forget", headers=headers, json={"question": "q"})
         assert forget.status_code == 403
+        assert client.get("/v1/admin/picks", headers=headers).status_code == 403
+        dismiss = client.post("/v1/admin/dismissals", headers=headers, json={"representative": "q"})
+        assert dismiss.status_code == 403
     assert not (settings.corpus_dir / "_taught").exists()

@@ -12,8 +12,15 @@ import psycopg
 import pytest
 
 from askbot.errors import ConfigError, StoreError
-from askbot.store import DatabaseSessionStore, Journal, open_database, open_session_store
+from askbot.store import (
+    DatabaseSessionStore,
+    Journal,
+    open_database,
+    open_session_store,
+    wording_key,
+)
 from askbot.store.postgres import SCHEMA_VERSION, PostgresDatabase
+from askbot.store.triage import DELETED, PUBLISHING_SECONDS
 from tests.conftest import free_port, wait_for
 from tests.postgres import PostgresServer
 from tests.servers import askbot_env
@@ -86,6 +93,79 @@ def test_the_journal_trims_to_its_cap_and_expires_old_rows(
         journal.close()
 
 
+def test_clarify_picks_name_the_question_the_reader_was_unsure_about(
+    database_url: str, tmp_path: Path
+) -> None:
+    clock = Clock()
+    journal = Journal(open_database(database_url, tmp_path / "x"), clock=clock, flush_seconds=60)
+    try:
+        question(journal, "renew or replace?", "clarify", session_id="r1")
+        question(journal, "renew or lose it?", "clarify", session_id="r2")
+        clock.now += 1
+        # Picks: "2" in r1 (same second as nothing else), a typed option in r2.
+        question(journal, "2", "answer", session_id="r1", answer_id="renew", via="clarification")
+        question(journal, "the lost one", "answer", session_id="r2", answer_id="lost",
+                 via="clarification")  # fmt: skip
+        question(journal, "how long valid?", "answer", session_id="r1", answer_id="valid",
+                 via="search")  # fmt: skip
+        picks = journal.clarify_picks()
+        assert [(p.question, p.entry_id, p.collection) for p in picks] == [
+            ("renew or replace?", "renew", "c"),
+            ("renew or lose it?", "lost", "c"),
+        ]
+        assert journal.clarify_picks(since=clock.now + 1) == []
+        assert journal.questions()[2].via == "clarification"
+    finally:
+        journal.close()
+
+
+def test_triage_hides_handled_wordings_until_undone_and_keeps_no_readers_words(
+    database_url: str, tmp_path: Path
+) -> None:
+    clock = Clock()
+    db = open_database(database_url, tmp_path / "x")
+    journal = Journal(db, clock=clock, retention_days=1)
+    triage = journal.triage
+    try:
+        dismissed = triage.handle(
+            ["Is it  RAINING?", "rain today"], representative="is it raining?",
+            collection="c", editor="alice", how="dismissed",
+        )  # fmt: skip
+        assert (dismissed.editor, dismissed.how, len(dismissed.wordings)) == (
+            "alice",
+            "dismissed",
+            2,
+        )
+        clock.now += 10
+        taught = triage.handle(
+            [], representative="dog ate it", collection="c", editor="bob", how="taught",
+            change_id="ch1",
+        )  # fmt: skip
+        hidden = triage.hidden_until()
+        assert hidden[wording_key("is it raining?")] == 1_000_000.0
+        assert hidden[wording_key("Dog ate   it")] == 1_000_010.0 + PUBLISHING_SECONDS
+        stored = db.fetchall("SELECT wordings FROM handled")
+        assert "rain" not in str(stored)  # digests, not the readers' words
+
+        assert [h.id for h in triage.handlings()] == [taught.id, dismissed.id]  # newest first
+        assert [h.id for h in triage.handlings(how="dismissed")] == [dismissed.id]
+        assert triage.undo_dismissal(taught.id, editor="carol") is None  # goes with its change
+        undone = triage.undo_dismissal(dismissed.id, editor="carol")
+        assert undone is not None and (undone.undone_by, undone.undone_at) == ("carol", 1e6 + 10)
+        assert triage.undo_dismissal(dismissed.id, editor="carol") is None
+        assert triage.undo_change("ch1", editor="carol") == 1
+        assert triage.hidden_until() == {}
+
+        question(journal, "dog ate it")
+        assert journal.forget("dog ate it") == 1
+        assert triage.handlings()[0].representative == DELETED
+        clock.now += 2 * 86400
+        journal.expire()
+        assert triage.handlings() == []  # the retention covers editors' handlings too
+    finally:
+        journal.close()
+
+
 def test_sessions_live_until_idle_for_the_ttl(database_url: str, tmp_path: Path) -> None:
     clock = Clock()
     store = DatabaseSessionStore(open_database(database_url, tmp_path / "x"), 10, clock=clock)
@@ -136,7 +216,7 @@ def test_postgres_migrates_once_when_processes_start_together(postgres_url: str)
             r[0]
             for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         }
-    assert tables == {"askbot_schema", "sessions", "questions", "feedback"}
+    assert tables == {"askbot_schema", "sessions", "questions", "feedback", "handled"}
 
 
 def test_askbot_migrate_reports_the_schema_and_a_newer_one_is_refused(

@@ -44,6 +44,15 @@ async def get_stores(request: Request) -> Stores:
     return found
 
 
+async def get_editor(request: Request) -> str:
+    """The name of the admin key an admin route was called with (the Guard checked it)."""
+    caller = getattr(request.state, "caller", None)
+    if caller is None or not caller.admin:  # a route outside /v1/admin/ asked for an editor
+        raise ApiError(403, "forbidden", "an admin key is required")
+    name: str = caller.name
+    return name
+
+
 def not_ready(reason: str | None) -> ApiError:
     """The 503 of a worker that cannot answer yet: a plain reason, never a path or raw error."""
     return ApiError(503, "not_ready", f"askbot is not ready: {reason or 'starting'}")
@@ -53,3 +62,4 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 ServiceDep = Annotated[Service, Depends(get_service)]
 StoresDep = Annotated[Stores, Depends(get_stores)]
+EditorDep = Annotated[str, Depends(get_editor)]

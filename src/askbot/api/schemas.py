@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -170,6 +170,8 @@ class UnansweredGroup(BaseModel):
     last_seen: float
     collection: str | None
     unhelpful_answers: list[str]
+    comments: list[str] = Field(description="Readers' comments on the unhelpful answers.")
+    wordings: list[str] = Field(description="Every distinct wording in the group.")
     closest: list[ClosestEntry]
 
 
@@ -180,6 +182,33 @@ class UnansweredReport(BaseModel):
     left_out_questions: int
 
 
+Wording = Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class PickedWording(BaseModel):
+    """What readers had asked before picking, and how often."""
+
+    question: str
+    count: int
+
+
+class PickGroupOut(BaseModel):
+    """Readers who, asked "did you mean…?", picked the same entry."""
+
+    collection: str | None
+    entry_id: str
+    entry_question: str
+    count: int
+    wordings: list[PickedWording]
+    last_seen: float
+
+
+class PickReport(BaseModel):
+    """Clarify picks by entry, most picked first."""
+
+    groups: list[PickGroupOut]
+
+
 class TeachRequest(BaseModel):
     """Teach a collection a reader's wording: as an alternate of an entry, or a new entry."""
 
@@ -187,9 +216,44 @@ class TeachRequest(BaseModel):
 
     collection: str = Field(min_length=1, max_length=64)
     action: Literal["alternate", "entry"]
-    question: str = Field(min_length=1, max_length=1000)
+    question: Wording
     entry_id: str | None = Field(default=None, max_length=256, description="For an alternate.")
     answer: str | None = Field(default=None, max_length=5000, description="For a new entry.")
+    questions: list[Wording] = Field(
+        default_factory=list,
+        max_length=500,
+        description="The group's other wordings: with this change, their failures so far leave "
+        "the list of what to fix.",
+    )
+
+
+class DismissRequest(BaseModel):
+    """Take a group of failed questions off the list of what to fix, without a change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    representative: Wording
+    questions: list[Wording] = Field(default_factory=list, max_length=500)
+    collection: str | None = Field(default=None, max_length=64)
+
+
+class DismissalOut(BaseModel):
+    """A group taken off the list; its wordings' later failures come back."""
+
+    id: int
+    handled_at: float
+    editor: str
+    collection: str | None
+    representative: str
+    wordings: int
+    undone_at: float | None
+    undone_by: str | None
+
+
+class DismissalList(BaseModel):
+    """Dismissals, newest first."""
+
+    dismissals: list[DismissalOut]
 
 
 class ChangeOut(BaseModel):

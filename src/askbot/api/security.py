@@ -1,4 +1,5 @@
-"""Who may call the API: named API keys (stored hashed), allowlisted browser origins, an admin key.
+"""Who may call the API: named API keys (stored hashed), allowlisted browser origins, named
+admin keys (the editors').
 
 Keys are configured as ``{"name": "sha256:<hex>"}``; a request's key is hashed and compared
 with every configured hash in constant time, so neither the keys nor their lengths leak
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from askbot.config import Settings
 
 HASH_PREFIX = "sha256:"
+ADMIN = "admin"  # the name of ASKBOT_ADMIN_KEY_HASH's key
 
 
 def hash_key(key: str) -> str:
@@ -29,6 +31,17 @@ def hash_key(key: str) -> str:
 def new_key() -> str:
     """A fresh random API key."""
     return secrets.token_urlsafe(32)
+
+
+def _match(hashes: dict[str, bytes], key: str) -> str | None:
+    """The name whose hash is ``key``'s; every hash is compared, whichever matches."""
+    digest = hashlib.sha256(key.encode("utf-8", "replace")).digest()
+    found = None
+    for name, stored in hashes.items():
+        # No early exit: the time taken does not depend on which key matched.
+        if hmac.compare_digest(digest, stored):
+            found = name
+    return found
 
 
 def _parse_hash(name: str, stored: str) -> bytes:
@@ -70,9 +83,16 @@ class AccessPolicy:
 
     def __init__(self, settings: Settings) -> None:
         self.keys = {name: _parse_hash(name, h) for name, h in settings.api_keys.items()}
-        self.admin = (
-            _parse_hash("admin", settings.admin_key_hash) if settings.admin_key_hash else None
-        )
+        admins = dict(settings.admin_keys)
+        if settings.admin_key_hash:
+            if ADMIN in admins:
+                raise ValueError(f"admin key {ADMIN!r} is ASKBOT_ADMIN_KEY_HASH: name it otherwise")
+            admins[ADMIN] = settings.admin_key_hash
+        shared = sorted(set(admins) & set(self.keys))
+        if shared:
+            # Rate limits and in-flight caps count keyed callers by name: names must not meet.
+            raise ValueError(f"names used for both an API key and an admin key: {shared}")
+        self.admins = {name: _parse_hash(name, h) for name, h in admins.items()}
         self.cors_origins = frozenset(o.rstrip("/").lower() for o in settings.cors_origins)
         self.public_origins = frozenset(o.rstrip("/").lower() for o in settings.public_origins)
         # Keyless browsers are accepted from these and nothing else: never the request's Host.
@@ -115,9 +135,10 @@ class AccessPolicy:
                 "(set ASKBOT_API_KEYS to require one)"
             )
         admin = (
-            "admin routes need the admin key"
+            f"admin routes and /admin need an admin key ({', '.join(sorted(self.admins))})"
             if self.admin
-            else "admin routes are DISABLED (set ASKBOT_ADMIN_KEY_HASH to enable them)"
+            else "admin routes and /admin are DISABLED (set ASKBOT_ADMIN_KEY_HASH or "
+            "ASKBOT_ADMIN_KEYS to enable them)"
         )
         return f"access: {api}; {admin}; /, /widget.js, /healthz, /readyz, /metrics are public"
 
@@ -130,22 +151,18 @@ class AccessPolicy:
         key = headers.get(b"x-api-key", b"").decode("latin-1").strip()
         return key or None
 
-    def match_key(self, key: str) -> str | None:
-        """The name of the configured key equal to ``key``, compared in constant time."""
-        digest = hashlib.sha256(key.encode("utf-8", "replace")).digest()
-        found = None
-        for name, stored in self.keys.items():
-            # No early exit: the time taken does not depend on which key matched.
-            if hmac.compare_digest(digest, stored):
-                found = name
-        return found
+    @property
+    def admin(self) -> bool:
+        """Whether any admin key is configured (else the admin routes and the desk are off)."""
+        return bool(self.admins)
 
-    def is_admin_key(self, key: str | None) -> bool:
-        """True when ``key`` is the admin key."""
-        if self.admin is None or key is None:
-            return False
-        digest = hashlib.sha256(key.encode("utf-8", "replace")).digest()
-        return hmac.compare_digest(digest, self.admin)
+    def match_key(self, key: str) -> str | None:
+        """The name of the configured API key equal to ``key``, compared in constant time."""
+        return _match(self.keys, key)
+
+    def admin_name(self, key: str | None) -> str | None:
+        """The name of the admin key equal to ``key``, compared in constant time."""
+        return None if key is None else _match(self.admins, key)
 
     def browser_allowed(self, headers: dict[bytes, bytes]) -> bool:
         """A browser on a configured origin (``ASKBOT_CORS_ORIGINS`` or ``ASKBOT_PUBLIC_ORIGINS``).
@@ -170,8 +187,9 @@ class AccessPolicy:
         """
         key = self.presented_key(headers)
         if key is not None:
-            if self.is_admin_key(key):
-                return Caller("admin", admin=True)
+            editor = self.admin_name(key)
+            if editor is not None:
+                return Caller(editor, admin=True)
             name = self.match_key(key)
             if name is not None:
                 return Caller(name)

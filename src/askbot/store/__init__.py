@@ -10,7 +10,7 @@ move to Redis::
 """
 
 from askbot.store.database import Database, open_database, redact_url
-from askbot.store.journal import FeedbackRecord, Journal, QuestionRecord
+from askbot.store.journal import ClarifyPick, FeedbackRecord, Journal, QuestionRecord
 from askbot.store.sessions import (
     REDIS_KEY_PREFIX,
     DatabaseSessionStore,
@@ -21,20 +21,26 @@ from askbot.store.sessions import (
     open_session_store,
 )
 from askbot.store.sqlite import SqliteDatabase
+from askbot.store.triage import Handling, Triage, normalise, wording_key
 
 __all__ = [
     "REDIS_KEY_PREFIX",
+    "ClarifyPick",
     "Database",
     "DatabaseSessionStore",
     "FeedbackRecord",
+    "Handling",
     "Journal",
     "QuestionRecord",
     "RedisSessionStore",
     "SessionState",
     "SessionStore",
     "SqliteDatabase",
+    "Triage",
     "new_session_id",
+    "normalise",
     "open_database",
     "open_session_store",
     "redact_url",
+    "wording_key",
 ]

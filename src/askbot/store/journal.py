@@ -37,15 +37,18 @@ from askbot.errors import StoreError
 from askbot.store.database import Database
 from askbot.store.overview import OverviewCounts
 from askbot.store.sqlite import SqliteDatabase
+from askbot.store.triage import Triage
 
 _QUESTION_COLUMNS = (
-    "id, asked_at, session_id, question, collection, decision, confidence, answer_id, latency_ms"
+    "id, asked_at, session_id, question, collection, decision, confidence, answer_id, "
+    "latency_ms, via"
 )
 _FEEDBACK_COLUMNS = "id, created_at, session_id, answer_id, helpful, comment"
 _INSERT_QUESTION = (
     "INSERT INTO questions (asked_at, session_id, question, collection, decision, confidence, "
-    "answer_id, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "answer_id, latency_ms, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+CLARIFICATION = "clarification"  # the ``via`` of a reader's pick after "did you mean…?"
 # Buffered questions beyond which log_question writes at once: memory stays bounded even if
 # the flusher cannot write (a full disk), and the request then sees the StoreError.
 MAX_BUFFERED_QUESTIONS = 10_000
@@ -68,14 +71,15 @@ class QuestionRecord:
     confidence: float
     answer_id: str | None
     latency_ms: float
+    via: str | None = None  # how the reply came about ("search", "clarification", …)
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> QuestionRecord:
         """Build from a row selected as ``_QUESTION_COLUMNS``."""
-        id_, asked_at, session_id, question, collection, decision, confidence, answer, ms = row
+        id_, asked_at, session_id, question, collection, decision, confidence, answer, ms, via = row
         return cls(
             int(id_), float(asked_at), session_id, question, collection, decision,
-            float(confidence), answer, float(ms),
+            float(confidence), answer, float(ms), via,
         )  # fmt: skip
 
 
@@ -94,6 +98,16 @@ class FeedbackRecord:
     def from_row(cls, row: tuple[Any, ...]) -> FeedbackRecord:
         """Build from a row selected as ``_FEEDBACK_COLUMNS``."""
         return cls(int(row[0]), float(row[1]), row[2], row[3], bool(row[4]), row[5])
+
+
+@dataclass(frozen=True, slots=True)
+class ClarifyPick:
+    """A reader's pick after "did you mean…?": the entry their question meant."""
+
+    asked_at: float  # when they picked
+    question: str  # what they had asked, which askbot could not place alone
+    collection: str | None
+    entry_id: str  # the entry they picked
 
 
 class Journal(OverviewCounts):
@@ -125,6 +139,7 @@ class Journal(OverviewCounts):
         self._retention_seconds = None if retention_days is None else retention_days * 86400.0
         self._last_expiry = -float("inf")
         self._db = SqliteDatabase(database) if isinstance(database, Path) else database
+        self.triage = Triage(self._db, clock=clock)
         self._buffer: list[tuple[Any, ...]] = []
         self._buffer_lock = threading.Lock()
         self._stop = threading.Event()
@@ -146,6 +161,7 @@ class Journal(OverviewCounts):
         confidence: float,
         answer_id: str | None,
         latency_ms: float,
+        via: str | None = None,
     ) -> None:
         """Record a question, its decision and how long answering took, stamped with now.
 
@@ -153,7 +169,7 @@ class Journal(OverviewCounts):
         """
         row = (
             self._clock(), session_id, question, collection, decision, float(confidence),
-            answer_id, float(latency_ms),
+            answer_id, float(latency_ms), via,
         )  # fmt: skip
         if self._flusher is None:
             self._db.execute(_INSERT_QUESTION, row)
@@ -218,12 +234,14 @@ class Journal(OverviewCounts):
                 return deleted
 
     def expire(self) -> int:
-        """Delete questions and feedback older than the retention; return how many rows went."""
+        """Delete questions, feedback and editors' handlings of them older than the retention;
+        return how many rows went."""
         if self._retention_seconds is None:
             return 0
         cutoff = self._clock() - self._retention_seconds
         deleted = 0
-        for table, stamp in (("questions", "asked_at"), ("feedback", "created_at")):
+        tables = (("questions", "asked_at"), ("feedback", "created_at"), ("handled", "handled_at"))
+        for table, stamp in tables:
             while True:
                 batch = self._db.delete_older(table, stamp, cutoff, EXPIRE_BATCH)
                 deleted += batch
@@ -299,10 +317,32 @@ class Journal(OverviewCounts):
         )
         return QuestionRecord.from_row(rows[0]) if rows else None
 
+    def clarify_picks(self, *, since: float | None = None) -> list[ClarifyPick]:
+        """Readers' picks after "did you mean…?" at or after ``since``, each with the question
+        the session was last asked to clarify before it."""
+        self.flush()
+        rows = self._db.fetchall(
+            "SELECT p.asked_at, p.collection, p.answer_id, ("
+            "  SELECT c.question FROM questions c WHERE c.session_id = p.session_id"
+            "  AND c.decision = 'clarify'"
+            "  AND (c.asked_at < p.asked_at OR (c.asked_at = p.asked_at AND c.id < p.id))"
+            "  ORDER BY c.asked_at DESC, c.id DESC LIMIT 1"
+            ") FROM questions p WHERE p.via = ? AND p.answer_id IS NOT NULL AND p.asked_at >= ?"
+            " ORDER BY p.asked_at, p.id",
+            (CLARIFICATION, -1.0 if since is None else since),
+        )
+        return [
+            ClarifyPick(float(at), question, collection, entry_id)
+            for at, collection, entry_id, question in rows
+            if question is not None  # the clarify was purged or forgotten
+        ]
+
     def forget(self, question: str) -> int:
         """Delete every logged question worded exactly ``question`` (a reader's personal data,
-        on an editor's request); return how many went."""
+        on an editor's request), and blank it where editors' handlings show it; return how
+        many logged questions went."""
         self.flush()
+        self.triage.forget(question)
         return self._db.execute("DELETE FROM questions WHERE question = ?", (question,))
 
     def check(self) -> None:

@@ -72,6 +72,24 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE UNIQUE INDEX IF NOT EXISTS feedback_session_answer ON feedback (session_id, answer_id);
     """,
+    # 3: how each reply came about (a pick after "did you mean…?" is "clarification"), and what
+    # editors did with the questions askbot failed (askbot.store.triage).
+    """
+    ALTER TABLE questions ADD COLUMN via TEXT;
+    CREATE TABLE IF NOT EXISTS handled (
+        id INTEGER PRIMARY KEY,
+        handled_at REAL NOT NULL,
+        editor TEXT NOT NULL,
+        how TEXT NOT NULL,
+        collection TEXT,
+        representative TEXT NOT NULL,
+        wordings TEXT NOT NULL,
+        change_id TEXT,
+        undone_at REAL,
+        undone_by TEXT
+    );
+    CREATE INDEX IF NOT EXISTS handled_at ON handled (handled_at);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

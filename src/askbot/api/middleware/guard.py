@@ -4,9 +4,10 @@ One pure ASGI middleware that decides from the headers alone, before any body is
 caller without a key gets 401, a caller over its rate gets 429 with ``Retry-After`` and
 ``RateLimit-*`` headers, and a caller with too many requests already in flight gets 429 at
 once, so no single client can hold the worker's slots (``LoadShedder``, further in) with
-bodies it never finishes. Keyed bots are counted by key name, everyone else by address.
-Rate counts live in memory (per worker) unless the session store is Redis, in which case
-every worker shares them.
+bodies it never finishes. Keyed bots are counted by key name, everyone else by address;
+sign-ins on the editors' desk get their own small rate per address (``LOGIN_RATE``). Rate
+counts live in memory (per worker) unless the session store is Redis, in which case every
+worker shares them.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ log = logging.getLogger("askbot.api")
 # Never shed, limit or lock out the probes and the scrape: an orchestrator must see the truth.
 UNGUARDED = frozenset({"/healthz", "/readyz", "/metrics"})
 
-Client = tuple[str, str]  # ("key", name) or ("ip", address): what limits are counted by
+Client = tuple[str, str]  # ("key", name), ("ip", address) or ("login", address)
+# Sign-in attempts on the editors' desk per address: a key cannot be guessed faster.
+LOGIN_PATH = "/admin/login"
+LOGIN_RATE = parse("10/minute")
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str]) -> JSONResponse:
@@ -79,6 +83,11 @@ class Guard:
         who: Client = address
         extra: dict[str, str] = {}
         path: str = scope["path"]
+        if path == LOGIN_PATH and scope["method"] == "POST":
+            _, limited = self._count(LOGIN_RATE, ("login", address[1]))
+            if limited is not None:
+                await limited(scope, receive, send)
+                return
         # Pages and CORS preflights carry no key; the CORS middleware answers preflights.
         if path.startswith("/v1/") and scope["method"] != "OPTIONS":
             caller = self.policy.identify(dict(scope["headers"]))
@@ -131,8 +140,8 @@ class Guard:
         if path.startswith("/v1/admin/") and not caller.admin:
             message = (
                 "the admin key is required"
-                if self.policy.admin is not None
-                else "admin routes are disabled (no ASKBOT_ADMIN_KEY_HASH configured)"
+                if self.policy.admin
+                else "admin routes are disabled (no ASKBOT_ADMIN_KEY_HASH or ASKBOT_ADMIN_KEYS)"
             )
             return _error(403, "forbidden", message, {})
         return None

@@ -53,6 +53,7 @@ async def chat(
             confidence=reply.confidence,
             answer_id=reply.answer.id if reply.answer else None,
             latency_ms=latency * 1000,
+            via=reply.via,
         )
     except StoreError as exc:
         raise store_unavailable(exc) from None

@@ -1,5 +1,6 @@
-"""The editors' desk at ``/admin``: sign in with the admin key, see what readers asked and how
-askbot did, and teach it (or undo, or delete a reader's question) in one click.
+"""The editors' desk at ``/admin``: sign in with an admin key, see what readers asked and how
+askbot did, and teach it (or dismiss a group, undo either, or delete a reader's question) in
+one click.
 
 Server-rendered HTML with no script: every action is a form posted with the session's CSRF
 token, checked with the request's ``Origin``; each answers with a redirect back to the page.
@@ -27,20 +28,23 @@ from askbot.api.desk_session import (
     sign_in,
     sign_out,
 )
+from askbot.api.desk_views import changed, charts, dismissed_row, totals
 from askbot.api.errors import ApiError
 from askbot.api.middleware.security_headers import PAGE_HEADERS
-from askbot.api.routes.teaching import EDITOR, unanswered_groups
+from askbot.api.routes.teaching import (
+    mark_taught,
+    picked_groups,
+    unanswered_groups,
+    unmark_taught,
+)
 from askbot.api.security import AccessPolicy
 from askbot.corpus.taught import Action, all_changes, record, undo
-from askbot.errors import AskbotError
+from askbot.errors import AskbotError, StoreError
 from askbot.reload import rebuild_soon
 from askbot.service import Service, Stores
-from askbot.web.charts import data_table, histogram, stacked_bars
 
 router = APIRouter(include_in_schema=False)
 PERIODS = (7, 30, 90)  # days an editor can look back
-DECISION_COLOURS = {"answer": "#1a7f37", "clarify": "#9a6700", "fallback": "#cf222e"}
-FEEDBACK_COLOURS = {"helpful": "#1a7f37", "unhelpful": "#cf222e"}
 # The page's own forms post to itself; everything else as strict as the other pages.
 DESK_HEADERS = PAGE_HEADERS | {
     "Content-Security-Policy": PAGE_HEADERS["Content-Security-Policy"].replace(
@@ -79,7 +83,10 @@ def _service(request: Request) -> Service:
 
 async def _posted(request: Request) -> tuple[EditorSession | None, dict[str, list[str]]]:
     """The signed-in session of a form post from this site with its CSRF token, or None."""
-    form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=200)
+    try:  # a group's wordings, its CSRF token and a few fields
+        form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=600)
+    except ValueError:  # more fields than any page of ours posts
+        return None, {}
     origin = request.headers.get("origin")
     own = f"{request.url.scheme}://{request.url.netloc}"
     session = current(_stores(request).sessions, request)
@@ -116,12 +123,13 @@ def login_page(request: Request, expired: bool = False) -> Response:
 async def login(request: Request) -> Response:
     """Check the admin key (typed into the form) and start a session."""
     policy: AccessPolicy = request.app.state.policy
-    if policy.admin is None:
+    if not policy.admin:
         return _page("login.html", status=403, expired=False, error="disabled")
     form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
-    if not policy.is_admin_key(_one(form, "key")):
+    editor = policy.admin_name(_one(form, "key"))
+    if editor is None:
         return _page("login.html", status=401, expired=False, error="wrong")
-    token, _ = sign_in(_stores(request).sessions, EDITOR)
+    token, _ = sign_in(_stores(request).sessions, editor)
     response = _to("/admin")
     set_cookie(response, request, token)
     return response
@@ -161,8 +169,15 @@ def desk(
     decisions = journal.daily_decisions(days=days, collection=collection)
     feedback = journal.daily_feedback(days=days, collection=collection)
     confidence = journal.confidence_histogram(days=days, collection=collection)
-    report = unanswered_groups(service, journal, since=time.time() - days * 86400)
+    since = time.time() - days * 86400
+    report = unanswered_groups(service, journal, since=since)
     groups = [g for g in report.groups if collection is None or g.collection == collection]
+    picks = picked_groups(service, journal, since=since).groups
+    picks = [p for p in picks if collection is None or p.collection == collection]
+    dismissed = [
+        d for d in journal.triage.handlings(how="dismissed", limit=50)
+        if collection is None or d.collection == collection
+    ]  # fmt: skip
     entries: dict[str, list[tuple[str, str]]] = {}
     for entry in service.index.entries:
         entries.setdefault(entry.collection, []).append((entry.id, entry.question))
@@ -175,11 +190,13 @@ def desk(
         days=days,
         periods=PERIODS,
         done=done,
-        charts=_charts(decisions, feedback, confidence),
-        totals=_totals(decisions, feedback),
+        charts=charts(decisions, feedback, confidence),
+        totals=totals(decisions, feedback),
         groups=groups,
+        picks=picks,
+        dismissed=[dismissed_row(handling) for handling in dismissed],
         entries=entries,
-        changes=all_changes(settings.corpus_dir, collection)[:50],
+        changes=[changed(change) for change in all_changes(settings.corpus_dir, collection)[:50]],
         when=lambda t: time.strftime("%Y-%m-%d %H:%M", time.gmtime(t)),
     )
 
@@ -210,11 +227,12 @@ async def teach(request: Request, settings: SettingsDep) -> Response:
     if action == "alternate" and (owner is None or owner.collection != collection):
         return _to("/admin", done="invalid")
     try:
-        record(settings.corpus_dir, collection, action, question, by=session.editor,
-               entry_id=entry_id, answer=answer)  # fmt: skip
+        change = record(settings.corpus_dir, collection, action, question, by=session.editor,
+                        entry_id=entry_id, answer=answer)  # fmt: skip
     except AskbotError:
         return _to("/admin", done="failed")
     rebuild_soon(settings, service.embedder)
+    mark_taught(_stores(request).journal, change, _wordings(form))
     return _to("/admin", done="taught")
 
 
@@ -231,7 +249,50 @@ async def undo_change(request: Request, settings: SettingsDep) -> Response:
     if undone is None:
         return _to("/admin", done="invalid")
     rebuild_soon(settings, _service(request).embedder)
+    unmark_taught(_stores(request).journal, undone)
     return _to("/admin", done="undone")
+
+
+@router.post("/admin/dismiss")
+async def dismiss(request: Request) -> Response:
+    """Take a group off the list of what to fix, changing nothing in the FAQ."""
+    session, form = await _posted(request)
+    if session is None:
+        return _refused()
+    representative = _one(form, "representative")
+    if not representative or len(representative) > 1000:
+        return _to("/admin", done="invalid")
+    try:
+        _stores(request).journal.triage.handle(
+            _wordings(form), representative=representative,
+            collection=_one(form, "collection") or None, editor=session.editor, how="dismissed",
+        )  # fmt: skip
+    except StoreError:
+        return _to("/admin", done="failed")
+    return _to("/admin", done="dismissed")
+
+
+@router.post("/admin/undismiss")
+async def undismiss(request: Request) -> Response:
+    """Put a dismissed group back on the list."""
+    session, form = await _posted(request)
+    if session is None:
+        return _refused()
+    dismissal = _one(form, "dismissal") or ""
+    if not dismissal.isdigit() or len(dismissal) > 18:
+        return _to("/admin", done="invalid")
+    try:
+        undone = _stores(request).journal.triage.undo_dismissal(
+            int(dismissal), editor=session.editor
+        )
+    except StoreError:
+        return _to("/admin", done="failed")
+    return _to("/admin", done="undismissed" if undone is not None else "invalid")
+
+
+def _wordings(form: dict[str, list[str]]) -> list[str]:
+    """A group's wordings posted with an action (bounded like the API's)."""
+    return [w for w in form.get("wording", [])[:500] if 0 < len(w) <= 1000]
 
 
 @router.post("/admin/forget")
@@ -244,51 +305,3 @@ async def forget(request: Request) -> Response:
     for question in form.get("question", [])[:50]:
         journal.forget(question)
     return _to("/admin", done="deleted")
-
-
-def _charts(
-    decisions: list[tuple[str, dict[str, int]]],
-    feedback: list[tuple[str, dict[str, int]]],
-    confidence: list[tuple[float, float, int]],
-) -> list[tuple[str, str, str]]:
-    """Each chart's title, SVG and the table of its numbers."""
-    days = [day for day, _ in decisions]
-    bins = [f"{low:.1f}–{high:.1f}" for low, high, _ in confidence]
-    confidence_title = "Confidence of askbot's replies"
-    return [
-        _daily("Questions per day, by decision", days, decisions, DECISION_COLOURS),
-        _daily("Feedback per day", days, feedback, FEEDBACK_COLOURS),
-        (
-            confidence_title,
-            histogram(confidence_title, confidence, "#0969da"),
-            data_table(
-                confidence_title,
-                ["confidence", "questions"],
-                [[label, count] for label, (_, _, count) in zip(bins, confidence, strict=True)],
-            ),
-        ),
-    ]
-
-
-def _daily(
-    title: str, days: list[str], counts: list[tuple[str, dict[str, int]]], colours: dict[str, str]
-) -> tuple[str, str, str]:
-    """A stacked chart of daily counts per series, and its table."""
-    series = {name: [day_counts[name] for _, day_counts in counts] for name in colours}
-    rows: list[list[str | int]] = [
-        [day, *(series[name][i] for name in colours)] for i, day in enumerate(days)
-    ]
-    return (
-        title,
-        stacked_bars(title, days, series, colours),
-        data_table(title, ["day", *colours], rows),
-    )
-
-
-def _totals(
-    decisions: list[tuple[str, dict[str, int]]], feedback: list[tuple[str, dict[str, int]]]
-) -> dict[str, int]:
-    totals = {name: sum(counts[name] for _, counts in decisions) for name in DECISION_COLOURS}
-    totals |= {name: sum(counts[name] for _, counts in feedback) for name in FEEDBACK_COLOURS}
-    totals["questions"] = sum(totals[name] for name in DECISION_COLOURS)
-    return totals
