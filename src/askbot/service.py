@@ -43,6 +43,7 @@ from askbot.index import (
     save_index,
     verified_manifest,
 )
+from askbot.index.incremental import extend_index
 from askbot.index.vector_cache import VectorCache, vector_cache_path
 from askbot.language import LanguageDetector
 from askbot.retrieve import Retriever
@@ -194,33 +195,75 @@ def build(
             return corpus, index, False
         except (IndexMissingError, IndexStaleError, IndexModelError, IndexCorruptError):
             pass  # build anew; the old build serves until the new one is published
-    # Vectors of unchanged texts come from the last build's; forced builds encode everything.
-    path = vector_cache_path(settings.index_dir, embedder.model_id)
-    caches = [VectorCache(embedder, path, reuse=not force)]
-    index = build_index(
-        corpus, caches[0], progress=progress, exact_limit=settings.exact_search_limit
-    )
+    # The last build, whose graph and fits an ordinary build extends; a forced one starts over.
+    previous = None if force else _previous_build(settings, embedder.model_id)
+    spaces = [(embedder, previous, False, progress)]
     if settings.multilingual:
-        multilingual = multilingual_embedder(2)  # a batch job: both cores
-        caches.append(
-            VectorCache(
-                multilingual,
-                vector_cache_path(settings.index_dir, multilingual.model_id),
-                reuse=not force,
-            )
-        )
-        index.multilingual = build_index(
-            corpus, caches[1], exact_limit=settings.exact_search_limit, multilingual=True
-        )
-    index.manifest = replace(index.manifest, vectors_encoded=caches[0].encoded)
-    if index.multilingual is not None:
-        index.multilingual.manifest = replace(
-            index.multilingual.manifest, vectors_encoded=caches[1].encoded
-        )
-    save_index(fit_index(index), settings.index_dir)
-    for cache in caches:
-        cache.save()
+        before = previous.multilingual if previous is not None else None
+        spaces.append((multilingual_embedder(2), before, True, None))  # a batch job: both cores
+    built = [
+        # The progress bar follows the English space; the multilingual one runs unannounced.
+        _index_space(corpus, settings, encoder, before, multilingual, force, progress=ticks)
+        for encoder, before, multilingual, ticks in spaces
+    ]
+    index = built[0][0]
+    if len(built) > 1:
+        index.multilingual = built[1][0]
+    save_index(fit_index(index, previous), settings.index_dir)
+    for _, cache, extended in built:
+        cache.save(keep_unused=extended)
     return corpus, index, True
+
+
+def _previous_build(settings: Settings, model_id: str) -> FaqIndex | None:
+    """The build in service, if it was made by this model and these fitting rules."""
+    try:
+        return load_index(
+            settings.index_dir,
+            model_id=model_id,
+            fitting=BUILD_FITTING,
+            multilingual_model_id=multilingual_model_id(settings),
+        )
+    except (IndexMissingError, IndexStaleError, IndexModelError, IndexCorruptError):
+        return None
+
+
+def _index_space(
+    corpus: Corpus,
+    settings: Settings,
+    encoder: Embedder,
+    previous: FaqIndex | None,
+    multilingual: bool,
+    force: bool,
+    *,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[FaqIndex, VectorCache, bool]:
+    """One embedding space of a new build: ``previous``'s graph extended when it can be, else
+    indexed anew. Vectors of texts already embedded come from the cache, unless ``force``.
+
+    Returns the index, its vector cache and whether it extended ``previous``.
+    """
+    cache = VectorCache(
+        encoder, vector_cache_path(settings.index_dir, encoder.model_id), reuse=not force
+    )
+    limit = settings.exact_search_limit
+    index = None
+    if previous is not None:
+        index = extend_index(
+            previous, corpus, cache, exact_limit=limit, multilingual=multilingual, progress=progress
+        )
+    extended = index is not None
+    if index is None:
+        index = build_index(
+            corpus, cache, exact_limit=limit, multilingual=multilingual, progress=progress
+        )
+    index.manifest = replace(
+        index.manifest,
+        vectors_encoded=cache.encoded,
+        extended_from=previous.manifest.build_id if extended and previous else "",
+        dead_vectors=index.tombstones,
+    )
+    return index, cache, extended
 
 
 def ensure_built(

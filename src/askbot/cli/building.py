@@ -43,6 +43,12 @@ def build(
         if built_index.multilingual is not None:
             spaces.append(built_index.multilingual.manifest.vectors_encoded)
         out.print(f"encoded {' + '.join(map(str, spaces))} text(s) new since the last build")
+        if manifest.extended_from:
+            out.print(
+                f"extended build {manifest.extended_from} "
+                f"({manifest.dead_vectors} vector(s) of changed or removed entries left unused)",
+                soft_wrap=True,
+            )
     print_calibrations(out, manifest)
 
 

@@ -24,8 +24,6 @@ from collections.abc import Set as AbstractSet
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 
 from askbot.retrieve import Calibration, Logistic, Retriever
 
@@ -104,6 +102,8 @@ def _fit_logistic(
             intercept=math.log(share / (1 - share)), score_weight=0.0, margin_weight=0.0
         )
     # Mild regularisation: two features and thousands of examples, so the fit is stable.
+    from sklearn.linear_model import LogisticRegression  # a second to import: only to fit
+
     model = LogisticRegression(C=10.0).fit(features, labels, sample_weight=weights)
     return Logistic(
         intercept=float(model.intercept_[0]),
@@ -124,6 +124,8 @@ def choose_margin_cap(
     """Fit on (``features``, ``labels``, ``in_scope``, ``weights``) with the cap of
     ``MARGIN_CAPS`` that, on the dev questions, best separates in-scope (``dev_in_scope``) from
     out-of-scope by confidence."""
+    from sklearn.metrics import roc_auc_score
+
     if dev_in_scope.all() or not dev_in_scope.any():
         raise ValueError("choosing a margin cap needs in-scope and out-of-scope dev questions")
     best: tuple[float, Calibration] | None = None

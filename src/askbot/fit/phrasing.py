@@ -18,8 +18,9 @@ were chosen on clinc150's own alternates, each third in turn held out of the ind
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from askbot.corpus import FaqEntry
 from askbot.index import ClassifierWeights, FaqIndex, VectorKind
@@ -48,11 +49,14 @@ def can_classify(entries: list[FaqEntry]) -> bool:
     return len(with_alternates) >= MIN_SHARE_WITH_ALTERNATES * len(entries)
 
 
-def fit_classifiers(index: FaqIndex) -> dict[str, ClassifierWeights]:
-    """A classifier for each collection of ``index`` that can have one."""
+def fit_classifiers(
+    index: FaqIndex, collections: Sequence[str] | None = None
+) -> dict[str, ClassifierWeights]:
+    """A classifier for each collection of ``index`` (of ``collections``, default all) that can
+    have one."""
     return {
         collection: fit_classifier(index, collection)
-        for collection in index.collection_ids()
+        for collection in (index.collection_ids() if collections is None else collections)
         if can_classify([index.entries[p] for p in index.entries_of(collection)])
     }
 
@@ -68,6 +72,8 @@ def fit_classifier(index: FaqIndex, collection: str) -> ClassifierWeights:
     phrasing = index.rows[ids, 1] != VectorKind.QUESTION_ANSWER
     x, y = index.vectors_at(ids[phrasing]), owner[phrasing]
     tolerance = TOLERANCE_TIMES_CLASSES / len(positions)
+    from sklearn.linear_model import LogisticRegression  # a second to import: only to fit
+
     model = LogisticRegression(C=C, tol=tolerance, max_iter=MAX_ITERATIONS).fit(x, y)
     coef = model.coef_.astype(np.float32)
     intercept = model.intercept_.astype(np.float32)

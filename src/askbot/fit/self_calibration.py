@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -54,14 +54,23 @@ SEED = 0
 class StoredTextVectors:
     """An ``Embedder`` that answers from the vectors an index already holds for its texts."""
 
-    def __init__(self, index: FaqIndex) -> None:
+    def __init__(self, index: FaqIndex, collections: Sequence[str] | None = None) -> None:
+        """``collections``: only their entries' texts are looked up (default: every entry's)."""
         # A multilingual space also holds its entries' translations, embedded the same way.
         self.multilingual = index.manifest.translations_embedded
         embedded = multilingual_texts if self.multilingual else entry_texts
-        texts = [text for entry in index.entries for _, text in embedded(entry)]
-        if len(texts) != index.vectors.ntotal:
-            raise ValueError("index rows do not match its entries' texts")
-        self._row_of = {text: row for row, text in enumerate(texts)}
+        positions: Iterable[int] = range(len(index.entries))
+        if collections is not None:
+            positions = (int(p) for c in collections for p in index.entries_of(c))
+        self._row_of: dict[str, int] = {}
+        for position in positions:
+            entry = index.entries[position]
+            texts, rows = embedded(entry), index.vector_ids_of(position)
+            if len(texts) != len(rows):
+                raise ValueError(f"index rows do not match the texts of entry {entry.id!r}")
+            self._row_of.update(
+                (text, int(row)) for (_, text), row in zip(texts, rows, strict=True)
+            )
         self._index = index
         self.model_id = index.model_id
         self.dimension = index.manifest.dimension
@@ -72,12 +81,18 @@ class StoredTextVectors:
         return self._index.vectors_at(rows)
 
 
-def self_calibrations(index: FaqIndex) -> dict[str, dict[str, Any]]:
-    """For each collection that can calibrate itself, its fitted weights (as stored in the
-    manifest); collections that cannot are absent and use the model's default."""
-    embedder = StoredTextVectors(index)
+def self_calibrations(
+    index: FaqIndex, collections: Sequence[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """For each collection (of ``collections``, default all) that can calibrate itself, its
+    fitted weights (as stored in the manifest); the others are absent and use the model's
+    default."""
+    collections = index.collection_ids() if collections is None else collections
+    if not collections:
+        return {}
+    embedder = StoredTextVectors(index, collections)
     fitted = {}
-    for collection in index.collection_ids():
+    for collection in collections:
         entries = [index.entries[p] for p in index.entries_of(collection)]
         classified = collection in index.classifiers
         calibration, questions = fit_collection(entries, embedder, classified=classified)

@@ -56,6 +56,22 @@ def vector_index(
     return hnsw, "hnsw-fp16" if fp16 else "hnsw", params
 
 
+def embed_texts(
+    texts: list[str],
+    embedder: Embedder,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    batch_size: int = 256,
+) -> Vectors:
+    """The vectors of ``texts``, encoded in batches (``progress`` told after each)."""
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    for start in range(0, len(texts), batch_size):
+        vectors[start : start + batch_size] = embedder.encode(texts[start : start + batch_size])
+        if progress:
+            progress(min(start + batch_size, len(texts)), len(texts))
+    return vectors
+
+
 def build_index(
     corpus: Corpus,
     embedder: Embedder,
@@ -77,24 +93,38 @@ def build_index(
         for kind, text in (multilingual_texts if multilingual else entry_texts)(entry):
             texts.append(text)
             rows.append((position, int(kind)))
-    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
-    for start in range(0, len(texts), batch_size):
-        vectors[start : start + batch_size] = embedder.encode(texts[start : start + batch_size])
-        if progress:
-            progress(min(start + batch_size, len(texts)), len(texts))
+    vectors = embed_texts(texts, embedder, progress=progress, batch_size=batch_size)
     faiss_index, index_type, index_params = vector_index(vectors, exact_limit)
     del vectors  # the FAISS index holds its own copy
+    return FaqIndex(
+        build_manifest(corpus, embedder, faiss_index, index_type, index_params, multilingual),
+        entries,
+        corpus.collections,
+        faiss_index,
+        np.asarray(rows, dtype=np.int32).reshape(-1, 2),
+    )
+
+
+def build_manifest(
+    corpus: Corpus,
+    embedder: Embedder,
+    vectors: faiss.Index,
+    index_type: str,
+    index_params: dict[str, int],
+    multilingual: bool,
+) -> Manifest:
+    """The manifest of a new build of ``corpus`` whose FAISS index is ``vectors``."""
     build_time = time.time()
     build_id = (
         time.strftime("%Y%m%dT%H%M%S", time.gmtime(build_time)) + f"-{corpus.content_hash[:8]}"
     )
-    manifest = Manifest(
+    return Manifest(
         format_version=FORMAT_VERSION,
         model_id=embedder.model_id,
         dimension=embedder.dimension,
         corpus_hash=corpus.content_hash,
-        entry_count=len(entries),
-        vector_count=len(texts),
+        entry_count=sum(len(c.entries) for c in corpus.collections),
+        vector_count=vectors.ntotal,
         build_time=build_time,
         build_id=build_id,
         files={},
@@ -113,11 +143,4 @@ def build_index(
         index_type=index_type,
         index_params=index_params,
         translations_embedded=multilingual,
-    )
-    return FaqIndex(
-        manifest,
-        entries,
-        corpus.collections,
-        faiss_index,
-        np.asarray(rows, dtype=np.int32).reshape(-1, 2),
     )

@@ -58,6 +58,10 @@ class Manifest:
     translations_embedded: bool = False
     # Texts this build encoded; the others' vectors came from the last build's (vector_cache).
     vectors_encoded: int = 0
+    # The build whose graph this one extended (``askbot.index.incremental``); "" when built
+    # from scratch. Its dead vectors (rows of entry -1) are counted in vector_count.
+    extended_from: str = ""
+    dead_vectors: int = 0
 
 
 def check_manifest(

@@ -72,6 +72,13 @@ def multilingual_texts(entry: FaqEntry) -> list[tuple[VectorKind, str]]:
     return texts
 
 
+def embedded_fields(entry: FaqEntry, multilingual: bool) -> tuple[object, ...]:
+    """What the texts an entry embeds are made of: entries with equal fields embed the same
+    texts (a cheap comparison, where building the texts of 100k entries takes seconds)."""
+    fields = (entry.question, entry.alternates, entry.answer)
+    return (*fields, entry.translations) if multilingual else fields
+
+
 # A phrasing classifier's weights: one row per entry of its collection (in index order), the
 # coefficients over the vector's dimensions, then the intercept.
 ClassifierWeights = npt.NDArray[np.float32]
@@ -108,14 +115,20 @@ class FaqIndex:
         self._entries_by_collection = {
             name: np.asarray(positions, dtype=np.int64) for name, positions in by_collection.items()
         }
-        vector_collection = np.empty(len(self.entries), dtype=np.int64)
+        entry_collection = np.empty(len(self.entries), dtype=np.int64)
         for number, positions in enumerate(self._entries_by_collection.values()):
-            vector_collection[positions] = number
-        vector_collection = vector_collection[rows[:, 0]]
+            entry_collection[positions] = number
+        # Vectors of entries an incremental build replaced or removed stay in the graph as
+        # tombstones (entry -1) until a full build; no search may return them.
+        live = rows[:, 0] >= 0
+        vector_collection = np.full(len(rows), -1, dtype=np.int64)
+        vector_collection[live] = entry_collection[rows[live, 0]]
         self._vector_ids_by_collection = {
             name: np.flatnonzero(vector_collection == number)
             for number, name in enumerate(self._entries_by_collection)
         }
+        self.tombstones = int(len(rows) - live.sum())
+        self._live_selector = self._not_selector(np.flatnonzero(~live)) if self.tombstones else None
         self._selectors: dict[str, faiss.IDSelector | None] = {}
         self.matrix: StoredVectors = stored_vectors(vectors)
         self.classifiers: dict[str, ClassifierWeights] = {}
@@ -188,7 +201,7 @@ class FaqIndex:
 
         Fewer than ``k`` come back (padded with -1) when the collection holds fewer vectors.
         """
-        selector = None
+        selector = self._live_selector
         if collection is not None:
             selector = self._selector(collection)
             if selector is None:  # an empty or unknown collection
@@ -215,12 +228,17 @@ class FaqIndex:
             if len(ids) == self.vectors.ntotal and len(ids) > 0:
                 selector = _EVERYTHING
             elif len(ids) and int(ids[-1]) - int(ids[0]) + 1 == len(ids):
-                # Collections are built one after the other, so their vectors are contiguous.
+                # A full build adds collections one after the other: their vectors are contiguous.
                 selector = faiss.IDSelectorRange(int(ids[0]), int(ids[-1]) + 1)
             elif len(ids):
                 selector = faiss.IDSelectorBatch(ids)
             self._selectors[collection] = selector  # a benign race: both threads store the same
         return self._selectors[collection]
+
+    def _not_selector(self, excluded: npt.NDArray[np.int64]) -> faiss.IDSelector:
+        """A selector of every vector but ``excluded`` (kept on self: FAISS holds no reference)."""
+        self._excluded = faiss.IDSelectorBatch(excluded)
+        return faiss.IDSelectorNot(self._excluded)
 
     def _scoped_is_exact(self, collection: str | None) -> bool:
         """Whether a scoped search on the approximate index scans the collection exactly.

@@ -2,8 +2,9 @@
 edit encodes only the texts that are new, and a renamed file or a reordered entry costs nothing.
 
 One file per model under ``index/vectors/`` (``<sha256 of the model id>.npz``: the texts'
-SHA-256 digests and their float32 vectors). Each build rewrites it with exactly the texts it
-used, so it never outgrows the corpus. A missing, damaged or foreign file only means encoding
+SHA-256 digests and their float32 vectors). A build from scratch rewrites it with exactly the
+texts it used, so it never outgrows the corpus for long; a build that extends the last one
+adds its new texts and drops nothing. A missing, damaged or foreign file only means encoding
 everything again.
 """
 
@@ -45,10 +46,17 @@ class VectorCache(Wrapper):
     def __init__(self, inner: Embedder, path: Path, *, reuse: bool = True) -> None:
         self.inner = inner
         self.path = Path(path)
-        self._known: dict[bytes, Vectors] = self._read() if reuse else {}
+        self._reuse = reuse
+        self._known_vectors: dict[bytes, Vectors] | None = None  # read at the first encode
         self._used: dict[bytes, Vectors] = {}
         self.encoded = 0  # texts this build had to encode
         self.reused = 0  # texts it found in the cache
+
+    @property
+    def _known(self) -> dict[bytes, Vectors]:
+        if self._known_vectors is None:
+            self._known_vectors = self._read() if self._reuse else {}
+        return self._known_vectors
 
     def _read(self) -> dict[bytes, Vectors]:
         try:
@@ -81,12 +89,20 @@ class VectorCache(Wrapper):
     def _empty(self) -> Vectors:
         return np.zeros((0, self.dimension), dtype=np.float32)
 
-    def save(self) -> None:
-        """Keep the vectors of the texts this build used (and no others), atomically."""
+    def save(self, *, keep_unused: bool = False) -> None:
+        """Keep the vectors of the texts this build used (and no others), atomically.
+
+        ``keep_unused``: keep every vector already kept too (a build that encoded only the
+        texts it added, and used the others from the last build's index); then an unchanged
+        cache is not written at all.
+        """
+        if keep_unused and not self.encoded:
+            return
+        kept = self._known if keep_unused else self._used
         self.path.parent.mkdir(parents=True, exist_ok=True)
         partial = self.path.with_name(f".{self.path.stem}.{os.getpid()}.npz")
-        keys = np.frombuffer(b"".join(self._used), dtype=np.uint8).reshape(-1, 32)
-        vectors = np.stack(list(self._used.values())) if self._used else self._empty()
+        keys = np.frombuffer(b"".join(kept), dtype=np.uint8).reshape(-1, 32)
+        vectors = np.stack(list(kept.values())) if kept else self._empty()
         with partial.open("wb") as out:
             np.savez(out, keys=keys, vectors=vectors)
         os.replace(partial, self.path)

@@ -1,0 +1,83 @@
+"""Extending the last build instead of indexing the corpus again.
+
+A corpus change usually touches one article. ``extend_index`` keeps the previous build's
+HNSW graph and adds only the vectors of entries that are new or embed different texts; the
+vectors of entries that changed or left the corpus stay in the graph as tombstones (their row's
+entry is -1, and every search excludes them, ``FaqIndex.search``). Entries are laid out in
+corpus order as a full build lays them out, so ranking and tie-breaking are the same; only the
+vectors' positions differ. Past ``MAX_TOMBSTONE_SHARE`` of dead vectors, or when the corpus
+fits an exact index, the build starts from scratch (from the vector cache, so nothing is
+encoded twice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from askbot.corpus import Corpus
+from askbot.embed.protocol import Embedder
+from askbot.index.build import build_manifest, embed_texts
+from askbot.index.memory import FaqIndex, embedded_fields, entry_texts, multilingual_texts
+
+# Dead vectors cost search time (HNSW still walks them) and memory; past this share of the
+# graph a build starts over.
+MAX_TOMBSTONE_SHARE = 0.2
+GRAPH_TYPES = ("hnsw", "hnsw-fp16")
+
+
+def extend_index(
+    previous: FaqIndex,
+    corpus: Corpus,
+    embedder: Embedder,
+    *,
+    exact_limit: int,
+    multilingual: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> FaqIndex | None:
+    """``corpus`` indexed by adding its new texts to ``previous``'s graph (which it takes over:
+    ``previous`` must not be searched afterwards), or None when a build from scratch is due.
+
+    ``embedder`` must be the model ``previous`` was built with.
+    """
+    if (
+        previous.manifest.index_type not in GRAPH_TYPES
+        or previous.manifest.index_params.get("exact_limit") != exact_limit
+        or previous.model_id != embedder.model_id
+        or previous.manifest.translations_embedded != multilingual
+    ):
+        return None
+    embedded = multilingual_texts if multilingual else entry_texts
+    entries = list(corpus.entries())
+    rows = previous.rows.copy()
+    rows[:, 0] = -1  # dead until an entry of the corpus claims them
+    fresh_texts: list[str] = []
+    fresh_rows: list[tuple[int, int]] = []
+    for position, entry in enumerate(entries):
+        before = previous.entry(entry.id)
+        if before is not None and (
+            embedded_fields(before, multilingual) == embedded_fields(entry, multilingual)
+        ):
+            rows[previous.vector_ids_of(previous.position_of(entry.id)), 0] = position
+        else:
+            texts = embedded(entry)
+            fresh_texts += [text for _, text in texts]
+            fresh_rows += [(position, int(kind)) for kind, _ in texts]
+    total = len(rows) + len(fresh_texts)
+    dead = int((rows[:, 0] < 0).sum())
+    if total <= exact_limit or dead > MAX_TOMBSTONE_SHARE * total:
+        return None
+    graph = previous.vectors
+    graph.add(embed_texts(fresh_texts, embedder, progress=progress))
+    if fresh_rows:
+        rows = np.concatenate([rows, np.asarray(fresh_rows, dtype=rows.dtype)])
+    manifest = build_manifest(
+        corpus,
+        embedder,
+        graph,
+        previous.manifest.index_type,
+        previous.manifest.index_params,
+        multilingual,
+    )
+    return FaqIndex(manifest, entries, corpus.collections, graph, rows)
