@@ -349,6 +349,23 @@ def outcome(rows: Sequence[Asked], decisions: Sequence[str]) -> dict[str, float]
     }
 
 
+MODES = ("gate", "replace")
+
+
+def thresholds_by_mode(
+    rows: Sequence[Asked], combined: np.ndarray, min_right: float
+) -> dict[str, float]:
+    """``choose_threshold`` for each decision mode."""
+    return {mode: choose_threshold(rows, combined, mode, min_right) for mode in MODES}
+
+
+def by_mode(
+    rows: Sequence[Asked], combined: np.ndarray, thresholds: dict[str, float], label: str
+) -> list[tuple[str, list[str]]]:
+    """The labelled decisions of each mode at its threshold (``label`` formats the mode)."""
+    return [(label.format(mode), decide(rows, combined, thresholds[mode], mode)) for mode in MODES]
+
+
 def choose_threshold(
     rows: Sequence[Asked], combined: np.ndarray, mode: str, min_right: float
 ) -> float:
@@ -662,14 +679,8 @@ def main() -> None:
         combined_eval = head(x_eval)
         conf_head = head_conf(x_head[:, :2])
         conf_eval = head_conf(x_eval[:, :2])
-        thresholds = {
-            mode: choose_threshold(head_rows, combined_head, mode, args.min_right)
-            for mode in ("gate", "replace")
-        }
-        conf_thresholds = {
-            mode: choose_threshold(head_rows, conf_head, mode, args.min_right)
-            for mode in ("gate", "replace")
-        }
+        thresholds = thresholds_by_mode(head_rows, combined_head, args.min_right)
+        conf_thresholds = thresholds_by_mode(head_rows, conf_head, args.min_right)
         print(
             f"\nthresholds chosen on the head draws (answered right >= {args.min_right}): "
             f"head with CE {thresholds}, head without CE {conf_thresholds}"
@@ -680,14 +691,7 @@ def main() -> None:
                 head_rows,
                 [
                     ("today", decide(head_rows, combined_head, 0, "today")),
-                    (
-                        "gate, head with CE",
-                        decide(head_rows, combined_head, thresholds["gate"], "gate"),
-                    ),
-                    (
-                        "replace, head with CE",
-                        decide(head_rows, combined_head, thresholds["replace"], "replace"),
-                    ),
+                    *by_mode(head_rows, combined_head, thresholds, "{}, head with CE"),
                 ],
             )
         )
@@ -697,34 +701,14 @@ def main() -> None:
                 evaluation,
                 [
                     ("today", decide(evaluation, combined_eval, 0, "today")),
-                    (
-                        "gate, head without CE",
-                        decide(evaluation, conf_eval, conf_thresholds["gate"], "gate"),
-                    ),
-                    (
-                        "replace, head without CE",
-                        decide(evaluation, conf_eval, conf_thresholds["replace"], "replace"),
-                    ),
-                    (
-                        "gate, head with CE",
-                        decide(evaluation, combined_eval, thresholds["gate"], "gate"),
-                    ),
-                    (
-                        "replace, head with CE",
-                        decide(evaluation, combined_eval, thresholds["replace"], "replace"),
-                    ),
+                    *by_mode(evaluation, conf_eval, conf_thresholds, "{}, head without CE"),
+                    *by_mode(evaluation, combined_eval, thresholds, "{}, head with CE"),
                 ],
             )
         )
         # What the evaluation draw could give at best: the threshold chosen on it (oracle).
-        oracle = {
-            mode: choose_threshold(evaluation, combined_eval, mode, args.min_right)
-            for mode in ("gate", "replace")
-        }
-        conf_oracle = {
-            mode: choose_threshold(evaluation, conf_eval, mode, args.min_right)
-            for mode in ("gate", "replace")
-        }
+        oracle = thresholds_by_mode(evaluation, combined_eval, args.min_right)
+        conf_oracle = thresholds_by_mode(evaluation, conf_eval, args.min_right)
         print(
             f"\noracle (threshold chosen on the evaluation draw itself, for reference "
             f"only): head with CE {oracle}, head without CE {conf_oracle}"
@@ -733,19 +717,11 @@ def main() -> None:
             outcome_table(
                 evaluation,
                 [
-                    *(
-                        (
-                            f"{mode}, head without CE, oracle threshold",
-                            decide(evaluation, conf_eval, conf_oracle[mode], mode),
-                        )
-                        for mode in ("gate", "replace")
+                    *by_mode(
+                        evaluation, conf_eval, conf_oracle, "{}, head without CE, oracle threshold"
                     ),
-                    *(
-                        (
-                            f"{mode}, head with CE, oracle threshold",
-                            decide(evaluation, combined_eval, oracle[mode], mode),
-                        )
-                        for mode in ("gate", "replace")
+                    *by_mode(
+                        evaluation, combined_eval, oracle, "{}, head with CE, oracle threshold"
                     ),
                 ],
             )
