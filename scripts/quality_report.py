@@ -402,9 +402,9 @@ them; the BM25 rows encode nothing.
 **askbot default** = hybrid scoring of each entry: dense similarity, max over question and
 alternates, softened by the mean of its best {scoring.soft_top} phrasings (weight
 {scoring.soft_weight}), weighted {scoring.question_weight} against the question+answer vector
-when there is an answer, plus {scoring.lexical_weight} × BM25 (bm25s, stemmed, English
-stop-words, one document per entry: question + alternates + answer) divided by the query's IDF
-mass, so words missing from the FAQ pull it down.
+when there is an answer, plus {scoring.lexical_weight} × BM25 (bm25s's Lucene variant,
+stemmed, English stop-words, one document per entry: question + alternates + answer) divided by
+the query's IDF mass, so words missing from the FAQ pull it down.
 
 **Confidence** = P(question in scope) × P(top entry right | in scope), each a logistic
 regression on (top score, margin over the best entry asking a *different* question): in scope

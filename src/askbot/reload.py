@@ -189,12 +189,16 @@ def pointer_text(index_dir: Path) -> str | None:
 
 
 class IndexWatcher:
-    """Polls ``CURRENT`` and hands every newly published, loadable build to ``swap``."""
+    """Polls ``CURRENT`` and hands every newly published, loadable build to ``swap``.
+
+    ``current`` gives the index in service (None before the first): its build id is compared
+    with ``CURRENT``, and its unchanged entries are reused by the load.
+    """
 
     def __init__(
         self,
         settings: Settings,
-        current: Callable[[], str | None],
+        current: Callable[[], FaqIndex | None],
         swap: Callable[[FaqIndex], None],
         failed: Callable[[str, AskbotError], None],
         model_id: Callable[[], str | None],
@@ -218,7 +222,9 @@ class IndexWatcher:
     def check(self) -> bool:
         """Load and swap in the build ``CURRENT`` names if it is new; True if swapped."""
         wanted = pointer_text(self.settings.index_dir)
-        if wanted is None or wanted == self.current() or wanted == self._refused:
+        serving = self.current()
+        serving_id = serving.manifest.build_id if serving is not None else None
+        if wanted is None or wanted == serving_id or wanted == self._refused:
             return False
         try:
             # No corpus check: the rebuild that published this build just verified it,
@@ -228,6 +234,7 @@ class IndexWatcher:
                 self.settings.index_dir,
                 model_id=self.model_id(),
                 fitting=BUILD_FITTING,
+                reuse=serving,
             )
         except AskbotError as exc:
             if pointer_text(self.settings.index_dir) != wanted:

@@ -26,7 +26,6 @@ from askbot.embed import (
     ensure_encoder,
     load_query_embedder,
 )
-from askbot.embed.usem import UsemEmbedder, usem_model_id
 from askbot.errors import (
     IndexCorruptError,
     IndexMissingError,
@@ -100,6 +99,8 @@ def batch_embedder(settings: Settings) -> Embedder:
 @functools.cache
 def multilingual_embedder(threads: int = 1, *, serving: bool = False) -> Embedder:
     """The multilingual encoder, one per process (its 65 MB table loads once)."""
+    from askbot.embed.usem import UsemEmbedder  # onnx (1 s to import) only where it is used
+
     encoder = UsemEmbedder(threads=threads)
     return CachingEmbedder(MicroBatchingEmbedder(encoder)) if serving else encoder
 
@@ -112,19 +113,32 @@ def language_detector() -> LanguageDetector:
 
 def multilingual_model_id(settings: Settings) -> str:
     """The model of the multilingual space a fresh index has ("": none)."""
-    return usem_model_id() if settings.multilingual else ""
+    if not settings.multilingual:
+        return ""
+    from askbot.embed.usem import usem_model_id
+
+    return usem_model_id()
 
 
 def service_over(
-    index: FaqIndex, embedder: Embedder, settings: Settings, *, serving: bool = False
+    index: FaqIndex,
+    embedder: Embedder,
+    settings: Settings,
+    *,
+    serving: bool = False,
+    previous: Service | None = None,
 ) -> Service:
-    """A service over an index already loaded (at start, or swapped in by the watcher)."""
-    retriever = Retriever(index, embedder, off_topic_share=settings.off_topic_share)
+    """A service over an index already loaded (at start, or swapped in by the watcher, which
+    passes the service it replaces as ``previous`` to reuse its work on unchanged entries)."""
+    share = settings.off_topic_share
+    before = previous.retriever if previous is not None else None
+    retriever = Retriever(index, embedder, off_topic_share=share, previous=before)
     multilingual = None
     if index.multilingual is not None and settings.multilingual:
         encoder = multilingual_embedder(settings.threads, serving=serving)
+        before = previous.multilingual if previous is not None else None
         multilingual = Retriever(
-            index.multilingual, encoder, off_topic_share=settings.off_topic_share
+            index.multilingual, encoder, off_topic_share=share, previous=before
         )
     # Small-talk lines: English defaults, overridden by the corpus folder's _smalltalk.json.
     small_talk = load_small_talk(settings.corpus_dir, human_contact=settings.human_contact)
@@ -181,22 +195,14 @@ def build(
     The pipeline: embed (``build_index``), fit (``fit_index``), then publish (``save_index``).
     Returns the corpus, the index and whether it was (re)built.
     """
-    corpus = load_corpus(settings.corpus_dir)
+    # The last build: fresh, it is the answer; else its graph and fits are extended, and its
+    # collections stand for the files that did not change. A forced build starts over.
+    model_id = embedder.model_id if embedder is not None else configured_model_id(settings)
+    previous = None if force or model_id is None else _previous_build(settings, model_id)
+    corpus = load_corpus(settings.corpus_dir, previous.collections if previous else ())
+    if previous is not None and previous.manifest.corpus_hash == corpus.content_hash:
+        return corpus, previous, False
     embedder = embedder or ensure_encoder(settings)
-    if not force:
-        try:
-            index = load_index(
-                settings.index_dir,
-                model_id=embedder.model_id,
-                corpus_hash=corpus.content_hash,
-                fitting=BUILD_FITTING,
-                multilingual_model_id=multilingual_model_id(settings),
-            )
-            return corpus, index, False
-        except (IndexMissingError, IndexStaleError, IndexModelError, IndexCorruptError):
-            pass  # build anew; the old build serves until the new one is published
-    # The last build, whose graph and fits an ordinary build extends; a forced one starts over.
-    previous = None if force else _previous_build(settings, embedder.model_id)
     spaces = [(embedder, previous, False, progress)]
     if settings.multilingual:
         before = previous.multilingual if previous is not None else None
@@ -257,6 +263,8 @@ def _index_space(
         index = build_index(
             corpus, cache, exact_limit=limit, multilingual=multilingual, progress=progress
         )
+    if previous is not None:
+        index.decoded = previous.decoded  # unchanged entries are written as they were read
     index.manifest = replace(
         index.manifest,
         vectors_encoded=cache.encoded,

@@ -62,3 +62,25 @@ def test_a_damaged_change_log_is_named(corpus: Path) -> None:
     path.write_text('{"changes": [')
     with pytest.raises(CorpusError, match=r"_taught/passports\.json"):
         load_corpus(corpus)
+
+
+def test_a_load_takes_unchanged_collections_from_an_earlier_one(corpus: Path) -> None:
+    earlier = load_corpus(corpus)
+    passports_file = corpus / "passports.md"
+    passports_file.write_text(passports_file.read_text() + "\n## Is there a fee?\nYes.\n")
+    again = load_corpus(corpus, earlier.collections)
+    assert again == load_corpus(corpus)
+    for before, now in zip(earlier.collections, again.collections, strict=True):
+        if now.id == "passports":  # parsed again; its unchanged entries are the earlier objects
+            assert now is not before and now.entries[:-1] == before.entries
+            assert all(a is b for a, b in zip(now.entries, before.entries, strict=False))
+        else:
+            assert now is before
+    # What editors taught a collection is part of what it was read from.
+    taken = again.collections[0]
+    record(corpus, taken.id, "alternate", "a new way to ask", by="admin",
+           entry_id=taken.entries[0].id)  # fmt: skip
+    taught = load_corpus(corpus, again.collections)
+    assert taught.collections[0] is not taken
+    assert "a new way to ask" in taught.collections[0].entries[0].alternates
+    assert taught == load_corpus(corpus)

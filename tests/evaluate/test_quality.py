@@ -288,3 +288,36 @@ def test_fit_calibration_needs_both_kinds_of_question_but_not_a_miss() -> None:
     perfect = fit_calibration(features, in_scope.astype(np.int64), in_scope).for_traffic(0.0)
     assert perfect.probability(0.3, 0.0) == pytest.approx(30.5 / 31)
     assert perfect.probability(0.9, 0.3) == pytest.approx(30.5 / 31)
+
+
+def test_lexical_scores_are_bm25s_lucene_scores_over_the_query_idf_mass() -> None:
+    import bm25s
+
+    from askbot.corpus import load_corpus
+    from askbot.retrieve.lexical import K1, B
+    from askbot.retrieve.retriever import lexical_document
+
+    documents = [lexical_document(e) for e in load_corpus(DATA / "corpus_api").entries()]
+    index = LexicalIndex(documents)
+    reference = bm25s.BM25(k1=K1, b=B, method="lucene")
+    reference.index(index.tokenize(documents), show_progress=False)
+    queries = ["how do I reset my password", "password password reset", "zebra quantum trade"]
+    for query, scores in zip(queries, index.scores(queries), strict=True):
+        tokens = index.tokenize([query])[0]
+        known = [t for t in tokens if t in reference.vocab_dict]
+        bound = sum(index._idf(index._document_frequency(t)) for t in tokens)
+        expected = reference.get_scores(known) / bound if known else np.zeros(len(documents))
+        np.testing.assert_allclose(scores, np.minimum(expected, 1.0), rtol=1e-6, atol=1e-7)
+        assert known == [] or scores.max() > 0
+
+
+def test_a_lexical_index_taking_over_another_scores_as_a_fresh_one() -> None:
+    first = ["trade between Korea and Japan", "history of the war", "vaccines for children"]
+    old = LexicalIndex(first)
+    changed = [first[0], "a brand new question about vaccines", first[2], "history again"]
+    taken_over, fresh = LexicalIndex(changed, old), LexicalIndex(changed)
+    queries = ["trade", "vaccines history", "brand new", "war"]
+    np.testing.assert_array_equal(taken_over.scores(queries), fresh.scores(queries))
+    assert taken_over._document_terms[first[0]] is old._document_terms[first[0]]
+    # The older index keeps scoring its own documents, unaware of the new words.
+    np.testing.assert_array_equal(old.scores(queries), LexicalIndex(first).scores(queries))

@@ -178,3 +178,36 @@ def test_a_forced_build_starts_over(settings: Settings, embedder: Embedder) -> N
     forced = service.build(settings, embedder=embedder, force=True)[1]
     assert forced.manifest.extended_from == ""
     assert forced.manifest.vectors_encoded == forced.manifest.vector_count
+
+
+def test_a_worker_takes_over_what_did_not_change_and_answers_as_a_fresh_load_would(
+    settings: Settings, embedder: Embedder
+) -> None:
+    service.build(settings, embedder=embedder)
+    serving = load_index(settings.index_dir)
+    before = Retriever(serving, embedder)
+    article = settings.corpus_dir / SEED_ARTICLE.name
+    old = "This move comes amid rising regional tensions"
+    article.write_text(article.read_text().replace(old, "Tensions in the region keep rising"))
+    shutil.copy(ARTICLE, settings.corpus_dir)
+    service.build(settings, embedder=embedder)
+
+    swapped = load_index(settings.index_dir, reuse=serving)
+    after = Retriever(swapped, embedder, previous=before)
+    fresh = load_index(settings.index_dir)
+    assert swapped.entries == fresh.entries
+    kept = {id(e) for e in serving.entries}
+    taken = [e.id for e in swapped.entries if id(e) in kept]
+    new = [e.id for e in swapped.entries if id(e) not in kept]
+    assert new and all("riverside" in i or i.startswith(SEED_ARTICLE.stem) for i in new)
+    assert len(taken) == len(serving.entries) - 1  # all but the edited entry
+    assert answers(swapped, embedder) == answers(fresh, embedder)
+    questions = [(e.question, e.collection) for e in fresh.entries] + [
+        ("are tensions rising?", None)
+    ]
+    fresh_retriever = Retriever(fresh, embedder)
+    for question, collection in questions:
+        assert (
+            after.ask(question, collection).to_dict()
+            == fresh_retriever.ask(question, collection).to_dict()
+        )

@@ -6,13 +6,14 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from askbot import service
 from askbot.config import Settings
 from askbot.embed import Embedder, Vectors
 from askbot.embed.protocol import Wrapper
-from askbot.index.vector_cache import vector_cache_path
+from askbot.index.vector_cache import MAX_ADDITIONS, VectorCache, vector_cache_path
 from tests.conftest import DATA
 
 QUESTIONS = ("how do I renew my passport?", "I lost my passport", "will China be annoyed?")
@@ -91,3 +92,31 @@ def test_a_damaged_cache_means_encoding_everything_again(
         (settings.corpus_dir / "passports.md").read_text() + "\n## Is it free?\nNo.\n"
     )
     assert len(rebuild(settings, embedder)) == 2  # the cache was written whole again
+
+
+def test_extending_builds_add_files_of_their_own_and_a_full_build_folds_them(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    path = vector_cache_path(tmp_path, embedder.model_id)
+    first = VectorCache(embedder, path)
+    first.encode(["old one", "old two"])
+    first.save()
+    base = path.read_bytes()
+    added = [f"added by build {n}" for n in range(MAX_ADDITIONS + 2)]
+    for text in added:
+        cache = VectorCache(embedder, path)
+        cache.encode(["old one", text])
+        cache.save(keep_unused=True)
+        assert cache.encoded == 1
+    assert path.read_bytes() == base  # the large file is never rewritten by an extension
+    files = sorted(p.name for p in path.parent.iterdir())
+    assert 1 < len(files) <= MAX_ADDITIONS + 1  # merged past the limit
+
+    every = VectorCache(embedder, path)
+    texts = ["old one", "old two", *added]
+    vectors = every.encode(texts)
+    assert every.encoded == 0
+    np.testing.assert_allclose(vectors, embedder.encode(texts), atol=1e-5)
+    every.save()  # a full build keeps what it used, in one file
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+    assert VectorCache(embedder, path).encode(texts).shape == (len(texts), embedder.dimension)

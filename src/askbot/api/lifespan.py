@@ -181,13 +181,16 @@ def _watch_index(app: FastAPI, settings: Settings, given: Embedder | None) -> In
                 loaded.append(serving_embedder(settings))
             return loaded[0]
 
-    def current() -> str | None:
+    def current() -> FaqIndex | None:
         service: Service | None = app.state.service
-        return service.index.manifest.build_id if service is not None else None
+        return service.index if service is not None else None
 
     def swap(index: FaqIndex) -> None:
         # One reference assignment: a request keeps the Service it started with.
-        app.state.service = service_over(index, embedder_now(), settings, serving=True)
+        replaced: Service | None = app.state.service
+        app.state.service = service_over(
+            index, embedder_now(), settings, serving=True, previous=replaced
+        )
         app.state.not_ready = None
         app.state.reload_error = None
         freeze_heap()

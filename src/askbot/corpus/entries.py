@@ -83,6 +83,9 @@ class Collection:
     source: str = ""
     language: str = "en"  # the language its file is written in (ISO 639-1)
     translations: tuple[TitleTranslation, ...] = ()
+    # SHA-256 of the files it was read from (its own, its translations, what editors taught
+    # it): a corpus load finds the same collection in the last build by it (``load_corpus``).
+    files_hash: str = field(default="", compare=False)
 
     def languages(self) -> list[str]:
         """Every language a reader can be answered in from this collection, its own first."""

@@ -65,9 +65,11 @@ def _unchanged_collections(index: FaqIndex, previous: FaqIndex | None) -> set[st
         entries = (space.entries[p] for p in space.entries_of(collection))
         return [(entry.id, embedded_fields(entry, multilingual)) for entry in entries]
 
-    known = set(previous.collection_ids())
+    earlier = {c.id: c for c in previous.collections}
+    # The same object: the corpus took the collection from the last build, its files unchanged.
     return {
-        c
-        for c in index.collection_ids()
-        if c in known and fingerprint(index, c) == fingerprint(previous, c)
+        c.id
+        for c in index.collections
+        if c.id in earlier
+        and (c is earlier[c.id] or fingerprint(index, c.id) == fingerprint(previous, c.id))
     }

@@ -136,6 +136,7 @@ def build_manifest(
                 "source": c.source,
                 "language": c.language,
                 "translations": [list(t) for t in c.translations],
+                "files_hash": c.files_hash,
             }
             for c in corpus.collections
         ],

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from askbot.corpus import Corpus
+from askbot.corpus import Corpus, FaqEntry
 from askbot.embed.protocol import Embedder
 from askbot.index.build import build_manifest, embed_texts
 from askbot.index.memory import FaqIndex, embedded_fields, entry_texts, multilingual_texts
@@ -50,20 +50,21 @@ def extend_index(
         return None
     embedded = multilingual_texts if multilingual else entry_texts
     entries = list(corpus.entries())
-    rows = previous.rows.copy()
-    rows[:, 0] = -1  # dead until an entry of the corpus claims them
+    # Where each of the previous build's entries went (-1: replaced or removed); its vectors
+    # follow it, the others stay in the graph as dead rows.
+    moved_to = np.full(len(previous.entries) + 1, -1, dtype=previous.rows.dtype)
     fresh_texts: list[str] = []
     fresh_rows: list[tuple[int, int]] = []
     for position, entry in enumerate(entries):
-        before = previous.entry(entry.id)
-        if before is not None and (
-            embedded_fields(before, multilingual) == embedded_fields(entry, multilingual)
-        ):
-            rows[previous.vector_ids_of(previous.position_of(entry.id)), 0] = position
+        before = previous.position(entry.id)
+        if before is not None and _embeds_the_same(previous.entries[before], entry, multilingual):
+            moved_to[before] = position
         else:
             texts = embedded(entry)
             fresh_texts += [text for _, text in texts]
             fresh_rows += [(position, int(kind)) for kind, _ in texts]
+    rows = previous.rows.copy()
+    rows[:, 0] = moved_to[previous.rows[:, 0]]  # a dead row's -1 picks the last slot: -1
     total = len(rows) + len(fresh_texts)
     dead = int((rows[:, 0] < 0).sum())
     if total <= exact_limit or dead > MAX_TOMBSTONE_SHARE * total:
@@ -81,3 +82,11 @@ def extend_index(
         multilingual,
     )
     return FaqIndex(manifest, entries, corpus.collections, graph, rows)
+
+
+def _embeds_the_same(before: FaqEntry, entry: FaqEntry, multilingual: bool) -> bool:
+    """Whether two versions of an entry embed the same texts (the same object, when its file
+    did not change and the corpus took it from the last build)."""
+    return before is entry or embedded_fields(before, multilingual) == embedded_fields(
+        entry, multilingual
+    )

@@ -135,6 +135,9 @@ class FaqIndex:
         # The same entries in the multilingual encoder's space, for questions in other
         # languages (None: English only).
         self.multilingual: FaqIndex | None = None
+        # Each line of the entry table this index was loaded from, with its entry: the next
+        # load takes unchanged entries from here instead of decoding them (empty when built).
+        self.decoded: dict[bytes, FaqEntry] = {}
 
     def set_classifier(self, collection: str, weights: ClassifierWeights) -> None:
         """Attach a collection's phrasing classifier, checking it fits the collection; the
@@ -162,6 +165,10 @@ class FaqIndex:
     def position_of(self, entry_id: str) -> int:
         """Position of an entry by id (``KeyError`` if absent)."""
         return self._positions[entry_id]
+
+    def position(self, entry_id: str) -> int | None:
+        """Position of an entry by id, or None if absent."""
+        return self._positions.get(entry_id)
 
     def entry(self, entry_id: str) -> FaqEntry | None:
         """The entry with that id, or None (say, one a session named before a rebuild)."""

@@ -20,12 +20,14 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import Any
 
 import faiss
 import numpy as np
+import orjson
 
 from askbot.corpus import Collection, FaqEntry, TitleTranslation, Translation
 from askbot.errors import IndexCorruptError, IndexMissingError
@@ -48,10 +50,18 @@ KEEP_BUILDS = 3  # the one serving plus two to roll back to
 _ENTRY_FIELDS = tuple(f.name for f in fields(FaqEntry))
 
 
-def _entry_to_json(entry: FaqEntry) -> dict[str, Any]:
-    # Field by field rather than ``asdict``, whose deep copy was most of the time a 100k-entry
-    # build spent writing its table. Tuples (translations included) serialise as JSON lists.
-    return {name: getattr(entry, name) for name in _ENTRY_FIELDS}
+def _entry_line(entry: FaqEntry) -> bytes:
+    """One line of the entry table. Field by field rather than ``asdict``, whose deep copy was
+    most of the time a 100k-entry build spent writing its table; orjson, not json, for the same
+    reason. Tuples serialise as JSON lists, translations (named tuples) through ``default``."""
+    fields = {name: getattr(entry, name) for name in _ENTRY_FIELDS}
+    return orjson.dumps(fields, default=_named_tuple_as_list) + b"\n"
+
+
+def _named_tuple_as_list(value: object) -> list[object]:
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} in an entry")
 
 
 def _sha256(path: Path) -> str:
@@ -99,9 +109,11 @@ def _write_space(index: FaqIndex, folder: Path) -> None:
     """
     faiss.write_index(index.vectors, str(folder / "vectors.faiss"))
     np.save(folder / "rows.npy", index.rows)
-    with (folder / ENTRIES_FILE).open("w", encoding="utf-8") as table:
+    # An entry taken from the last build is written as the line it was read from.
+    line_of = {id(entry): line for line, entry in index.decoded.items()}
+    with (folder / ENTRIES_FILE).open("wb") as table:
         for entry in index.entries:
-            table.write(json.dumps(_entry_to_json(entry), ensure_ascii=False) + "\n")
+            table.write(line_of.get(id(entry)) or _entry_line(entry))
     names = ["vectors.faiss", "rows.npy", ENTRIES_FILE]
     if index.manifest.classifiers:
         stacked = [index.classifiers[c] for c in index.manifest.classifiers]
@@ -240,9 +252,14 @@ def load_index(
     corpus_hash: str | None = None,
     fitting: int | None = None,
     multilingual_model_id: str | None = None,
+    reuse: FaqIndex | None = None,
 ) -> FaqIndex:
     """Load the build in service, verifying its files and (if given) model, corpus, fitting
-    and multilingual model ("": a build without a multilingual space)."""
+    and multilingual model ("": a build without a multilingual space).
+
+    ``reuse``: an index loaded earlier (the one a worker serves); entries stored in the same
+    bytes in both are taken from it rather than decoded again.
+    """
     build = current_build(index_dir)
     manifest = _verified_build(
         build,
@@ -251,23 +268,25 @@ def load_index(
         fitting=fitting,
         multilingual_model_id=multilingual_model_id,
     )
-    return _read_space(build, manifest)
+    return _read_space(build, manifest, reuse.decoded if reuse is not None else {})
 
 
-def _read_space(build: Path, manifest: Manifest) -> FaqIndex:
-    """One embedding space from its verified folder, with its multilingual space if it has one."""
+def _read_space(build: Path, manifest: Manifest, known: Mapping[bytes, FaqEntry]) -> FaqIndex:
+    """One embedding space from its verified folder, with its multilingual space if it has one;
+    entries stored as a line of ``known`` are taken from there."""
     try:
         vectors = faiss.read_index(str(build / "vectors.faiss"))
         rows = np.load(build / "rows.npy")
         stacked = np.load(build / CLASSIFIERS_FILE) if manifest.classifiers else None
     except Exception as exc:  # faiss raises RuntimeError, numpy ValueError/OSError
         raise IndexCorruptError(f"{build} cannot be read: {exc}") from None
+    decoded: dict[bytes, FaqEntry] = {}
     if manifest.format_version == 1:
         table = manifest.entries
         manifest = replace(manifest, entries=[])  # they live on as FaqIndex.entries
         entries = _entries_from_json(table)
     else:
-        entries = _read_entries(build / ENTRIES_FILE)
+        entries, decoded = _read_entries(build / ENTRIES_FILE, known)
     by_collection: dict[str, list[FaqEntry]] = {}
     for entry in entries:
         by_collection.setdefault(entry.collection, []).append(entry)
@@ -280,6 +299,7 @@ def _read_space(build: Path, manifest: Manifest) -> FaqIndex:
             entries=tuple(by_collection.get(c["id"], ())),
             language=c.get("language", "en"),
             translations=tuple(TitleTranslation(*t) for t in c.get("translations", ())),
+            files_hash=c.get("files_hash", ""),
         )
         for c in manifest.collections
     ]
@@ -292,6 +312,7 @@ def _read_space(build: Path, manifest: Manifest) -> FaqIndex:
     ):
         raise IndexCorruptError(f"{build} does not match its manifest (run: askbot build)")
     index = FaqIndex(manifest, entries, collections, vectors, rows)
+    index.decoded = decoded
     if stacked is not None:
         bounds = np.cumsum([len(index.entries_of(c)) for c in manifest.classifiers])
         if stacked.ndim != 2 or len(stacked) != bounds[-1]:
@@ -302,18 +323,34 @@ def _read_space(build: Path, manifest: Manifest) -> FaqIndex:
             index.set_classifier(collection, weights)
     if manifest.multilingual_model_id:
         inner = build / MULTILINGUAL_DIR
-        index.multilingual = _read_space(inner, _verified_build(inner))
+        # Its entry table holds the same entries as this one's: they are shared, not decoded.
+        index.multilingual = _read_space(inner, _verified_build(inner), index.decoded)
     return index
 
 
-def _read_entries(path: Path) -> list[FaqEntry]:
-    """The entries of a format 2 build, decoded one line at a time (never the whole table)."""
+def _read_entries(
+    path: Path, known: Mapping[bytes, FaqEntry]
+) -> tuple[list[FaqEntry], dict[bytes, FaqEntry]]:
+    """The entries of a format 2 build, decoded one line at a time (never the whole table),
+    except lines found in ``known`` (line -> entry, of an earlier load); and this table's own
+    such map.
+
+    Entries are immutable, so an unchanged line's entry can be shared between two loads.
+    """
     shared: dict[str, str] = {}
+    decoded: dict[bytes, FaqEntry] = {}
+    entries = []
     try:
-        with path.open(encoding="utf-8") as lines:
-            return [_entry_from_json(json.loads(line), shared) for line in lines]
+        with path.open("rb") as lines:
+            for line in lines:
+                entry = known.get(line)
+                if entry is None:
+                    entry = _entry_from_json(orjson.loads(line), shared)
+                decoded[line] = entry
+                entries.append(entry)
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise IndexCorruptError(f"{path} is unreadable: {exc} (run: askbot build)") from None
+    return entries, decoded
 
 
 def _entries_from_json(table: list[dict[str, Any]]) -> list[FaqEntry]:

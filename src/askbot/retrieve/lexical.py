@@ -5,25 +5,25 @@ length and term rarity, so a long junk query could outscore a short good one; th
 divided by the query's total IDF (a term absent from the FAQ at the largest IDF), which bounds
 it: a document matching every term once at average length scores 0.4, never more than 1. A query
 whose words are missing from the FAQ therefore scores low however many words it has.
+
+The scores are bm25s's Lucene variant (a test checks them against bm25s), computed here with
+numpy over a sparse term-by-document matrix so that an index can take over the tokens of the
+one it replaces: after a corpus change a serving worker tokenizes only the new documents
+(bm25s indexes from scratch, which at 100k entries takes seconds).
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import re
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-import bm25s
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
-
-# bm25s logs every index build at DEBUG on its own logger: noise in a CLI or server log.
-logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 K1 = 1.5
 B = 0.75
@@ -31,24 +31,68 @@ B = 0.75
 _STOPWORDS = frozenset(STOPWORDS_EN)
 _words = re.compile(r"(?u)\b\w\w+\b").findall
 
+TermIds = npt.NDArray[np.int32]
+
 
 class LexicalIndex:
-    """Normalised Lucene BM25 (English stop-words, Snowball stemmer) over given documents."""
+    """Normalised Lucene BM25 (English stop-words, Snowball stemmer) over given documents.
 
-    def __init__(self, documents: Sequence[str]) -> None:
+    ``previous``: the index this one replaces. Its term ids and the tokens of documents it
+    already holds are reused; it stays usable (its own matrix never changes).
+    """
+
+    def __init__(self, documents: Sequence[str], previous: LexicalIndex | None = None) -> None:
         self._stemmer = Stemmer.Stemmer("english")
-        tokens = self.tokenize(documents)
+        if previous is not None and len(previous._term_of) > 2 * previous._live_terms + 10_000:
+            previous = None  # mostly ids of words no document holds any more: start afresh
+        # Term ids are shared along a line of indexes and only ever grow, so an older index
+        # still serving meanwhile reads only the ids below its own vocabulary size.
+        self._term_of: dict[str, int] = previous._term_of if previous is not None else {}
+        known = previous._document_terms if previous is not None else {}
+        self._document_terms: dict[str, TermIds] = {}
+        for document in documents:
+            if document not in self._document_terms:
+                found = known.get(document)
+                if found is None:
+                    found = self._term_ids(self.tokenize([document])[0])
+                self._document_terms[document] = found
+        per_document = [self._document_terms[d] for d in documents]
         self._size = len(documents)
-        self._df = Counter(t for doc in tokens for t in set(doc))
+        self._vocabulary = len(self._term_of)
+        lengths = np.fromiter(map(len, per_document), dtype=np.int64, count=self._size)
+        terms = np.concatenate(per_document) if per_document else np.zeros(0, np.int32)
+        owners = np.repeat(np.arange(self._size, dtype=np.int32), lengths)
+        # Term-by-document counts (duplicates summed: term frequencies), one row per term.
+        counts = scipy.sparse.csr_matrix(
+            (np.ones(len(terms), np.float32), (terms, owners)),
+            shape=(self._vocabulary, self._size),
+        )
+        counts.sum_duplicates()
+        self._df = np.diff(counts.indptr)
+        self._live_terms: int = int(np.count_nonzero(self._df))
         # The IDF of a term no document contains: an unknown word counts as fully missed.
         self._unknown_idf = self._idf(0)
-        self._bm25: bm25s.BM25 | None = None
-        if any(tokens):
-            self._bm25 = bm25s.BM25(k1=K1, b=B, method="lucene")
-            self._bm25.index(tokens, show_progress=False)
+        idf = np.log1p((self._size - self._df + 0.5) / (self._df + 0.5)).astype(np.float32)
+        average = float(lengths.mean()) if self._size and lengths.any() else 1.0
+        documents_of = counts.indices
+        tf = counts.data
+        norm = K1 * ((1 - B) + B * lengths[documents_of] / average)
+        term_rows = np.repeat(np.arange(self._vocabulary), self._df)
+        # bm25s's Lucene term weight: idf * tf / (tf + k1 (1 - b + b dl / avgdl)).
+        self._weights = (idf[term_rows] * (tf / (norm + tf))).astype(np.float32)
+        self._documents_of = documents_of
+        self._starts = counts.indptr
 
     def _idf(self, df: int) -> float:
         return math.log(1.0 + (self._size - df + 0.5) / (df + 0.5))
+
+    def _term_ids(self, tokens: list[str]) -> TermIds:
+        """The ids of ``tokens``, giving new terms the next free ids."""
+        return np.fromiter(
+            (self._term_of.setdefault(t, len(self._term_of)) for t in tokens),
+            dtype=np.int32,
+            count=len(tokens),
+        )
 
     def tokenize(self, texts: Sequence[str]) -> list[list[str]]:
         """Lower-cased, stop-word-free, stemmed tokens of each text.
@@ -63,23 +107,28 @@ class LexicalIndex:
             for text in texts
         ]
 
+    def _document_frequency(self, token: str) -> int:
+        term = self._term_of.get(token, self._vocabulary)
+        return int(self._df[term]) if term < self._vocabulary else 0
+
     def scores(self, queries: Sequence[str]) -> npt.NDArray[np.float32]:
         """A (queries, documents) matrix of BM25 scores over the query's IDF mass, in [0, 1]."""
         out = np.zeros((len(queries), self._size), dtype=np.float32)
-        if self._bm25 is None:
-            return out
         for i, tokens in enumerate(self.tokenize(queries)):
             if not tokens:  # only stop-words: no lexical evidence either way
                 continue
-            bound = sum(
-                self._idf(self._df[t]) if t in self._df else self._unknown_idf for t in tokens
-            )
-            known = [t for t in tokens if t in self._df]
+            frequencies = [self._document_frequency(t) for t in tokens]
+            bound = sum(self._idf(df) if df else self._unknown_idf for df in frequencies)
+            known = [self._term_of[t] for t, df in zip(tokens, frequencies, strict=True) if df]
             if known and bound > 0:
-                # bm25s's Lucene variant has no (k1 + 1) factor: every term matched once in a
+                raw = np.zeros(self._size, dtype=np.float32)
+                for term in known:  # in query order, a repeated word counted each time
+                    span = slice(self._starts[term], self._starts[term + 1])
+                    raw[self._documents_of[span]] += self._weights[span]
+                # Lucene's variant has no (k1 + 1) factor: every term matched once in a
                 # document of average length scores 1 / (1 + k1) = 0.4, and 1 is the saturation
                 # limit. The weights and calibration were measured on this scale.
-                out[i] = np.minimum(self._bm25.get_scores(known) / bound, 1.0)
+                out[i] = np.minimum(raw / bound, 1.0)
         return out
 
 

@@ -69,7 +69,10 @@ class Retriever:
         policy: DecisionPolicy | None = None,
         alternatives: int = 3,
         off_topic_share: float | None = None,
+        previous: Retriever | None = None,
     ) -> None:
+        """``previous``: the retriever this one replaces after a corpus change; what it worked
+        out for texts that did not change (BM25 tokens, question keys) is reused."""
         self.index = index
         self.embedder = embedder
         self.scoring = scoring or Scoring()
@@ -93,8 +96,16 @@ class Retriever:
         self._owners = index.rows[:, 0]
         # Entries asking the same question (several answers to one thread) are one choice to a
         # reader: they never compete in the margin, nor appear twice among alternatives.
-        self._question_keys = [normalise_question(e.question) for e in index.entries]
-        self._lexical = LexicalIndex([lexical_document(e) for e in index.entries])
+        known_keys = previous._key_of_question if previous is not None else {}
+        self._key_of_question: dict[str, str] = {
+            e.question: known_keys.get(e.question) or normalise_question(e.question)
+            for e in index.entries
+        }
+        self._question_keys = [self._key_of_question[e.question] for e in index.entries]
+        self._lexical: LexicalIndex = LexicalIndex(
+            [lexical_document(e) for e in index.entries],
+            previous._lexical if previous is not None else None,
+        )
         self._classifiers = {
             collection: PhrasingClassifier(index.entries_of(collection), weights)
             for collection, weights in index.classifiers.items()
