@@ -124,7 +124,7 @@ class LexicalIndex:
                 raw = np.zeros(self._size, dtype=np.float32)
                 for term in known:  # in query order, a repeated word counted each time
                     span = slice(self._starts[term], self._starts[term + 1])
-                    raw[self._documents_of[span]] += self._weights[span]
+                    np.add.at(raw, self._documents_of[span], self._weights[span])
                 # Lucene's variant has no (k1 + 1) factor: every term matched once in a
                 # document of average length scores 1 / (1 + k1) = 0.4, and 1 is the saturation
                 # limit. The weights and calibration were measured on this scale.
