@@ -225,17 +225,22 @@ def load_corpus(root: Path, known: Iterable[Collection] = ()) -> Corpus:
         if path in translations:
             continue
         own = [path, *(t for t in translations if file_language(t)[0] == path.stem)]
-        collection = earlier.get(path.name)
-        if collection is None or _files_hash(root, own, collection.id) != collection.files_hash:
+        before = earlier.get(path.name)
+        hashed = _files_hash(root, own, before.id) if before is not None else ""
+        if before is not None and hashed == before.files_hash:
+            collection = before
+        else:
             collection = load_collection(path)
             for translation in own[1:]:
                 collection = translate(collection, translation)
             if root.is_dir():  # what editors taught it (askbot.corpus.taught)
                 changes = read_changes(taught_path(root, collection.id))
                 collection = apply_changes(collection, changes)
-            collection = replace(collection, files_hash=_files_hash(root, own, collection.id))
-            if path.name in earlier:
-                collection = _same_entries_as(collection, earlier[path.name])
+            if before is None or collection.id != before.id:  # its taught file is another
+                hashed = _files_hash(root, own, collection.id)
+            collection = replace(collection, files_hash=hashed)
+            if before is not None:
+                collection = _same_entries_as(collection, before)
         if collection.id in seen:
             raise CorpusError(
                 path,

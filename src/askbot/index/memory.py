@@ -172,7 +172,7 @@ class FaqIndex:
 
     def entry(self, entry_id: str) -> FaqEntry | None:
         """The entry with that id, or None (say, one a session named before a rebuild)."""
-        position = self._positions.get(entry_id)
+        position = self.position(entry_id)
         return None if position is None else self.entries[position]
 
     def entries_of(self, collection: str) -> npt.NDArray[np.int64]:
