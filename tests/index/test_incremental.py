@@ -13,7 +13,7 @@ from askbot import service
 from askbot.config import Settings
 from askbot.embed import Embedder
 from askbot.fit import fitting
-from askbot.index import FaqIndex, load_index
+from askbot.index import FaqIndex, incremental, load_index
 from askbot.index.vector_cache import VECTORS_DIR
 from askbot.retrieve import Retriever
 from tests.conftest import DATA, SEED_ARTICLE
@@ -109,6 +109,11 @@ def test_adding_an_article_encodes_it_alone_and_answers_as_a_rebuild_would(
     article_texts = sum(1 + len(e.alternates) + 1 for e in extended.entries if "riverside" in e.id)
     assert manifest.vectors_encoded == article_texts
     assert manifest.vector_count == first.manifest.vector_count + article_texts
+    # The new vectors are kept beside the graph, whose file the new build links, not rewrites.
+    assert manifest.recent_vectors == article_texts
+    assert graph_file(settings, manifest.build_id).stat().st_ino == (
+        graph_file(settings, first.manifest.build_id).stat().st_ino
+    )
     assert refitted == [["riverside-mayoral-election"]]
     # The collections the change did not touch keep their fits, equal to a rebuild's.
     fresh = rebuilt(settings, embedder)
@@ -120,6 +125,28 @@ def test_adding_an_article_encodes_it_alone_and_answers_as_a_rebuild_would(
     loaded = load_index(settings.index_dir)
     assert loaded.manifest.extended_from == first.manifest.build_id
     assert answers(loaded, embedder) == answers(extended, embedder)
+
+
+def test_past_the_recent_limit_the_new_vectors_join_the_graph(
+    settings: Settings, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = service.build(settings, embedder=embedder)[1]
+    monkeypatch.setattr(incremental, "RECENT_LIMIT", 5)
+    shutil.copy(ARTICLE, settings.corpus_dir)
+    extended = service.build(settings, embedder=embedder)[1]
+    assert extended.manifest.extended_from == first.manifest.build_id
+    assert extended.manifest.recent_vectors == 0
+    assert extended.vectors.ntotal == extended.manifest.vector_count
+    assert graph_file(settings, extended.manifest.build_id).stat().st_ino != (
+        graph_file(settings, first.manifest.build_id).stat().st_ino
+    )
+    assert answers(load_index(settings.index_dir), embedder) == answers(
+        rebuilt(settings, embedder), embedder
+    )
+
+
+def graph_file(settings: Settings, build_id: str) -> Path:
+    return settings.index_dir / "builds" / build_id / "vectors.faiss"
 
 
 def test_an_edited_entry_is_encoded_again_and_its_old_vector_never_found(
@@ -196,6 +223,8 @@ def test_a_worker_takes_over_what_did_not_change_and_answers_as_a_fresh_load_wou
     after = Retriever(swapped, embedder, previous=before)
     fresh = load_index(settings.index_dir)
     assert swapped.entries == fresh.entries
+    assert swapped.vectors is serving.vectors  # the graph file is the same: not read again
+    assert fresh.vectors is not serving.vectors
     kept = {id(e) for e in serving.entries}
     taken = [e.id for e in swapped.entries if id(e) in kept]
     new = [e.id for e in swapped.entries if id(e) not in kept]

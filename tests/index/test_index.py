@@ -20,6 +20,7 @@ from askbot.errors import (
     IndexStaleError,
 )
 from askbot.index import (
+    FORMAT_VERSION,
     FaqIndex,
     build_index,
     current_build,
@@ -59,7 +60,7 @@ def test_round_trip_keeps_entries_vectors_and_manifest(saved: Path) -> None:
     stored = [json.loads(line) for line in (build / "entries.jsonl").read_text().splitlines()]
     assert [e["id"] for e in stored] == [e.id for e in index.entries]
     assert json.loads((build / "manifest.json").read_text())["entries"] == []
-    assert manifest.entries == [] and manifest.format_version == 2
+    assert manifest.entries == [] and manifest.format_version == FORMAT_VERSION
     # Entries of one collection share their collection id and source strings.
     bikes = [e for e in index.entries if e.collection == "bikes"]
     assert len(bikes) == 2 and bikes[0].collection is bikes[1].collection
@@ -85,7 +86,7 @@ def test_a_format_1_build_with_the_entries_in_the_manifest_still_loads(saved: Pa
     )
     # Saved again, it is written in the current format.
     save_index(index, saved)
-    assert read_manifest(saved).format_version == 2
+    assert read_manifest(saved).format_version == FORMAT_VERSION
     assert [e.id for e in load_index(saved).entries] == [e.id for e in index.entries]
 
 

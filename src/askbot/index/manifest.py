@@ -12,11 +12,15 @@ from typing import Any
 
 from askbot.errors import IndexModelError, IndexStaleError
 
-# 2: the entry table is entries.jsonl, one entry a line, beside a small manifest.json.
+# 3: a multilingual space has no entry table of its own: its entries are the build's; an
+#    extending build keeps the vectors it adds apart from the graph (recent.npy).
+# 2: the entry table is entries.jsonl, one entry a line, beside a small manifest.json (read too).
 # 1: the entry table is inside manifest.json (read too).
-FORMAT_VERSION = 2
-READABLE_FORMATS = (1, 2)
+FORMAT_VERSION = 3
+READABLE_FORMATS = (1, 2, 3)
 ENTRIES_FILE = "entries.jsonl"
+GRAPH_FILE = "vectors.faiss"
+RECENT_FILE = "recent.npy"
 CLASSIFIERS_FILE = "classifiers.npy"
 
 
@@ -58,6 +62,8 @@ class Manifest:
     translations_embedded: bool = False
     # Texts this build encoded; the others' vectors came from the last build's (vector_cache).
     vectors_encoded: int = 0
+    # Vectors kept apart from the graph, after its own (recent.npy; ``FaqIndex.recent``).
+    recent_vectors: int = 0
     # The build whose graph this one extended (``askbot.index.incremental``); "" when built
     # from scratch. Its dead vectors (rows of entry -1) are counted in vector_count.
     extended_from: str = ""

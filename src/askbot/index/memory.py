@@ -9,6 +9,10 @@ graph over the same vectors stored as float16 (``IndexHNSWSQ`` with ``QT_fp16``:
 of float32, cosines move by under 1e-4). Either way the FAISS index holds the only copy of the
 vectors: ``FaqIndex.matrix`` is a read-only view of its storage, not a second copy;
 ``FaqIndex.vectors_at`` casts the few rows a question needs to float32.
+
+A build that extends a graph keeps the vectors it adds apart, as a small float32 matrix
+(``FaqIndex.recent``, searched exactly) after the graph's own, so that the graph, which
+costs seconds to add to and write at 100k vectors, stays the very file of the last build.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from enum import IntEnum
+from pathlib import Path
 from typing import Any
 
 import faiss
@@ -37,6 +42,9 @@ EXACT_SEARCH_LIMIT = 20_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
+# Vectors kept apart from the graph before an extending build adds them to it: an exact scan
+# of this many 512-wide rows costs a question well under a millisecond.
+RECENT_LIMIT = 2048
 
 # What FaqIndex.matrix holds: float32 vectors (flat and old HNSW builds) or float16 (HNSW).
 StoredVectors = npt.NDArray[np.float32] | npt.NDArray[np.float16]
@@ -94,9 +102,15 @@ class FaqIndex:
         collections: Sequence[Collection],
         vectors: faiss.Index,
         rows: npt.NDArray[np.int32],
+        recent: Vectors | None = None,
     ) -> None:
-        if vectors.ntotal != len(rows):
-            raise IndexCorruptError(f"index holds {vectors.ntotal} vectors but {len(rows)} rows")
+        """``recent``: vectors after the graph's (float32, unit rows), searched exactly."""
+        self.recent: Vectors = np.zeros((0, vectors.d), np.float32) if recent is None else recent
+        self.vector_count = vectors.ntotal + len(self.recent)
+        if self.vector_count != len(rows) or self.recent.shape[1] != vectors.d:
+            raise IndexCorruptError(
+                f"index holds {self.vector_count} vectors of {vectors.d} but {len(rows)} rows"
+            )
         self.manifest = manifest
         self.entries = list(entries)
         self.collections = list(collections)
@@ -128,9 +142,15 @@ class FaqIndex:
             for number, name in enumerate(self._entries_by_collection)
         }
         self.tombstones = int(len(rows) - live.sum())
-        self._live_selector = self._not_selector(np.flatnonzero(~live)) if self.tombstones else None
+        graph_dead = np.flatnonzero(~live[: vectors.ntotal])
+        self._live_selector = self._not_selector(graph_dead) if len(graph_dead) else None
+        self._recent_dead = np.flatnonzero(~live[vectors.ntotal :])
         self._selectors: dict[str, faiss.IDSelector | None] = {}
-        self.matrix: StoredVectors = stored_vectors(vectors)
+        self._recent_of_collection: dict[str, npt.NDArray[np.int64]] = {}
+        self.matrix: StoredVectors = stored_vectors(vectors)  # the graph's vectors only
+        # The file the graph was read from and its checksum: a build that keeps the graph as it
+        # is links that file rather than writing it again (None: written by save_index).
+        self.graph_file: tuple[Path, str] | None = None
         self.classifiers: dict[str, ClassifierWeights] = {}
         # The same entries in the multilingual encoder's space, for questions in other
         # languages (None: English only).
@@ -208,11 +228,35 @@ class FaqIndex:
 
         Fewer than ``k`` come back (padded with -1) when the collection holds fewer vectors.
         """
+        similarities, hits = self._search_graph(vector, k, collection)
+        if not len(self.recent):
+            return hits
+        graph_size = self.vectors.ntotal
+        if collection is None:
+            rows = np.arange(len(self.recent))
+            recent = self.recent @ vector
+            recent[self._recent_dead] = -np.inf
+        else:
+            rows = self._recent_rows(collection)
+            recent = self.recent[rows] @ vector
+        found = hits >= 0
+        ids = np.concatenate([hits[found], rows + graph_size])
+        scores = np.concatenate([similarities[found], recent])
+        best = np.argsort(-scores, kind="stable")[:k]
+        best = best[np.isfinite(scores[best])]
+        result = np.full(k, -1, np.int64)
+        result[: len(best)] = ids[best]
+        return result
+
+    def _search_graph(
+        self, vector: npt.NDArray[np.float32], k: int, collection: str | None
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        """Similarities and positions of the nearest vectors in the FAISS index alone."""
         selector = self._live_selector
         if collection is not None:
             selector = self._selector(collection)
-            if selector is None:  # an empty or unknown collection
-                return np.full(k, -1, np.int64)
+            if selector is None:  # an empty or unknown collection, or one only in ``recent``
+                return np.zeros(k, np.float32), np.full(k, -1, np.int64)
         if self.manifest.index_type == "flat":
             target, params = self.vectors, faiss.SearchParameters()
         elif collection is not None and self._scoped_is_exact(collection):
@@ -223,14 +267,14 @@ class FaqIndex:
             params.efSearch = max(self.manifest.index_params["ef_search"], k)
         if selector is not None and selector is not _EVERYTHING:
             params.sel = selector  # cached on self, so it outlives the search
-        _, hits = target.search(vector.reshape(1, -1), k, params=params)
-        result: npt.NDArray[np.int64] = hits[0]
-        return result
+        similarities, hits = target.search(vector.reshape(1, -1), k, params=params)
+        return similarities[0], hits[0]
 
     def _selector(self, collection: str) -> faiss.IDSelector | None:
         """A cached selector for one collection's vectors (none for an empty collection)."""
         if collection not in self._selectors:
             ids = self.vector_ids_of_collection(collection)
+            ids = ids[ids < self.vectors.ntotal]  # the rest are ``recent``'s
             selector: faiss.IDSelector | None = None
             if len(ids) == self.vectors.ntotal and len(ids) > 0:
                 selector = _EVERYTHING
@@ -241,6 +285,14 @@ class FaqIndex:
                 selector = faiss.IDSelectorBatch(ids)
             self._selectors[collection] = selector  # a benign race: both threads store the same
         return self._selectors[collection]
+
+    def _recent_rows(self, collection: str) -> npt.NDArray[np.int64]:
+        """Rows of ``recent`` that hold one collection's vectors (cached)."""
+        if collection not in self._recent_of_collection:
+            ids = self.vector_ids_of_collection(collection)
+            rows = ids[ids >= self.vectors.ntotal] - self.vectors.ntotal
+            self._recent_of_collection[collection] = rows  # a benign race, as for selectors
+        return self._recent_of_collection[collection]
 
     def _not_selector(self, excluded: npt.NDArray[np.int64]) -> faiss.IDSelector:
         """A selector of every vector but ``excluded`` (kept on self: FAISS holds no reference)."""
@@ -256,7 +308,8 @@ class FaqIndex:
         if collection is None:
             return False
         limit = self.manifest.index_params.get("exact_limit", EXACT_SEARCH_LIMIT)
-        return len(self.vector_ids_of_collection(collection)) <= limit
+        ids = self.vector_ids_of_collection(collection)
+        return int(np.count_nonzero(ids < self.vectors.ntotal)) <= limit
 
     def _storage(self) -> faiss.Index:
         """The flat index under an HNSW graph (exhaustive search over the same vectors)."""
@@ -266,7 +319,15 @@ class FaqIndex:
 
     def vectors_at(self, vector_ids: npt.NDArray[np.int64] | int) -> Vectors:
         """The stored vectors at these positions (one, or a row per position), as float32."""
-        return np.asarray(self.matrix[vector_ids], dtype=np.float32)
+        if not len(self.recent):
+            return np.asarray(self.matrix[vector_ids], dtype=np.float32)
+        ids = np.asarray(vector_ids, dtype=np.int64)
+        many = np.atleast_1d(ids)
+        out = np.empty((len(many), self.vectors.d), dtype=np.float32)
+        in_graph = many < self.vectors.ntotal
+        out[in_graph] = self.matrix[many[in_graph]]
+        out[~in_graph] = self.recent[many[~in_graph] - self.vectors.ntotal]
+        return out if ids.ndim else out[0]
 
 
 def stored_vectors(vectors: faiss.Index) -> StoredVectors:

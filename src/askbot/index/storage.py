@@ -5,12 +5,16 @@
     index/
       CURRENT                 name of the build in service (replaced atomically)
       builds/<build-id>/      manifest.json, vectors.faiss, rows.npy, entries.jsonl,
-                              classifiers.npy (only when a collection has a phrasing classifier)
-        multilingual/         the same files for the multilingual encoder's space (when on)
+                              classifiers.npy (only when a collection has a phrasing classifier),
+                              recent.npy (vectors an extending build kept apart from the graph)
+        multilingual/         the same files but entries.jsonl for the multilingual encoder's
+                              space (when on), whose entries are the build's
 
 A build is written to a temporary folder, fsynced, renamed into ``builds/`` and only then
 published by atomically replacing ``CURRENT``: a crash at any point leaves the previous index
-serving, and a reader never sees half a build.
+serving, and a reader never sees half a build. A build that keeps the last build's graph as it
+is hard-links its file; a process that verified that file once (same inode, size and time) and
+a worker that serves the graph already take it as it is.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Mapping
 from dataclasses import asdict, fields, replace
 from pathlib import Path
@@ -35,7 +40,9 @@ from askbot.index.manifest import (
     CLASSIFIERS_FILE,
     ENTRIES_FILE,
     FORMAT_VERSION,
+    GRAPH_FILE,
     READABLE_FORMATS,
+    RECENT_FILE,
     Manifest,
     check_manifest,
 )
@@ -64,11 +71,25 @@ def _named_tuple_as_list(value: object) -> list[object]:
     raise TypeError(f"{type(value).__name__} in an entry")
 
 
+# Checksums this process computed, by file identity: builds are immutable, and a graph file
+# hard-linked into the next build is the same inode, hashed once.
+_checksums: dict[tuple[int, int, int, int], str] = {}
+_checksums_lock = threading.Lock()
+
+
 def _sha256(path: Path) -> str:
+    stat = path.stat()
+    key = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    with _checksums_lock:
+        known = _checksums.get(key)
+    if known is not None:
+        return known
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
+    with _checksums_lock:
+        _checksums[key] = digest.hexdigest()
     return digest.hexdigest()
 
 
@@ -101,29 +122,37 @@ def save_index(index: FaqIndex, index_dir: Path) -> Path:
     return final
 
 
-def _write_space(index: FaqIndex, folder: Path) -> None:
+def _write_space(index: FaqIndex, folder: Path, *, own_entries: bool = True) -> None:
     """Write one embedding space's files and manifest into ``folder`` (fsynced).
 
-    The multilingual space is a complete build of its own in ``multilingual/``, whose
-    manifest the outer manifest checksums like any other file.
+    The multilingual space is a build of its own in ``multilingual/``, whose manifest the
+    outer manifest checksums like any other file; its entries are the outer build's, so it
+    writes no entry table (``own_entries=False``).
     """
-    faiss.write_index(index.vectors, str(folder / "vectors.faiss"))
+    _write_graph(index, folder / GRAPH_FILE)
     np.save(folder / "rows.npy", index.rows)
-    # An entry taken from the last build is written as the line it was read from.
-    line_of = {id(entry): line for line, entry in index.decoded.items()}
-    with (folder / ENTRIES_FILE).open("wb") as table:
-        for entry in index.entries:
-            table.write(line_of.get(id(entry)) or _entry_line(entry))
-    names = ["vectors.faiss", "rows.npy", ENTRIES_FILE]
+    names = [GRAPH_FILE, "rows.npy"]
+    if len(index.recent):
+        np.save(folder / RECENT_FILE, index.recent)
+        names.append(RECENT_FILE)
+    if own_entries:
+        # An entry taken from the last build is written as the line it was read from.
+        line_of = {id(entry): line for line, entry in index.decoded.items()}
+        with (folder / ENTRIES_FILE).open("wb") as table:
+            for entry in index.entries:
+                table.write(line_of.get(id(entry)) or _entry_line(entry))
+        names.append(ENTRIES_FILE)
     if index.manifest.classifiers:
         stacked = [index.classifiers[c] for c in index.manifest.classifiers]
         np.save(folder / CLASSIFIERS_FILE, np.concatenate(stacked))
         names.append(CLASSIFIERS_FILE)
-    for name in names:
+    for name in names[1:]:  # the graph is fsynced as it is written
         _fsync(folder / name)
     if index.multilingual is not None:
+        if index.multilingual.entries != index.entries:  # identical objects: a quick check
+            raise ValueError("the multilingual space must hold the build's own entries")
         (folder / MULTILINGUAL_DIR).mkdir()
-        _write_space(index.multilingual, folder / MULTILINGUAL_DIR)
+        _write_space(index.multilingual, folder / MULTILINGUAL_DIR, own_entries=False)
         names.append(f"{MULTILINGUAL_DIR}/manifest.json")
     manifest = {
         **asdict(index.manifest),
@@ -137,6 +166,22 @@ def _write_space(index: FaqIndex, folder: Path) -> None:
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
     _fsync(folder / "manifest.json")
     _fsync(folder)
+
+
+def _write_graph(index: FaqIndex, path: Path) -> None:
+    """The FAISS index: linked from the build it was read from when the build keeps it as it
+    was (``FaqIndex.graph_file``), else written and fsynced."""
+    if index.graph_file is not None:
+        source, checksum = index.graph_file
+        try:
+            os.link(source, path)
+            if _sha256(path) == checksum:  # known to this process: no second read
+                return
+        except OSError:
+            pass  # pruned meanwhile, or a file system without hard links: write it
+        path.unlink(missing_ok=True)
+    faiss.write_index(index.vectors, str(path))
+    _fsync(path)
 
 
 def _publish(index_dir: Path, build_id: str) -> None:
@@ -258,7 +303,7 @@ def load_index(
     and multilingual model ("": a build without a multilingual space).
 
     ``reuse``: an index loaded earlier (the one a worker serves); entries stored in the same
-    bytes in both are taken from it rather than decoded again.
+    bytes in both, and a graph kept as it was, are taken from it rather than read again.
     """
     build = current_build(index_dir)
     manifest = _verified_build(
@@ -268,16 +313,30 @@ def load_index(
         fitting=fitting,
         multilingual_model_id=multilingual_model_id,
     )
-    return _read_space(build, manifest, reuse.decoded if reuse is not None else {})
+    return _read_space(build, manifest, reuse.decoded if reuse is not None else {}, reuse=reuse)
 
 
-def _read_space(build: Path, manifest: Manifest, known: Mapping[bytes, FaqEntry]) -> FaqIndex:
+def _read_space(
+    build: Path,
+    manifest: Manifest,
+    known: Mapping[bytes, FaqEntry],
+    outer: FaqIndex | None = None,
+    *,
+    reuse: FaqIndex | None = None,
+) -> FaqIndex:
     """One embedding space from its verified folder, with its multilingual space if it has one;
-    entries stored as a line of ``known`` are taken from there."""
+    entries stored as a line of ``known`` are taken from there, and the graph from ``reuse``
+    (the same space of an earlier load) when its file is the same. A multilingual space
+    without an entry table of its own holds ``outer``'s entries."""
+    checksum = manifest.files.get(GRAPH_FILE, "")
     try:
-        vectors = faiss.read_index(str(build / "vectors.faiss"))
+        if reuse is not None and reuse.graph_file and reuse.graph_file[1] == checksum:
+            vectors = reuse.vectors  # never added to once loaded: shared by both loads
+        else:
+            vectors = faiss.read_index(str(build / GRAPH_FILE))
         rows = np.load(build / "rows.npy")
         stacked = np.load(build / CLASSIFIERS_FILE) if manifest.classifiers else None
+        recent = np.load(build / RECENT_FILE) if manifest.recent_vectors else None
     except Exception as exc:  # faiss raises RuntimeError, numpy ValueError/OSError
         raise IndexCorruptError(f"{build} cannot be read: {exc}") from None
     decoded: dict[bytes, FaqEntry] = {}
@@ -285,6 +344,8 @@ def _read_space(build: Path, manifest: Manifest, known: Mapping[bytes, FaqEntry]
         table = manifest.entries
         manifest = replace(manifest, entries=[])  # they live on as FaqIndex.entries
         entries = _entries_from_json(table)
+    elif ENTRIES_FILE not in manifest.files and outer is not None:
+        entries, decoded = outer.entries, outer.decoded
     else:
         entries, decoded = _read_entries(build / ENTRIES_FILE, known)
     by_collection: dict[str, list[FaqEntry]] = {}
@@ -306,13 +367,15 @@ def _read_space(build: Path, manifest: Manifest, known: Mapping[bytes, FaqEntry]
     if (
         vectors.d != manifest.dimension
         or len(entries) != manifest.entry_count
-        or vectors.ntotal != manifest.vector_count
+        or vectors.ntotal + manifest.recent_vectors != manifest.vector_count
+        or (recent is not None and recent.shape != (manifest.recent_vectors, vectors.d))
         or _index_type(vectors) != manifest.index_type
         or vectors.metric_type != faiss.METRIC_INNER_PRODUCT
     ):
         raise IndexCorruptError(f"{build} does not match its manifest (run: askbot build)")
-    index = FaqIndex(manifest, entries, collections, vectors, rows)
+    index = FaqIndex(manifest, entries, collections, vectors, rows, recent)
     index.decoded = decoded
+    index.graph_file = (build / GRAPH_FILE, checksum) if checksum else None
     if stacked is not None:
         bounds = np.cumsum([len(index.entries_of(c)) for c in manifest.classifiers])
         if stacked.ndim != 2 or len(stacked) != bounds[-1]:
@@ -323,8 +386,11 @@ def _read_space(build: Path, manifest: Manifest, known: Mapping[bytes, FaqEntry]
             index.set_classifier(collection, weights)
     if manifest.multilingual_model_id:
         inner = build / MULTILINGUAL_DIR
-        # Its entry table holds the same entries as this one's: they are shared, not decoded.
-        index.multilingual = _read_space(inner, _verified_build(inner), index.decoded)
+        # Its entries are this space's (a format 2 build's own table: shared, not decoded).
+        inner_reuse = reuse.multilingual if reuse is not None else None
+        index.multilingual = _read_space(
+            inner, _verified_build(inner), index.decoded, index, reuse=inner_reuse
+        )
     return index
 
 

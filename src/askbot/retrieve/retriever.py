@@ -26,7 +26,7 @@ import numpy.typing as npt
 from askbot.corpus import FaqEntry, normalise_question
 from askbot.embed.protocol import Embedder
 from askbot.errors import UnknownCollectionError
-from askbot.index import FaqIndex, StoredVectors, VectorKind
+from askbot.index import FaqIndex, VectorKind
 from askbot.retrieve.answer import Alternative, Answer, Match
 from askbot.retrieve.calibration import Calibration, collection_calibrations, default_calibration
 from askbot.retrieve.decision import Decision, DecisionPolicy
@@ -70,9 +70,12 @@ class Retriever:
         alternatives: int = 3,
         off_topic_share: float | None = None,
         previous: Retriever | None = None,
+        words_of: Retriever | None = None,
     ) -> None:
         """``previous``: the retriever this one replaces after a corpus change; what it worked
-        out for texts that did not change (BM25 tokens, question keys) is reused."""
+        out for texts that did not change (BM25 tokens, question keys) is reused.
+        ``words_of``: a retriever over the same entries in another embedding space, whose BM25
+        index and question keys this one shares."""
         self.index = index
         self.embedder = embedder
         self.scoring = scoring or Scoring()
@@ -89,23 +92,28 @@ class Retriever:
             }
         self.policy = policy or DecisionPolicy()
         self.alternatives = alternatives
-        # Every vector (a view of the FAISS index's own storage, not a copy; float16 past the
-        # exact limit), so exact per-entry scoring is one small matrix product.
-        self._matrix: StoredVectors = index.matrix
         self._kinds = index.rows[:, 1]
         self._owners = index.rows[:, 0]
         # Entries asking the same question (several answers to one thread) are one choice to a
         # reader: they never compete in the margin, nor appear twice among alternatives.
-        known_keys = previous._key_of_question if previous is not None else {}
-        self._key_of_question: dict[str, str] = {
-            e.question: known_keys.get(e.question) or normalise_question(e.question)
-            for e in index.entries
-        }
-        self._question_keys = [self._key_of_question[e.question] for e in index.entries]
-        self._lexical: LexicalIndex = LexicalIndex(
-            [lexical_document(e) for e in index.entries],
-            previous._lexical if previous is not None else None,
-        )
+        self._key_of_question: dict[str, str]
+        self._question_keys: list[str]
+        self._lexical: LexicalIndex
+        if words_of is not None and words_of.index.entries == index.entries:
+            self._key_of_question = words_of._key_of_question
+            self._question_keys = words_of._question_keys
+            self._lexical = words_of._lexical
+        else:
+            known_keys = previous._key_of_question if previous is not None else {}
+            self._key_of_question = {
+                e.question: known_keys.get(e.question) or normalise_question(e.question)
+                for e in index.entries
+            }
+            self._question_keys = [self._key_of_question[e.question] for e in index.entries]
+            self._lexical = LexicalIndex(
+                [lexical_document(e) for e in index.entries],
+                previous._lexical if previous is not None else None,
+            )
         self._classifiers = {
             collection: PhrasingClassifier(index.entries_of(collection), weights)
             for collection, weights in index.classifiers.items()
@@ -146,7 +154,7 @@ class Retriever:
 
         ``lexical`` holds the question's normalised BM25 score for every entry (none: dense only).
         """
-        k = min(self.scoring.candidate_vectors, self.index.vectors.ntotal)
+        k = min(self.scoring.candidate_vectors, self.index.vector_count)
         if collection is not None:
             k = min(k, len(self.index.vector_ids_of_collection(collection)))
         if k == 0:
@@ -200,7 +208,7 @@ class Retriever:
         """
         ids, owner = self.index.vector_ids_of_many(positions)
         # Only the candidates' rows are cast to float32 (a float16 product loses precision).
-        sims = (self._matrix[ids].astype(np.float32, copy=False) @ vector).astype(np.float64)
+        sims = (self.index.vectors_at(ids) @ vector).astype(np.float64)
         is_phrasing = self._kinds[ids] != VectorKind.QUESTION_ANSWER
         phrasing_owner, phrasing_sims = owner[is_phrasing], sims[is_phrasing]
         n = len(positions)
