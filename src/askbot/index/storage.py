@@ -348,22 +348,10 @@ def _read_space(
         entries, decoded = outer.entries, outer.decoded
     else:
         entries, decoded = _read_entries(build / ENTRIES_FILE, known)
-    by_collection: dict[str, list[FaqEntry]] = {}
-    for entry in entries:
-        by_collection.setdefault(entry.collection, []).append(entry)
-    collections = [
-        Collection(
-            id=c["id"],
-            title=c["title"],
-            summary=c["summary"],
-            source=c.get("source", ""),
-            entries=tuple(by_collection.get(c["id"], ())),
-            language=c.get("language", "en"),
-            translations=tuple(TitleTranslation(*t) for t in c.get("translations", ())),
-            files_hash=c.get("files_hash", ""),
-        )
-        for c in manifest.collections
-    ]
+    if outer is not None and entries is outer.entries:  # the multilingual space's
+        collections = outer.collections
+    else:
+        collections = _collections(manifest, entries)
     if (
         vectors.d != manifest.dimension
         or len(entries) != manifest.entry_count
@@ -392,6 +380,26 @@ def _read_space(
             inner, _verified_build(inner), index.decoded, index, reuse=inner_reuse
         )
     return index
+
+
+def _collections(manifest: Manifest, entries: list[FaqEntry]) -> list[Collection]:
+    """The manifest's collections, each with its entries."""
+    by_collection: dict[str, list[FaqEntry]] = {}
+    for entry in entries:
+        by_collection.setdefault(entry.collection, []).append(entry)
+    return [
+        Collection(
+            id=c["id"],
+            title=c["title"],
+            summary=c["summary"],
+            source=c.get("source", ""),
+            entries=tuple(by_collection.get(c["id"], ())),
+            language=c.get("language", "en"),
+            translations=tuple(TitleTranslation(*t) for t in c.get("translations", ())),
+            files_hash=c.get("files_hash", ""),
+        )
+        for c in manifest.collections
+    ]
 
 
 def _read_entries(

@@ -25,6 +25,8 @@ import numpy.typing as npt
 from askbot.embed.protocol import Embedder, Vectors, Wrapper
 
 VECTORS_DIR = "vectors"
+Prefixes = npt.NDArray[np.uint64]
+Rows = npt.NDArray[np.int64]
 log = logging.getLogger("askbot.index")
 # Files of extended builds merged into one past this many (each build that adds texts adds one).
 MAX_ADDITIONS = 16
@@ -52,8 +54,10 @@ class VectorCache(Wrapper):
         self.inner = inner
         self.path = Path(path)
         self._reuse = reuse
-        self._where: dict[bytes, tuple[int, int]] | None = None  # digest -> (file, row)
         self._files: list[Path] = []
+        # Per file: its digests, and their first 8 bytes sorted with the rows they sort from
+        # (a lookup is a binary search: no dict of every kept digest, 200k at 100k entries).
+        self._lookup: list[tuple[npt.NDArray[np.uint8], Prefixes, Rows]] | None = None
         self._file_vectors: dict[int, Vectors | None] = {}  # read at the first one asked for
         self._new: dict[bytes, Vectors] = {}  # encoded by this build
         self._used: dict[bytes, Vectors] = {}
@@ -69,16 +73,37 @@ class VectorCache(Wrapper):
                 found.append((int(number), path))
         return [path for _, path in sorted(found)]
 
-    def _index(self) -> dict[bytes, tuple[int, int]]:
-        """Where each kept text's vector is, from every file's digests (read once)."""
-        if self._where is None:
-            self._where = {}
+    def _index(self) -> list[tuple[npt.NDArray[np.uint8], Prefixes, Rows]]:
+        """Every file's digests, ready to search (read once)."""
+        if self._lookup is None:
+            self._lookup = []
             if self._reuse:
                 self._files = [self.path, *self._additions()]
-                for number, path in enumerate(self._files):
+                for path in self._files:
                     keys = self._keys(path)
-                    self._where.update((bytes(k), (number, row)) for row, k in enumerate(keys))
-        return self._where
+                    prefixes = np.ascontiguousarray(keys[:, :8]).view("<u8").ravel()
+                    order = np.argsort(prefixes, kind="stable")
+                    self._lookup.append((keys, prefixes[order], order))
+        return self._lookup
+
+    def _find(self, keys: list[bytes]) -> list[tuple[int, int] | None]:
+        """For each digest, the newest file holding its vector and its row there (or None)."""
+        found: list[tuple[int, int] | None] = [None] * len(keys)
+        wanted = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(-1, 32)
+        wanted_prefixes = np.ascontiguousarray(wanted[:, :8]).view("<u8").ravel()
+        pending = np.arange(len(keys))
+        for number, (stored, prefixes, order) in reversed(list(enumerate(self._index()))):
+            if not len(pending) or not len(prefixes):
+                continue
+            at = np.minimum(np.searchsorted(prefixes, wanted_prefixes[pending]), len(prefixes) - 1)
+            rows = order[at]
+            # Equal prefixes of two different digests (~1 in 10^9 at 200k) read as a miss.
+            hit = prefixes[at] == wanted_prefixes[pending]
+            hit &= (stored[rows] == wanted[pending]).all(axis=1)
+            for position, row in zip(pending[hit].tolist(), rows[hit].tolist(), strict=True):
+                found[position] = (number, row)
+            pending = pending[~hit]
+        return found
 
     def _keys(self, path: Path) -> npt.NDArray[np.uint8]:
         """A file's digests, once its vectors' header says they fit them ([] if not)."""
@@ -119,13 +144,13 @@ class VectorCache(Wrapper):
     def encode(self, texts: Sequence[str]) -> Vectors:
         """The vectors of ``texts``, encoding (in one call) only those not kept yet."""
         keys = [_digest(text) for text in texts]
-        where = self._index()
         out = self._empty(len(keys))
         missing: dict[bytes, str] = {}
-        for row, (key, text) in enumerate(zip(keys, texts, strict=True)):
+        kept = self._find(keys) if keys else []
+        for row, (key, text, where) in enumerate(zip(keys, texts, kept, strict=True)):
             vector = self._new.get(key)
-            if vector is None and key in where:
-                vector = self._stored(*where[key])
+            if vector is None and where is not None:
+                vector = self._stored(*where)
             if vector is None:
                 missing.setdefault(key, text)
             else:
