@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -197,26 +198,29 @@ def build(
     force: bool = False,
     progress: Callable[[int, int], None] | None = None,
     embedder: Embedder | None = None,
+    stale: bool = False,
 ) -> tuple[Corpus, FaqIndex, bool]:
     """Read the corpus and (re)build the index if it is missing, stale or forced.
 
     The pipeline: embed (``build_index``), fit (``fit_index``), then publish (``save_index``).
-    Returns the corpus, the index and whether it was (re)built.
+    ``stale``: the caller knows the index is (``ensure_built``), so the encoders load on the
+    other core while the last build and the corpus are read. Returns the corpus, the index and
+    whether it was (re)built.
     """
-    # The last build: fresh, it is the answer; else its graph and fits are extended, and its
-    # collections stand for the files that did not change. A forced build starts over.
-    model_id = embedder.model_id if embedder is not None else configured_model_id(settings)
-    previous = None if force or model_id is None else _previous_build(settings, model_id)
-    corpus = load_corpus(settings.corpus_dir, previous.collections if previous else ())
-    if previous is not None and previous.manifest.corpus_hash == corpus.content_hash:
-        return corpus, previous, False
-    embedder = embedder or ensure_encoder(settings)
-    spaces = [(embedder, previous, False, progress)]
-    if settings.multilingual:
+    with ThreadPoolExecutor(max_workers=1) as loading:
+        encoders = loading.submit(_encoders, settings, embedder) if stale or force else None
+        # The last build: fresh, it is the answer; else its graph and fits are extended, and
+        # its collections stand for the files that did not change. A forced build starts over.
+        model_id = embedder.model_id if embedder is not None else configured_model_id(settings)
+        previous = None if force or model_id is None else _previous_build(settings, model_id)
+        corpus = load_corpus(settings.corpus_dir, previous.collections if previous else ())
+        if previous is not None and previous.manifest.corpus_hash == corpus.content_hash:
+            return corpus, previous, False
+        english, other = encoders.result() if encoders else _encoders(settings, embedder)
+    spaces = [(english, previous, False, progress)]
+    if other is not None:
         before = previous.multilingual if previous is not None else None
-        spaces.append(
-            (multilingual_embedder(settings, 2), before, True, None)
-        )  # a batch job: both cores
+        spaces.append((other, before, True, None))
     built = [
         # The progress bar follows the English space; the multilingual one runs unannounced.
         _index_space(corpus, settings, encoder, before, multilingual, force, progress=ticks)
@@ -229,6 +233,14 @@ def build(
     for _, cache, extended in built:
         cache.save(keep_unused=extended)
     return corpus, index, True
+
+
+def _encoders(settings: Settings, embedder: Embedder | None) -> tuple[Embedder, Embedder | None]:
+    """The encoders of a build, each on both cores (a batch job): the English one (``embedder``
+    if given, else the active model's ONNX export, made first if missing) and the
+    multilingual one (None when that space is off)."""
+    english = embedder or ensure_encoder(settings)
+    return english, multilingual_embedder(settings, 2) if settings.multilingual else None
 
 
 def _previous_build(settings: Settings, model_id: str) -> FaqIndex | None:
@@ -311,7 +323,7 @@ def ensure_built(
             return replace(manifest, entries=[]), False
         except (IndexMissingError, IndexStaleError, IndexModelError, IndexCorruptError):
             pass  # build anew below, which parses the corpus and reports what is wrong with it
-    _, index, built = build(settings, embedder=embedder, progress=progress)
+    _, index, built = build(settings, embedder=embedder, progress=progress, stale=True)
     return index.manifest, built
 
 
