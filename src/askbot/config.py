@@ -188,7 +188,7 @@ class Settings(BaseSettings):
     )
     reload_poll_seconds: float = Field(
         # One small file read per poll: cheap enough to poll often.
-        default=0.25,
+        default=0.1,
         gt=0,
         description="How often each worker checks index/CURRENT for a new build.",
     )
