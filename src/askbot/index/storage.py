@@ -77,6 +77,7 @@ def _named_tuple_as_list(value: object) -> list[object]:
 # Checksums this process computed, by file identity: builds are immutable, and a graph file
 # hard-linked into the next build is the same inode, hashed once.
 _checksums: dict[tuple[int, int, int, int], str] = {}
+MAX_CHECKSUMS = 10_000
 _checksums_lock = threading.Lock()
 
 
@@ -92,6 +93,8 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     with _checksums_lock:
+        if len(_checksums) >= MAX_CHECKSUMS:  # a worker reloading for months: start over
+            _checksums.clear()
         _checksums[key] = digest.hexdigest()
     return digest.hexdigest()
 
