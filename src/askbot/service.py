@@ -251,6 +251,7 @@ def _previous_build(settings: Settings, model_id: str) -> FaqIndex | None:
             model_id=model_id,
             fitting=BUILD_FITTING,
             multilingual_model_id=multilingual_model_id(settings),
+            mapped=True,  # its graph is linked into the new build, not read
         )
     except (IndexMissingError, IndexStaleError, IndexModelError, IndexCorruptError):
         return None

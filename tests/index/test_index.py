@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from dataclasses import replace
@@ -115,6 +116,24 @@ def test_damaged_files_are_refused(saved: Path, damage: str, name: str) -> None:
         data[-5] ^= 0xFF
         target.write_bytes(bytes(data))
     with pytest.raises(IndexCorruptError):
+        load_index(saved)
+
+
+@pytest.mark.parametrize("field", ["line", "alternates", "translations"])
+def test_an_entry_of_the_wrong_shape_is_refused_even_with_its_checksum(
+    saved: Path, field: str
+) -> None:
+    build = current_build(saved)
+    table = build / "entries.jsonl"
+    lines = table.read_text().splitlines()
+    first = json.loads(lines[0])
+    first[field] = {"line": "seven", "alternates": 7, "translations": [["ko"]]}[field]
+    table.write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
+    path = build / "manifest.json"
+    data = json.loads(path.read_text())
+    data["files"]["entries.jsonl"] = hashlib.sha256(table.read_bytes()).hexdigest()
+    path.write_text(json.dumps(data))
+    with pytest.raises(IndexCorruptError, match=r"entries.jsonl is unreadable: .*\$"):
         load_index(saved)
 
 

@@ -28,6 +28,7 @@ from askbot.index.memory import (
     entry_texts,
     multilingual_texts,
 )
+from askbot.index.storage import owned_graph
 
 # Dead vectors cost search time (HNSW still walks them) and memory; past this share of the
 # graph a build starts over.
@@ -84,6 +85,7 @@ def extend_index(
     recent = np.concatenate([previous.recent, fresh])
     graph_file = previous.graph_file
     if len(recent) > RECENT_LIMIT:
+        graph = owned_graph(graph)  # the last build's may be mapped from its file
         graph.add(recent)
         recent, graph_file = recent[:0], None
     if fresh_rows:

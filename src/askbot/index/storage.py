@@ -28,16 +28,16 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, fields, replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import faiss
+import msgspec
 import numpy as np
-import orjson
 
-from askbot.corpus import Collection, FaqEntry, TitleTranslation, Translation
+from askbot.corpus import Collection, FaqEntry, TitleTranslation
 from askbot.errors import IndexCorruptError, IndexMissingError
 from askbot.index.manifest import (
     CLASSIFIERS_FILE,
@@ -57,21 +57,16 @@ MULTILINGUAL_DIR = "multilingual"
 KEEP_BUILDS = 3  # the one serving plus two to roll back to
 
 
-_ENTRY_FIELDS = tuple(f.name for f in fields(FaqEntry))
+# The entry table's codec: msgspec writes and reads ``FaqEntry`` as it is (tuples and named
+# tuples as JSON lists), about five times faster than a JSON library and the dataclass built
+# from its dict, which was most of what reading a 100k-entry build cost.
+_encode_entry = msgspec.json.Encoder().encode
+_decode_entry = msgspec.json.Decoder(FaqEntry).decode
 
 
 def _entry_line(entry: FaqEntry) -> bytes:
-    """One line of the entry table. Field by field rather than ``asdict``, whose deep copy was
-    most of the time a 100k-entry build spent writing its table; orjson, not json, for the same
-    reason. Tuples serialise as JSON lists, translations (named tuples) through ``default``."""
-    fields = {name: getattr(entry, name) for name in _ENTRY_FIELDS}
-    return orjson.dumps(fields, default=_named_tuple_as_list) + b"\n"
-
-
-def _named_tuple_as_list(value: object) -> list[object]:
-    if isinstance(value, tuple):
-        return list(value)
-    raise TypeError(f"{type(value).__name__} in an entry")
+    """One line of the entry table."""
+    return _encode_entry(entry) + b"\n"
 
 
 # Checksums this process computed, by file identity: builds are immutable, and a graph file
@@ -316,12 +311,16 @@ def load_index(
     fitting: int | None = None,
     multilingual_model_id: str | None = None,
     reuse: FaqIndex | None = None,
+    mapped: bool = False,
 ) -> FaqIndex:
     """Load the build in service, verifying its files and (if given) model, corpus, fitting
     and multilingual model ("": a build without a multilingual space).
 
     ``reuse``: an index loaded earlier (the one a worker serves); entries stored in the same
     bytes in both, and a graph kept as it was, are taken from it rather than read again.
+    ``mapped``: the graphs' stored vectors are mapped from their files, not read (a build
+    that mostly links the last build's graph); such a graph can be searched but never grown
+    (``owned_graph``).
     """
     build = current_build(index_dir)
     manifest = _verified_build(
@@ -331,7 +330,45 @@ def load_index(
         fitting=fitting,
         multilingual_model_id=multilingual_model_id,
     )
-    return _read_space(build, manifest, reuse.decoded if reuse is not None else {}, reuse=reuse)
+    known = reuse.decoded if reuse is not None else {}
+    # The graphs, verified above, are read on the other core while this one decodes the entry
+    # table: faiss lets go of the GIL, and at 100k entries each takes about as long.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        graphs = _graph_reads(build, manifest, reuse, pool, mapped=mapped)
+        return _read_space(build, manifest, known, reuse=reuse, graphs=graphs)
+
+
+def _graph_reads(
+    build: Path,
+    manifest: Manifest,
+    reuse: FaqIndex | None,
+    pool: ThreadPoolExecutor,
+    *,
+    mapped: bool,
+) -> dict[Path, Future[faiss.Index]]:
+    """Each space's graph by folder, read on ``pool`` once its checksum holds; the graph
+    ``reuse`` holds (the same space of an earlier load) when its file is the same."""
+    spaces = [(build, manifest, reuse)]
+    if manifest.multilingual_model_id:
+        inner = build / MULTILINGUAL_DIR
+        inner_reuse = reuse.multilingual if reuse is not None else None
+        spaces.append((inner, _verified_build(inner), inner_reuse))
+    return {
+        folder: pool.submit(_read_graph, folder, space.files.get(GRAPH_FILE, ""), before, mapped)
+        for folder, space, before in spaces
+    }
+
+
+def _read_graph(folder: Path, checksum: str, reuse: FaqIndex | None, mapped: bool) -> faiss.Index:
+    if reuse is not None and reuse.graph_file and reuse.graph_file[1] == checksum:
+        return reuse.vectors  # never added to once loaded: shared by both loads
+    return faiss.read_index(str(folder / GRAPH_FILE), faiss.IO_FLAG_MMAP_IFC if mapped else 0)
+
+
+def owned_graph(graph: faiss.Index) -> faiss.Index:
+    """A copy of ``graph`` held in memory, which can grow: adding to a graph whose vectors are
+    mapped from a file (``load_index(mapped=True)``) aborts the process."""
+    return faiss.deserialize_index(faiss.serialize_index(graph))
 
 
 def _read_space(
@@ -341,22 +378,13 @@ def _read_space(
     outer: FaqIndex | None = None,
     *,
     reuse: FaqIndex | None = None,
+    graphs: Mapping[Path, Future[faiss.Index]],
 ) -> FaqIndex:
     """One embedding space from its verified folder, with its multilingual space if it has one;
-    entries stored as a line of ``known`` are taken from there, and the graph from ``reuse``
-    (the same space of an earlier load) when its file is the same. A multilingual space
-    without an entry table of its own holds ``outer``'s entries."""
+    entries stored as a line of ``known`` are taken from there, the graph from ``graphs``
+    (``_graph_reads``). A multilingual space without an entry table of its own holds
+    ``outer``'s entries."""
     checksum = manifest.files.get(GRAPH_FILE, "")
-    try:
-        if reuse is not None and reuse.graph_file and reuse.graph_file[1] == checksum:
-            vectors = reuse.vectors  # never added to once loaded: shared by both loads
-        else:
-            vectors = faiss.read_index(str(build / GRAPH_FILE))
-        rows = np.load(build / "rows.npy")
-        stacked = np.load(build / CLASSIFIERS_FILE) if manifest.classifiers else None
-        recent = np.load(build / RECENT_FILE) if manifest.recent_vectors else None
-    except Exception as exc:  # faiss raises RuntimeError, numpy ValueError/OSError
-        raise IndexCorruptError(f"{build} cannot be read: {exc}") from None
     decoded: dict[bytes, FaqEntry] = {}
     if manifest.format_version == 1:
         table = manifest.entries
@@ -366,6 +394,13 @@ def _read_space(
         entries, decoded = outer.entries, outer.decoded
     else:
         entries, decoded = _read_entries(build / ENTRIES_FILE, known)
+    try:
+        vectors = graphs[build].result()
+        rows = np.load(build / "rows.npy")
+        stacked = np.load(build / CLASSIFIERS_FILE) if manifest.classifiers else None
+        recent = np.load(build / RECENT_FILE) if manifest.recent_vectors else None
+    except Exception as exc:  # faiss raises RuntimeError, numpy ValueError/OSError
+        raise IndexCorruptError(f"{build} cannot be read: {exc}") from None
     if outer is not None and entries is outer.entries:  # the multilingual space's
         collections = outer.collections
     else:
@@ -395,7 +430,7 @@ def _read_space(
         # Its entries are this space's (a format 2 build's own table: shared, not decoded).
         inner_reuse = reuse.multilingual if reuse is not None else None
         index.multilingual = _read_space(
-            inner, _verified_build(inner), index.decoded, index, reuse=inner_reuse
+            inner, _verified_build(inner), index.decoded, index, reuse=inner_reuse, graphs=graphs
         )
     return index
 
@@ -437,10 +472,10 @@ def _read_entries(
             for line in lines:
                 entry = known.get(line)
                 if entry is None:
-                    entry = _entry_from_json(orjson.loads(line), shared)
+                    entry = _shared_strings(_decode_entry(line), shared)
                 decoded[line] = entry
                 entries.append(entry)
-    except (OSError, ValueError, TypeError, KeyError) as exc:
+    except (OSError, ValueError, msgspec.MsgspecError) as exc:
         raise IndexCorruptError(f"{path} is unreadable: {exc} (run: askbot build)") from None
     return entries, decoded
 
@@ -467,24 +502,23 @@ def _entries_from_json(table: list[dict[str, Any]]) -> list[FaqEntry]:
     shared: dict[str, str] = {}
     entries = []
     table.reverse()
-    while table:
-        entries.append(_entry_from_json(table.pop(), shared))
+    try:
+        while table:
+            entries.append(_shared_strings(msgspec.convert(table.pop(), FaqEntry), shared))
+    except msgspec.ValidationError as exc:
+        raise IndexCorruptError(f"an entry of the manifest is unreadable: {exc}") from None
     return entries
 
 
-def _entry_from_json(data: dict[str, Any], shared: dict[str, str]) -> FaqEntry:
-    """One entry from its JSON object. The strings every entry of a collection repeats
-    (collection id, source file) come from ``shared`` instead of once per entry."""
-    for key in ("collection", "source"):
-        if key in data:
-            data[key] = shared.setdefault(data[key], data[key])
-    for key in ("alternates", "tags", "follow_ups"):
-        data[key] = tuple(data[key])
-    data["translations"] = tuple(
-        Translation(language, question, answer, tuple(alternates))
-        for language, question, answer, alternates in data.get("translations", ())
-    )
-    return FaqEntry(**data)
+def _shared_strings(entry: FaqEntry, shared: dict[str, str]) -> FaqEntry:
+    """``entry`` holding the strings every entry of a collection repeats (collection id,
+    source file) from ``shared`` rather than a copy of its own: ~12 MB at 100k entries."""
+    for name in ("collection", "source"):
+        value = getattr(entry, name)
+        kept = shared.setdefault(value, value)
+        if kept is not value:
+            object.__setattr__(entry, name, kept)  # a frozen dataclass only this load holds
+    return entry
 
 
 def _index_type(vectors: faiss.Index) -> str:
