@@ -335,7 +335,7 @@ def load_index(
     # table: faiss lets go of the GIL, and at 100k entries each takes about as long.
     with ThreadPoolExecutor(max_workers=1) as pool:
         graphs = _graph_reads(build, manifest, reuse, pool, mapped=mapped)
-        return _read_space(build, manifest, known, reuse=reuse, graphs=graphs)
+        return _read_space(build, manifest, known, graphs=graphs)
 
 
 def _graph_reads(
@@ -377,7 +377,6 @@ def _read_space(
     known: Mapping[bytes, FaqEntry],
     outer: FaqIndex | None = None,
     *,
-    reuse: FaqIndex | None = None,
     graphs: Mapping[Path, Future[faiss.Index]],
 ) -> FaqIndex:
     """One embedding space from its verified folder, with its multilingual space if it has one;
@@ -428,9 +427,8 @@ def _read_space(
     if manifest.multilingual_model_id:
         inner = build / MULTILINGUAL_DIR
         # Its entries are this space's (a format 2 build's own table: shared, not decoded).
-        inner_reuse = reuse.multilingual if reuse is not None else None
         index.multilingual = _read_space(
-            inner, _verified_build(inner), index.decoded, index, reuse=inner_reuse, graphs=graphs
+            inner, _verified_build(inner), index.decoded, index, graphs=graphs
         )
     return index
 
