@@ -20,25 +20,22 @@ a worker that serves the graph already take it as it is.
 from __future__ import annotations
 
 import contextlib
-import gc
-import hashlib
 import json
 import os
 import shutil
 import tempfile
-import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
 
 import faiss
-import msgspec
 import numpy as np
 
 from askbot.corpus import Collection, FaqEntry, TitleTranslation
 from askbot.errors import IndexCorruptError, IndexMissingError
+from askbot.index.checksums import sha256_of
+from askbot.index.entry_table import entries_from_json, entry_line, read_entries
 from askbot.index.manifest import (
     CLASSIFIERS_FILE,
     ENTRIES_FILE,
@@ -55,43 +52,6 @@ POINTER_NAME = "CURRENT"
 BUILDS_DIR = "builds"
 MULTILINGUAL_DIR = "multilingual"
 KEEP_BUILDS = 3  # the one serving plus two to roll back to
-
-
-# The entry table's codec: msgspec writes and reads ``FaqEntry`` as it is (tuples and named
-# tuples as JSON lists), about five times faster than a JSON library and the dataclass built
-# from its dict, which was most of what reading a 100k-entry build cost.
-_encode_entry = msgspec.json.Encoder().encode
-_decode_entry = msgspec.json.Decoder(FaqEntry).decode
-
-
-def _entry_line(entry: FaqEntry) -> bytes:
-    """One line of the entry table."""
-    return _encode_entry(entry) + b"\n"
-
-
-# Checksums this process computed, by file identity: builds are immutable, and a graph file
-# hard-linked into the next build is the same inode, hashed once.
-_checksums: dict[tuple[int, int, int, int], str] = {}
-MAX_CHECKSUMS = 10_000
-_checksums_lock = threading.Lock()
-
-
-def _sha256(path: Path) -> str:
-    stat = path.stat()
-    key = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-    with _checksums_lock:
-        known = _checksums.get(key)
-    if known is not None:
-        return known
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    with _checksums_lock:
-        if len(_checksums) >= MAX_CHECKSUMS:  # a worker reloading for months: start over
-            _checksums.clear()
-        _checksums[key] = digest.hexdigest()
-    return digest.hexdigest()
 
 
 def _fsync(path: Path) -> None:
@@ -141,7 +101,7 @@ def _write_space(index: FaqIndex, folder: Path, *, own_entries: bool = True) -> 
         line_of = {id(entry): line for line, entry in index.decoded.items()}
         with (folder / ENTRIES_FILE).open("wb") as table:
             for entry in index.entries:
-                table.write(line_of.get(id(entry)) or _entry_line(entry))
+                table.write(line_of.get(id(entry)) or entry_line(entry))
         names.append(ENTRIES_FILE)
     if index.manifest.classifiers:
         stacked = [index.classifiers[c] for c in index.manifest.classifiers]
@@ -158,7 +118,7 @@ def _write_space(index: FaqIndex, folder: Path, *, own_entries: bool = True) -> 
     manifest = {
         **asdict(index.manifest),
         "format_version": FORMAT_VERSION,  # also when re-saving a build read from format 1
-        "files": {name: _sha256(folder / name) for name in names},
+        "files": {name: sha256_of(folder / name) for name in names},
         "entries": [],
         "multilingual_model_id": (
             index.multilingual.model_id if index.multilingual is not None else ""
@@ -176,7 +136,7 @@ def _write_graph(index: FaqIndex, path: Path) -> None:
         source, checksum = index.graph_file
         try:
             os.link(source, path)
-            if _sha256(path) == checksum:  # known to this process: no second read
+            if sha256_of(path) == checksum:  # known to this process: no second read
                 return
         except OSError:
             pass  # pruned meanwhile, or a file system without hard links: write it
@@ -296,7 +256,7 @@ def _verified_build(
             inner_files = _read_build_manifest(inner).files
             checks += [(inner / name, None) for name in inner_files if (inner / name).exists()]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        digests = list(pool.map(_sha256, [path for path, _ in checks]))
+        digests = list(pool.map(sha256_of, [path for path, _ in checks]))
     for (path, expected), digest in zip(checks, digests, strict=True):
         if expected is not None and digest != expected:
             raise IndexCorruptError(f"{path} is truncated or corrupted (run: askbot build)")
@@ -345,16 +305,19 @@ def _graph_reads(
     pool: ThreadPoolExecutor,
     *,
     mapped: bool,
-) -> dict[Path, Future[faiss.Index]]:
-    """Each space's graph by folder, read on ``pool`` once its checksum holds; the graph
-    ``reuse`` holds (the same space of an earlier load) when its file is the same."""
+) -> dict[Path, tuple[Manifest, Future[faiss.Index]]]:
+    """Each space's verified manifest and graph by folder, the graph read on ``pool`` (or the
+    one ``reuse``, the same space of an earlier load, holds when its file is the same)."""
     spaces = [(build, manifest, reuse)]
     if manifest.multilingual_model_id:
         inner = build / MULTILINGUAL_DIR
         inner_reuse = reuse.multilingual if reuse is not None else None
         spaces.append((inner, _verified_build(inner), inner_reuse))
     return {
-        folder: pool.submit(_read_graph, folder, space.files.get(GRAPH_FILE, ""), before, mapped)
+        folder: (
+            space,
+            pool.submit(_read_graph, folder, space.files.get(GRAPH_FILE, ""), before, mapped),
+        )
         for folder, space, before in spaces
     }
 
@@ -377,7 +340,7 @@ def _read_space(
     known: Mapping[bytes, FaqEntry],
     outer: FaqIndex | None = None,
     *,
-    graphs: Mapping[Path, Future[faiss.Index]],
+    graphs: Mapping[Path, tuple[Manifest, Future[faiss.Index]]],
 ) -> FaqIndex:
     """One embedding space from its verified folder, with its multilingual space if it has one;
     entries stored as a line of ``known`` are taken from there, the graph from ``graphs``
@@ -388,13 +351,13 @@ def _read_space(
     if manifest.format_version == 1:
         table = manifest.entries
         manifest = replace(manifest, entries=[])  # they live on as FaqIndex.entries
-        entries = _entries_from_json(table)
+        entries = entries_from_json(table)
     elif ENTRIES_FILE not in manifest.files and outer is not None:
         entries, decoded = outer.entries, outer.decoded
     else:
-        entries, decoded = _read_entries(build / ENTRIES_FILE, known)
+        entries, decoded = read_entries(build / ENTRIES_FILE, known)
     try:
-        vectors = graphs[build].result()
+        vectors = graphs[build][1].result()
         rows = np.load(build / "rows.npy")
         stacked = np.load(build / CLASSIFIERS_FILE) if manifest.classifiers else None
         recent = np.load(build / RECENT_FILE) if manifest.recent_vectors else None
@@ -428,7 +391,7 @@ def _read_space(
         inner = build / MULTILINGUAL_DIR
         # Its entries are this space's (a format 2 build's own table: shared, not decoded).
         index.multilingual = _read_space(
-            inner, _verified_build(inner), index.decoded, index, graphs=graphs
+            inner, graphs[inner][0], index.decoded, index, graphs=graphs
         )
     return index
 
@@ -451,72 +414,6 @@ def _collections(manifest: Manifest, entries: list[FaqEntry]) -> list[Collection
         )
         for c in manifest.collections
     ]
-
-
-def _read_entries(
-    path: Path, known: Mapping[bytes, FaqEntry]
-) -> tuple[list[FaqEntry], dict[bytes, FaqEntry]]:
-    """The entries of a format 2 build, decoded one line at a time (never the whole table),
-    except lines found in ``known`` (line -> entry, of an earlier load); and this table's own
-    such map.
-
-    Entries are immutable, so an unchanged line's entry can be shared between two loads.
-    """
-    shared: dict[str, str] = {}
-    decoded: dict[bytes, FaqEntry] = {}
-    entries = []
-    try:
-        with path.open("rb") as lines, _no_cycle_collection():
-            for line in lines:
-                entry = known.get(line)
-                if entry is None:
-                    entry = _shared_strings(_decode_entry(line), shared)
-                decoded[line] = entry
-                entries.append(entry)
-    except (OSError, ValueError, msgspec.MsgspecError) as exc:
-        raise IndexCorruptError(f"{path} is unreadable: {exc} (run: askbot build)") from None
-    return entries, decoded
-
-
-@contextlib.contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """The cyclic garbage collector paused: decoding 100k entries makes ~1M containers, none
-    in a cycle, which it would otherwise scan again and again (a sixth of the decoding)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _entries_from_json(table: list[dict[str, Any]]) -> list[FaqEntry]:
-    """The entries of a format 1 manifest's table, emptying the table as they are made.
-
-    Each dict is dropped once its entry exists, so the dicts and the entries are not both held
-    whole for long (at 100k entries each is tens of MB).
-    """
-    shared: dict[str, str] = {}
-    entries = []
-    table.reverse()
-    try:
-        while table:
-            entries.append(_shared_strings(msgspec.convert(table.pop(), FaqEntry), shared))
-    except msgspec.ValidationError as exc:
-        raise IndexCorruptError(f"an entry of the manifest is unreadable: {exc}") from None
-    return entries
-
-
-def _shared_strings(entry: FaqEntry, shared: dict[str, str]) -> FaqEntry:
-    """``entry`` holding the strings every entry of a collection repeats (collection id,
-    source file) from ``shared`` rather than a copy of its own: ~12 MB at 100k entries."""
-    for name in ("collection", "source"):
-        value = getattr(entry, name)
-        kept = shared.setdefault(value, value)
-        if kept is not value:
-            object.__setattr__(entry, name, kept)  # a frozen dataclass only this load holds
-    return entry
 
 
 def _index_type(vectors: faiss.Index) -> str:
