@@ -1,13 +1,17 @@
 """Does the journal hold up the event loop? A long closed-loop run at concurrency 32 against
 `askbot serve --workers 2` whose journal already holds over a million questions, reading the
-workers' own loop-lag histogram (``askbot_event_loop_lag_seconds``) before and after.
+workers' own histograms before and after: how late the loop woke
+(``askbot_event_loop_lag_seconds``, whatever held it) and how long each store call held it
+(``askbot_store_on_loop_seconds``, the journal's and the sessions' share).
 
     python benchmarks/bench_journal.py                    # SQLite (the embedded default)
     python benchmarks/bench_journal.py --database-url postgresql://askbot:askbot@127.0.0.1/bench
 
 A PostgreSQL database is used as given (give it an empty one). Each request is a new
 conversation on the seed article, so every request writes a session and a question; the
-journal's cap (1,000,000 questions) makes every flush trim the oldest rows too.
+journal's cap (1,000,000 questions) makes every flush trim the oldest rows too. With
+``--questions 0 --sessions 0`` the same load runs on an empty journal: a control for the lags
+the load alone causes.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from askbot.store import DatabaseSessionStore, Journal, open_database
 
 STALL_SECONDS = 0.1
+LAG, STORE = "askbot_event_loop_lag_seconds", "askbot_store_on_loop_seconds"
+HISTOGRAMS = (LAG, STORE)
 DECISIONS = ("answer", "clarify", "fallback")
 
 
@@ -52,17 +58,35 @@ def fill(url: str | None, db_path: Path, questions: int, sessions: int, texts: l
     store.close()
 
 
-def loop_lag(base: str) -> dict[float, float]:
-    """The loop-lag histogram summed over the workers: cumulative count per bucket bound."""
+def histogram(base: str, name: str) -> dict[float, float]:
+    """A histogram summed over the workers: cumulative count per bucket bound."""
     text = httpx.get(f"{base}/metrics", timeout=10).text
     buckets: dict[float, float] = {}
     for family in text_string_to_metric_families(text):
-        if family.name == "askbot_event_loop_lag_seconds":
+        if family.name == name:
             for sample in family.samples:
                 if sample.name.endswith("_bucket"):
                     bound = float(sample.labels["le"])
                     buckets[bound] = buckets.get(bound, 0.0) + sample.value
     return buckets
+
+
+def worst(counts: dict[float, float]) -> str:
+    """The smallest bucket bound that holds every observation."""
+    total = counts[float("inf")]
+    bound = min((b for b in sorted(counts) if counts[b] == total), default=float("inf"))
+    return f"{bound * 1000:g} ms"
+
+
+def spread(counts: dict[float, float]) -> str:
+    """Observations per bucket, from the cumulative counts."""
+    bounds = sorted(counts)
+    cells = []
+    for lower, upper in zip([None, *bounds], bounds, strict=False):
+        n = counts[upper] - (counts[lower] if lower is not None else 0.0)
+        if n:
+            cells.append(f"{upper * 1000:g} ms {n:,.0f}")
+    return ", ".join(cells)
 
 
 def main() -> None:
@@ -97,7 +121,7 @@ def main() -> None:
     server = subprocess.Popen(command, env=env, cwd=work)
     try:
         wait_ready(f"{base}/readyz", server, timeout=600)
-        before = loop_lag(base)
+        before = {name: histogram(base, name) for name in HISTOGRAMS}
         seed = "south-korea-japan-relations"
         requests = [
             ("POST", "/v1/chat", json.dumps({"message": text, "collection": seed}))
@@ -107,7 +131,7 @@ def main() -> None:
             ok, errors, took, p50, p99 = with_wrk(port, requests, args.seconds, work)
         else:
             ok, errors, took, p50, p99 = asyncio.run(with_python(port, requests, args.seconds))
-        after = loop_lag(base)
+        after = {name: histogram(base, name) for name in HISTOGRAMS}
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -115,17 +139,22 @@ def main() -> None:
     ((logged,),) = database.fetchall("SELECT count(*) FROM questions")
     database.close()
 
-    lag = {bound: after[bound] - before.get(bound, 0.0) for bound in after}
+    lag, held = (
+        {b: after[name][b] - before[name].get(b, 0.0) for b in after[name]} for name in HISTOGRAMS
+    )
     probes = lag[float("inf")]
     stalls = probes - lag[STALL_SECONDS]
-    worst = min((b for b in sorted(lag) if lag[b] == probes), default=float("inf"))
     store = "PostgreSQL" if args.database_url else "SQLite"
     print(f"| store | journal rows | seconds | requests ok | errors | p50 ms | p99 ms | "
-          f"loop probes | lag > {STALL_SECONDS * 1000:.0f} ms | worst lag ≤ |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          f"loop probes | lag > {STALL_SECONDS * 1000:.0f} ms | worst lag ≤ | store calls "
+          f"on the loop | longest ≤ |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     print(f"| {store} | {logged:,} | {took:.0f} | {ok:,} | {errors} | {p50:.1f} | {p99:.1f} | "
-          f"{probes:,.0f} | {stalls:.0f} | {worst * 1000:g} ms |")  # fmt: skip
+          f"{probes:,.0f} | {stalls:.0f} | {worst(lag)} | {held[float('inf')]:,.0f} | "
+          f"{worst(held)} |")  # fmt: skip
     print(f"(concurrency {CONCURRENCY}, 2 workers; loop probed every 0.1 s per worker)")
+    for label, counts in (("loop lag", lag), ("store call on the loop", held)):
+        print(f"{label} ≤: {spread(counts)}")
     shutil.rmtree(work, ignore_errors=True)
 
 

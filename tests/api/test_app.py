@@ -219,6 +219,9 @@ def test_metrics_count_requests_and_decisions(client: TestClient) -> None:
     assert 'askbot_chat_decisions_total{decision="answer"}' in text
     assert 'askbot_http_requests_total{method="POST",route="/v1/chat",status="200"}' in text
     assert "askbot_http_request_seconds_bucket" in text
+    # A new session: the question logged and the session written, each timed on the loop.
+    held = re.search(r"^askbot_store_on_loop_seconds_count (\S+)$", text, re.M)
+    assert held is not None and float(held.group(1)) >= 2
 
     def lag_probes() -> float:
         found = re.search(

@@ -1,5 +1,6 @@
 """Prometheus metrics: request counts and latency by route, chat decisions and their latency,
-and how late the event loop runs (a worker's requests all wait while it is held up).
+how late the event loop runs (a worker's requests all wait while it is held up) and how long
+the store held it.
 
 With several uvicorn workers, ``PROMETHEUS_MULTIPROC_DIR`` makes every worker write its
 samples to files that ``/metrics`` aggregates, whichever worker serves the scrape.
@@ -14,6 +15,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.multiprocess import MultiProcessCollector
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+# Store calls on the loop take well under a millisecond, so the first bounds are finer.
+STORE_BUCKETS = (0.0005, 0.001, *LATENCY_BUCKETS)
 LOOP_LAG_INTERVAL = 0.1  # seconds between the loop-lag probe's wake-ups
 
 
@@ -60,6 +63,14 @@ class Metrics:
             f"How much later than asked the event loop woke a {LOOP_LAG_INTERVAL:g} s sleep: "
             "time every request of the worker waited on blocking work.",
             buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+
+        self.store_on_loop = Histogram(
+            "askbot_store_on_loop_seconds",
+            "How long one store call held the event loop (a session read or write tried on "
+            "the loop, a question logged).",
+            buckets=STORE_BUCKETS,
             registry=self.registry,
         )
 

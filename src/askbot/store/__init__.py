@@ -20,7 +20,7 @@ from askbot.store.sessions import (
     new_session_id,
     open_session_store,
 )
-from askbot.store.sqlite import SqliteDatabase
+from askbot.store.sqlite import SqliteDatabase, WouldWait, without_waiting
 from askbot.store.triage import Handling, Triage, normalise, wording_key
 
 __all__ = [
@@ -37,10 +37,12 @@ __all__ = [
     "SessionStore",
     "SqliteDatabase",
     "Triage",
+    "WouldWait",
     "new_session_id",
     "normalise",
     "open_database",
     "open_session_store",
     "redact_url",
+    "without_waiting",
     "wording_key",
 ]

@@ -43,7 +43,7 @@ class SessionStore(Protocol):
     @property
     def local(self) -> bool:
         """Whether it answers from a local file in a fraction of a millisecond (so a coroutine
-        may call it directly rather than from a thread)."""
+        may try it on the event loop under ``without_waiting``, rather than in a thread)."""
         ...
 
     def new_id(self) -> str:

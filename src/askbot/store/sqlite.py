@@ -10,6 +10,10 @@ Each ``SqliteDatabase`` holds one connection, opened with ``check_same_thread=Fa
 guarded by a lock, because FastAPI calls the store from a threadpool: a connection per thread
 would leave connections behind in pool threads that ``close()`` cannot reach, while a lock
 costs little since SQLite lets only one writer in at a time anyway.
+
+An event loop calls it under ``without_waiting``: an operation that would wait for the lock,
+the file's write lock or a WAL checkpoint raises ``WouldWait`` at once, and the loop hands it
+to a thread, where it waits as long as it must (``askbot.api.routes.chat``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,6 +33,13 @@ from askbot.errors import StoreError
 
 # Milliseconds a writer waits for another process's write lock before giving up.
 BUSY_TIMEOUT_MS = 10_000
+# Within ``without_waiting``: milliseconds a statement may wait for the write lock before it
+# raises ``WouldWait``, and every how many operations one is passed on (``WouldWait``) so that
+# a thread, not the caller, checkpoints the WAL.
+NO_WAIT_BUSY_MS = 2
+NO_WAIT_CHECKPOINT_EVERY = 200
+WAL_AUTOCHECKPOINT_PAGES = 1000  # SQLite's default
+_NO_WAITING: ContextVar[bool] = ContextVar("askbot_sqlite_no_waiting", default=False)
 
 # MIGRATIONS[n] upgrades a file at schema version n to n + 1; PRAGMA user_version holds n.
 MIGRATIONS: tuple[str, ...] = (
@@ -96,6 +108,26 @@ SCHEMA_VERSION = len(MIGRATIONS)
 Synchronous = Literal["NORMAL", "FULL"]
 
 
+class WouldWait(Exception):
+    """An operation under ``without_waiting`` would have waited; nothing was changed by it."""
+
+
+@contextmanager
+def without_waiting() -> Iterator[None]:
+    """Within: an operation that would wait (for this process's connection, held by another
+    thread; for the file's write lock, held by another connection; or to checkpoint the WAL)
+    raises ``WouldWait`` instead, so an event loop can pass it to a thread.
+
+    >>> with without_waiting():  # doctest: +SKIP
+    ...     database.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, sid))
+    """
+    token = _NO_WAITING.set(True)
+    try:
+        yield
+    finally:
+        _NO_WAITING.reset(token)
+
+
 class SqliteDatabase:
     """One connection per process to the shared SQLite file, safe to call from many threads."""
 
@@ -106,6 +138,7 @@ class SqliteDatabase:
         self.synchronous = synchronous
         self._lock = threading.Lock()
         self._closed = False
+        self._since_checkpoint_chance = 0  # operations without waiting since one in a thread
         # Connections inherited across fork(): never used or closed in the child (SQLite forbids).
         self._inherited: list[sqlite3.Connection] = []
         self._connection = self._open()
@@ -234,14 +267,49 @@ class SqliteDatabase:
             self._inherited.append(self._connection)
             self._connection = self._open()
             self._pid = os.getpid()
+        if _NO_WAITING.get():
+            with self._connection_without_waiting() as connection:
+                yield connection
+            return
         with self._lock:
             if self._closed:
                 raise StoreError(f"database {self.path} is closed")
+            self._since_checkpoint_chance = 0
             try:
                 yield self._connection
             except sqlite3.Error as exc:
                 self._failure = str(exc)
                 raise StoreError(f"database {self.path}: {exc}") from exc
+
+    @contextmanager
+    def _connection_without_waiting(self) -> Iterator[sqlite3.Connection]:
+        """``connect`` under ``without_waiting``: a short busy timeout, no checkpoint."""
+        if self._since_checkpoint_chance >= NO_WAIT_CHECKPOINT_EVERY:
+            raise WouldWait("the WAL is due a checkpoint chance")
+        if not self._lock.acquire(blocking=False):
+            raise WouldWait("the connection is in use")
+        try:
+            if self._closed:
+                raise StoreError(f"database {self.path} is closed")
+            self._since_checkpoint_chance += 1
+            connection = self._connection
+            connection.execute(f"PRAGMA busy_timeout = {NO_WAIT_BUSY_MS}")
+            connection.execute("PRAGMA wal_autocheckpoint = 0")
+            try:
+                yield connection
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    self._failure = str(exc)
+                    raise StoreError(f"database {self.path}: {exc}") from exc
+                raise WouldWait(str(exc)) from None
+            except sqlite3.Error as exc:
+                self._failure = str(exc)
+                raise StoreError(f"database {self.path}: {exc}") from exc
+            finally:
+                connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                connection.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
+        finally:
+            self._lock.release()
 
     def check(self) -> None:
         """Raise ``StoreError`` while the file fails: after an operation failed (a full disk,

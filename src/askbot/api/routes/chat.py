@@ -13,10 +13,11 @@ from fastapi import APIRouter
 from askbot.api.cleaning import clean_message
 from askbot.api.deps import MetricsDep, ServiceDep, SettingsDep, StoresDep
 from askbot.api.errors import ApiError
+from askbot.api.metrics import Metrics
 from askbot.api.schemas import ChatRequest, ChatResponse, FeedbackRequest, FeedbackResponse
 from askbot.conversation import SessionState, new_state
 from askbot.errors import StoreError
-from askbot.store import SessionStore
+from askbot.store import SessionStore, WouldWait, without_waiting
 
 log = logging.getLogger("askbot.api")
 router = APIRouter(tags=["chat"])
@@ -39,12 +40,15 @@ async def chat(
     if body.collection is not None and body.collection not in service.index.collection_ids():
         raise ApiError(404, "unknown_collection", f"unknown collection {body.collection!r}")
     try:
-        session_id, state = await _session(stores.sessions, body.session_id, body.collection)
+        session_id, state = await _session(
+            stores.sessions, body.session_id, body.collection, metrics
+        )
         reply, state = await service.conversation.reply_async(
             state, message, body.collection, page_language=body.lang
         )
-        await session_io(stores.sessions, lambda: stores.sessions.put(session_id, state))
+        await session_io(stores.sessions, lambda: stores.sessions.put(session_id, state), metrics)
         latency = time.perf_counter() - started
+        logging_started = time.perf_counter()
         stores.journal.log_question(
             session_id=session_id,
             question=message,
@@ -55,6 +59,7 @@ async def chat(
             latency_ms=latency * 1000,
             via=reply.via,
         )
+        metrics.store_on_loop.observe(time.perf_counter() - logging_started)
     except StoreError as exc:
         raise store_unavailable(exc) from None
     metrics.decisions.labels(reply.decision.value).inc()
@@ -103,25 +108,33 @@ def _stored(sessions: SessionStore, session_id: str) -> SessionState | None:
 
 
 async def _session(
-    sessions: SessionStore, session_id: str | None, collection: str | None
+    sessions: SessionStore, session_id: str | None, collection: str | None, metrics: Metrics
 ) -> tuple[str, SessionState]:
     """The session a message belongs to: a new one, or the stored one (404 when gone)."""
     if session_id is None:
         return sessions.new_id(), new_state(collection)
-    found = await session_io(sessions, lambda: sessions.get(session_id))
+    found = await session_io(sessions, lambda: sessions.get(session_id), metrics)
     if found is None:
         raise ApiError(404, "unknown_session", "unknown or expired session_id")
     return session_id, found
 
 
-async def session_io(store: SessionStore, call: Callable[[], T]) -> T:
+async def session_io(store: SessionStore, call: Callable[[], T], metrics: Metrics) -> T:
     """Run a session store call from a coroutine.
 
-    SQLite on a local disk answers in a fraction of a millisecond (the question log is written
-    by its own thread), so it runs on the event loop; Redis and PostgreSQL are a network round
-    trip, and a slow or unreachable server must not stall every request of the worker, so they
-    run in a thread.
+    SQLite on a local disk answers in a fraction of a millisecond, so it is tried on the event
+    loop, where a thread would first wait for the GIL; a call that would wait (for the write
+    lock another connection holds, or to checkpoint) goes to a thread instead. Redis and
+    PostgreSQL are a network round trip, and a slow or unreachable server must not stall every
+    request of the worker, so they always run in a thread.
     """
     if store.local:
-        return call()
+        started = time.perf_counter()
+        try:
+            with without_waiting():
+                return call()
+        except WouldWait:
+            pass
+        finally:
+            metrics.store_on_loop.observe(time.perf_counter() - started)
     return await anyio.to_thread.run_sync(call)
