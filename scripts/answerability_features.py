@@ -12,7 +12,10 @@ every question asked of one, records features of the question and the Retriever'
 - ``uncovered``: IDF-weighted share of the question's content words (stemmed, stop-words out;
   IDF over the collection) that the top entry's question, alternates and answer never use;
 - ``unknown``: the same share for words no entry of the collection uses;
-- ``bm25``: the top entry's normalised BM25 score; ``words``: content words in the question.
+- ``bm25``: the top entry's normalised BM25 score; ``words``: content words in the question;
+- with ``--second-opinion``, the same FAQ asked with the multilingual encoder too:
+  ``second_confidence`` (its own confidence), ``second_agrees`` (1 when its top entry is the
+  same), ``second_joint`` (its confidence when it agrees, else 0).
 
 It writes one row per question (``--out``, a CSV) and prints each feature's AUROC between
 answerable and on-topic unanswerable questions, alone (oriented to be >= .5) and combined in
@@ -46,7 +49,7 @@ from askbot.evaluate import EvalEntry, EvalQuery, EvalSet
 from askbot.evaluate.askbot_ranker import AskbotRanker
 from askbot.index import VectorKind
 from askbot.retrieve.retriever import lexical_document
-from askbot.service import batch_embedder
+from askbot.service import batch_embedder, multilingual_embedder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from article_protocol import draw_faq, sources
@@ -64,6 +67,7 @@ FEATURES = (
     "bm25",
     "words",
 )
+SECOND_FEATURES = ("second_confidence", "second_agrees", "second_joint")
 KINDS = ("answerable", "unanswerable", "off_topic")
 
 
@@ -71,6 +75,7 @@ def question_rows(
     chosen: list[EvalEntry],
     asked: list[tuple[str, EvalQuery]],
     embedder: Embedder,
+    second: Embedder | None = None,
 ) -> list[dict[str, float | str]]:
     """Features of each asked question against one small FAQ."""
     retriever = AskbotRanker(chosen, embedder).retriever
@@ -83,8 +88,13 @@ def question_rows(
     tokens = lexical.tokenize(queries)
     documents = [set(t) for t in lexical.tokenize([lexical_document(e) for e in index.entries])]
     vocabulary = set().union(*documents)
+    opinions = (
+        AskbotRanker(chosen, second).retriever.ask_many(queries) if second else [None] * len(asked)
+    )
     rows: list[dict[str, float | str]] = []
-    for (kind, query), answer, vector, words in zip(asked, answers, vectors, tokens, strict=True):
+    for (kind, query), answer, vector, words, opinion in zip(
+        asked, answers, vectors, tokens, opinions, strict=True
+    ):
         ranked = retriever.rank(vector, lexical=lexical.scores([query.query])[0])
         top = ranked[0][0]
         ids = index.vector_ids_of(top)
@@ -121,6 +131,13 @@ def question_rows(
                 "words": float(len(words)),
             }
         )
+        if opinion is not None:
+            agrees = opinion.candidates[0][0] == index.entries[top].id
+            rows[-1].update(
+                second_confidence=opinion.confidence,
+                second_agrees=float(agrees),
+                second_joint=opinion.confidence if agrees else 0.0,
+            )
     return rows
 
 
@@ -131,6 +148,7 @@ def collect(
     *,
     faqs: int,
     seed: int,
+    second: Embedder | None = None,
 ) -> list[dict[str, float | str]]:
     """Rows for every question of every small FAQ, drawn as ``article_protocol`` draws them."""
     rng = random.Random(seed)
@@ -146,7 +164,7 @@ def collect(
                 *(("unanswerable", q) for q in unanswerable),
                 *(("off_topic", q) for q in away),
             ]
-            for row in question_rows(chosen, asked, embedder):
+            for row in question_rows(chosen, asked, embedder, second):
                 row.update(source=name, faq=f"{name}-{number}", size=float(len(chosen)))
                 rows.append(row)
     return rows
@@ -158,10 +176,11 @@ def report(rows: list[dict[str, float | str]]) -> None:
     labels = np.array([r["kind"] == "answerable" for r in kept], dtype=int)
     groups = np.array([r["faq"] for r in kept])
     sources_of = np.array([r["source"] for r in kept])
-    matrix = np.array([[float(r[f]) for f in FEATURES] for r in kept])
+    features = [*FEATURES, *(f for f in SECOND_FEATURES if f in kept[0])]
+    matrix = np.array([[float(r[f]) for f in features] for r in kept])
     print("| feature | " + " | ".join([*sorted(set(sources_of)), "all"]) + " |")
     print("|---" * (len(set(sources_of)) + 2) + "|")
-    for j, feature in enumerate(FEATURES):
+    for j, feature in enumerate(features):
         cells = []
         for source in [*sorted(set(sources_of)), None]:
             mask = np.ones(len(kept), bool) if source is None else sources_of == source
@@ -184,10 +203,17 @@ def report(rows: list[dict[str, float | str]]) -> None:
         ],
         "all": list(FEATURES[1:]),
     }
+    if "second_joint" in features:
+        combos |= {
+            "score+margin+second_confidence": ["score", "margin", "second_confidence"],
+            "score+margin+second (all three)": ["score", "margin", *SECOND_FEATURES],
+            "confidence+second (all three)": ["confidence", *SECOND_FEATURES],
+            "all + second": [*FEATURES[1:], *SECOND_FEATURES],
+        }
     print("\n| head (5-fold by FAQ) | " + " | ".join([*sorted(set(sources_of)), "all"]) + " |")
     print("|---" * (len(set(sources_of)) + 2) + "|")
     for label, names in combos.items():
-        columns = [FEATURES.index(n) for n in names]
+        columns = [features.index(n) for n in names]
         predicted = np.zeros(len(kept))
         for fit, test in GroupKFold(n_splits=5).split(matrix, labels, groups):
             scaler = StandardScaler().fit(matrix[fit][:, columns])
@@ -241,6 +267,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="CSV of every question's features")
     parser.add_argument("--read", type=Path, help="report on a CSV written before instead")
     parser.add_argument("--clarify-margin", type=float, default=0.03)
+    parser.add_argument(
+        "--second-opinion", action="store_true", help="ask the multilingual encoder too"
+    )
     args = parser.parse_args()
     if args.read:
         with args.read.open() as f:
@@ -251,8 +280,9 @@ def main() -> None:
                 model=args.model, backend=args.backend, index_dir=args.index_dir or Path(scratch)
             )
             embedder = CachingEmbedder(batch_embedder(settings), capacity=None)
+            second = multilingual_embedder(settings) if args.second_opinion else None
             cut, off_topic = sources(args.datasets, "dev")
-            rows = collect(cut, off_topic, embedder, faqs=args.faqs, seed=args.seed)
+            rows = collect(cut, off_topic, embedder, faqs=args.faqs, seed=args.seed, second=second)
         if args.out:
             with args.out.open("w", newline="") as f:
                 writer = csv.DictWriter(f, fieldnames=list(rows[0]))
