@@ -12,6 +12,9 @@ every question asked of one, records features of the question and the Retriever'
 - ``uncovered``: IDF-weighted share of the question's content words (stemmed, stop-words out;
   IDF over the collection) that the top entry's question, alternates and answer never use;
 - ``unknown``: the same share for words no entry of the collection uses;
+- ``soft_uncovered``, ``soft_unknown``: the same shares with synonyms from the embedding
+  space: each content word counts as missed by 1 minus its best cosine with a word of the top
+  entry (of any entry), every word encoded alone;
 - ``bm25``: the top entry's normalised BM25 score; ``words``: content words in the question;
 - with ``--second-opinion``, the same FAQ asked with the multilingual encoder too:
   ``second_confidence`` (its own confidence), ``second_agrees`` (1 when its top entry is the
@@ -48,6 +51,7 @@ from askbot.embed import CachingEmbedder, Embedder
 from askbot.evaluate import EvalEntry, EvalQuery, EvalSet
 from askbot.evaluate.askbot_ranker import AskbotRanker
 from askbot.index import VectorKind
+from askbot.retrieve.lexical import _STOPWORDS, _words
 from askbot.retrieve.retriever import lexical_document
 from askbot.service import batch_embedder, multilingual_embedder
 
@@ -64,6 +68,8 @@ FEATURES = (
     "score_gap",
     "uncovered",
     "unknown",
+    "soft_uncovered",
+    "soft_unknown",
     "bm25",
     "words",
 )
@@ -86,14 +92,19 @@ def question_rows(
     vectors = embedder.encode(queries)
     answer_vectors = embedder.encode([e.answer for e in index.entries])
     tokens = lexical.tokenize(queries)
-    documents = [set(t) for t in lexical.tokenize([lexical_document(e) for e in index.entries])]
+    texts = [lexical_document(e) for e in index.entries]
+    documents = [set(t) for t in lexical.tokenize(texts)]
     vocabulary = set().union(*documents)
+    plain = [content_words(t) for t in texts]
+    asked_words = [content_words(q) for q in queries]
+    distinct = sorted(set().union(*plain, *asked_words))
+    word_vectors = dict(zip(distinct, embedder.encode(distinct), strict=True)) if distinct else {}
     opinions = (
         AskbotRanker(chosen, second).retriever.ask_many(queries) if second else [None] * len(asked)
     )
     rows: list[dict[str, float | str]] = []
-    for (kind, query), answer, vector, words, opinion in zip(
-        asked, answers, vectors, tokens, opinions, strict=True
+    for (kind, query), answer, vector, words, opinion, asked_plain in zip(
+        asked, answers, vectors, tokens, opinions, asked_words, strict=True
     ):
         ranked = retriever.rank(vector, lexical=lexical.scores([query.query])[0])
         top = ranked[0][0]
@@ -104,7 +115,7 @@ def question_rows(
         qa = sims[kinds == VectorKind.QUESTION_ANSWER]
         others = [s for _, s in ranked[1:]]
         idf = [
-            lexical._idf(lexical._df[w]) if w in lexical._df else lexical._unknown_idf
+            lexical._idf(df) if (df := lexical._document_frequency(w)) else lexical._unknown_idf
             for w in words
         ]
         mass = sum(idf) or 1.0
@@ -113,6 +124,8 @@ def question_rows(
         )
         unknown = sum(i for w, i in zip(words, idf, strict=True) if w not in vocabulary) / mass
         right = index.entries[top].id in query.relevant
+        soft_uncovered = soft_miss(asked_plain, plain[top], word_vectors, lexical)
+        soft_unknown = soft_miss(asked_plain, set().union(*plain), word_vectors, lexical)
         rows.append(
             {
                 "kind": kind,
@@ -127,6 +140,8 @@ def question_rows(
                 "score_gap": ranked[0][1] - (float(np.mean(others)) if others else 0.0),
                 "uncovered": uncovered if words else 0.0,
                 "unknown": unknown if words else 0.0,
+                "soft_uncovered": soft_uncovered,
+                "soft_unknown": soft_unknown,
                 "bm25": float(lexical.scores([query.query])[0][top]),
                 "words": float(len(words)),
             }
@@ -139,6 +154,29 @@ def question_rows(
                 second_joint=opinion.confidence if agrees else 0.0,
             )
     return rows
+
+
+def content_words(text: str) -> set[str]:
+    """The text's lower-cased words, stop-words out, unstemmed (to be encoded one by one)."""
+    return {w for w in _words(text.lower()) if w not in _STOPWORDS}
+
+
+def soft_miss(
+    asked: set[str], covering: set[str], vectors: dict[str, np.ndarray], lexical: object
+) -> float:
+    """IDF-weighted share of ``asked`` words missed, each by 1 - its best cosine in ``covering``."""
+    if not asked or not covering:
+        return 0.0
+    bank = np.stack([vectors[w] for w in sorted(covering)])
+    missed = mass = 0.0
+    for word in asked:
+        stem = lexical.tokenize([word])[0]  # type: ignore[attr-defined]
+        df = lexical._document_frequency(stem[0]) if stem else 0  # type: ignore[attr-defined]
+        weight = lexical._idf(df) if df else lexical._unknown_idf  # type: ignore[attr-defined]
+        best = float((bank @ vectors[word]).max())
+        missed += weight * (1.0 - max(0.0, best))
+        mass += weight
+    return missed / mass if mass else 0.0
 
 
 def collect(
@@ -202,6 +240,8 @@ def report(rows: list[dict[str, float | str]]) -> None:
             "phrasing_sim",
         ],
         "all": list(FEATURES[1:]),
+        "score+margin+soft_uncovered": ["score", "margin", "soft_uncovered"],
+        "score+margin+soft (both)": ["score", "margin", "soft_uncovered", "soft_unknown"],
     }
     if "second_joint" in features:
         combos |= {
