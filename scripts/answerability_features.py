@@ -15,6 +15,8 @@ every question asked of one, records features of the question and the Retriever'
 - ``soft_uncovered``, ``soft_unknown``: the same shares with synonyms from the embedding
   space: each content word counts as missed by 1 minus its best cosine with a word of the top
   entry (of any entry), every word encoded alone;
+- ``centroid_sim``: cosine of the question with the mean of every vector of the FAQ (how
+  close it is to what the FAQ is about as a whole, whichever entry it matches);
 - ``bm25``: the top entry's normalised BM25 score; ``words``: content words in the question;
 - with ``--second-opinion``, the same FAQ asked with the multilingual encoder too:
   ``second_confidence`` (its own confidence), ``second_agrees`` (1 when its top entry is the
@@ -70,6 +72,7 @@ FEATURES = (
     "unknown",
     "soft_uncovered",
     "soft_unknown",
+    "centroid_sim",
     "bm25",
     "words",
 )
@@ -102,6 +105,9 @@ def question_rows(
     opinions = (
         AskbotRanker(chosen, second).retriever.ask_many(queries) if second else [None] * len(asked)
     )
+    every = index.vectors_at(np.arange(index.vector_count)).astype(np.float32)
+    centroid = every.mean(axis=0)
+    centroid /= np.linalg.norm(centroid) or 1.0
     rows: list[dict[str, float | str]] = []
     for (kind, query), answer, vector, words, opinion, asked_plain in zip(
         asked, answers, vectors, tokens, opinions, asked_words, strict=True
@@ -142,6 +148,7 @@ def question_rows(
                 "unknown": unknown if words else 0.0,
                 "soft_uncovered": soft_uncovered,
                 "soft_unknown": soft_unknown,
+                "centroid_sim": float(centroid @ vector),
                 "bm25": float(lexical.scores([query.query])[0][top]),
                 "words": float(len(words)),
             }
@@ -242,6 +249,7 @@ def report(rows: list[dict[str, float | str]]) -> None:
         "all": list(FEATURES[1:]),
         "score+margin+soft_uncovered": ["score", "margin", "soft_uncovered"],
         "score+margin+soft (both)": ["score", "margin", "soft_uncovered", "soft_unknown"],
+        "score+margin+centroid_sim": ["score", "margin", "centroid_sim"],
     }
     if "second_joint" in features:
         combos |= {
@@ -266,6 +274,23 @@ def report(rows: list[dict[str, float | str]]) -> None:
         ]
         cells.append(f"{roc_auc_score(labels, predicted):.3f}")
         print(f"| {label} | " + " | ".join(cells) + " |")
+
+
+def off_topic_report(rows: list[dict[str, float | str]]) -> None:
+    """AUROC answerable vs off-topic: the features that say whether a question is in scope."""
+    kept = [r for r in rows if r["kind"] != "unanswerable"]
+    labels = np.array([r["kind"] == "answerable" for r in kept], dtype=int)
+    sources_of = np.array([r["source"] for r in kept])
+    names = sorted(set(sources_of))
+    print("\n| answerable vs off-topic | " + " | ".join([*names, "all"]) + " |")
+    print("|---" * (len(names) + 2) + "|")
+    for feature in ("confidence", "score", "margin", "centroid_sim", "score_gap"):
+        values = np.array([float(r[feature]) for r in kept])
+        cells = []
+        for source in [*names, None]:
+            mask = np.ones(len(kept), bool) if source is None else sources_of == source
+            cells.append(f"{roc_auc_score(labels[mask], values[mask]):.3f}")
+        print(f"| {feature} | " + " | ".join(cells) + " |")
 
 
 def clarify_report(rows: list[dict[str, float | str]], margin: float) -> None:
@@ -329,6 +354,7 @@ def main() -> None:
                 writer.writeheader()
                 writer.writerows(rows)
     report(rows)
+    off_topic_report(rows)
     clarify_report(rows, args.clarify_margin)
 
 
