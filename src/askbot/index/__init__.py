@@ -12,13 +12,13 @@ from askbot.index.memory import (
     multilingual_texts,
     stored_vectors,
 )
+from askbot.index.saving import save_index
 from askbot.index.storage import (
     BUILDS_DIR,
     POINTER_NAME,
     current_build,
     load_index,
     read_manifest,
-    save_index,
     verified_manifest,
 )
 

@@ -139,6 +139,7 @@ class SqliteDatabase:
         self._lock = threading.Lock()
         self._closed = False
         self._since_checkpoint_chance = 0  # operations without waiting since one in a thread
+        self._waits = True  # whether the connection's pragmas are set to wait (as opened)
         # Connections inherited across fork(): never used or closed in the child (SQLite forbids).
         self._inherited: list[sqlite3.Connection] = []
         self._connection = self._open()
@@ -266,6 +267,7 @@ class SqliteDatabase:
             self._lock = threading.Lock()
             self._inherited.append(self._connection)
             self._connection = self._open()
+            self._waits = True
             self._pid = os.getpid()
         if _NO_WAITING.get():
             with self._connection_without_waiting() as connection:
@@ -276,6 +278,7 @@ class SqliteDatabase:
                 raise StoreError(f"database {self.path} is closed")
             self._since_checkpoint_chance = 0
             try:
+                self._set_waiting(True)
                 yield self._connection
             except sqlite3.Error as exc:
                 self._failure = str(exc)
@@ -292,11 +295,9 @@ class SqliteDatabase:
             if self._closed:
                 raise StoreError(f"database {self.path} is closed")
             self._since_checkpoint_chance += 1
-            connection = self._connection
-            connection.execute(f"PRAGMA busy_timeout = {NO_WAIT_BUSY_MS}")
-            connection.execute("PRAGMA wal_autocheckpoint = 0")
             try:
-                yield connection
+                self._set_waiting(False)
+                yield self._connection
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc):
                     self._failure = str(exc)
@@ -305,11 +306,20 @@ class SqliteDatabase:
             except sqlite3.Error as exc:
                 self._failure = str(exc)
                 raise StoreError(f"database {self.path}: {exc}") from exc
-            finally:
-                connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                connection.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
         finally:
             self._lock.release()
+
+    def _set_waiting(self, waits: bool) -> None:
+        """Set the connection to wait for the write lock and checkpoint as opened, or not to;
+        only on a change, so a run of calls in one mode costs no pragma (caller holds the lock)."""
+        if waits is self._waits:
+            return
+        busy_ms, checkpoint_pages = (
+            (BUSY_TIMEOUT_MS, WAL_AUTOCHECKPOINT_PAGES) if waits else (NO_WAIT_BUSY_MS, 0)
+        )
+        self._connection.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        self._connection.execute(f"PRAGMA wal_autocheckpoint = {checkpoint_pages}")
+        self._waits = waits
 
     def check(self) -> None:
         """Raise ``StoreError`` while the file fails: after an operation failed (a full disk,

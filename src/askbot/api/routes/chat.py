@@ -47,8 +47,8 @@ async def chat(
             state, message, body.collection, page_language=body.lang
         )
         await session_io(stores.sessions, lambda: stores.sessions.put(session_id, state), metrics)
-        latency = time.perf_counter() - started
-        logging_started = time.perf_counter()
+        answered = time.perf_counter()
+        latency = answered - started
         stores.journal.log_question(
             session_id=session_id,
             question=message,
@@ -59,7 +59,7 @@ async def chat(
             latency_ms=latency * 1000,
             via=reply.via,
         )
-        metrics.store_on_loop.observe(time.perf_counter() - logging_started)
+        metrics.store_on_loop.observe(time.perf_counter() - answered)
     except StoreError as exc:
         raise store_unavailable(exc) from None
     metrics.decisions.labels(reply.decision.value).inc()
