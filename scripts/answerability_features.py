@@ -38,7 +38,6 @@ import argparse
 import csv
 import math
 import random
-import sys
 import tempfile
 from pathlib import Path
 
@@ -51,14 +50,12 @@ from sklearn.preprocessing import StandardScaler
 from askbot.config import DEFAULT_MODEL, Settings
 from askbot.embed import CachingEmbedder, Embedder
 from askbot.evaluate import EvalEntry, EvalQuery, EvalSet
+from askbot.evaluate.article_faqs import draw_faq, sources
 from askbot.evaluate.askbot_ranker import AskbotRanker
 from askbot.index import VectorKind
 from askbot.retrieve.lexical import _STOPWORDS, _words
 from askbot.retrieve.retriever import lexical_document
 from askbot.service import batch_embedder, multilingual_embedder
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from article_protocol import draw_faq, sources
 
 FEATURES = (
     "confidence",

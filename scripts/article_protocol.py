@@ -20,176 +20,56 @@ on-topic unanswerable and off-topic questions declined (fallback), the highest c
 answer given to an unanswerable one, and AUROC of the confidence between answerable and on-topic
 unanswerable questions, with the seed and the counts. The encoder is the one askbot serves.
 
+Then the same figures for the repo's article FAQs, each asked its readers' questions
+(``docs/eval/<article>.queries.jsonl``; the ones without a relevant entry count as unanswerable).
+
+``--one-size`` scores every small FAQ with the model's calibration for large FAQs, without its
+article-sized part (no small FAQ here has the alternates to calibrate itself), to compare.
+
     python scripts/article_protocol.py [--faqs 30] [--seed 0] [--part dev|heldout]
-        [--datasets ../shared/datasets] [--backend onnx-int8] [--model M]
+        [--datasets ../shared/datasets] [--backend onnx-int8] [--model M] [--one-size]
 """
 
 from __future__ import annotations
 
 import argparse
-import random
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-
-import numpy as np
-from sklearn.metrics import roc_auc_score
 
 from askbot.config import DEFAULT_MODEL, Settings
 from askbot.embed import CachingEmbedder, Embedder
-from askbot.evaluate import EvalEntry, EvalQuery, EvalSet, load_eval_folder
-from askbot.evaluate.askbot_ranker import AskbotRanker
-from askbot.evaluate.run import split_half
-from askbot.retrieve import Answer, Decision
+from askbot.evaluate.article_faqs import (
+    HEADER,
+    PARTS,
+    PER_KIND,
+    SIZES,
+    ask_labelled,
+    protocol_table,
+)
+from askbot.evaluate.datasets import load_eval_set
+from askbot.retrieve import Calibration, default_calibration
 from askbot.service import batch_embedder
 
 REPO = Path(__file__).resolve().parent.parent
-SIZES = (6, 12)  # entries per small FAQ, inclusive
-PER_KIND = 15  # questions of each kind asked of one FAQ, at most
-BACKENDS = ("onnx-int8", "onnx-fp32", "torch")
-
-
-@dataclass
-class Outcomes:
-    """What one source's small FAQs did with each kind of question."""
-
-    answerable: list[tuple[Answer, frozenset[str]]] = field(default_factory=list)
-    unanswerable: list[Answer] = field(default_factory=list)
-    off_topic: list[Answer] = field(default_factory=list)
-    faqs: int = 0
-
-    def add(self, other: Outcomes) -> None:
-        """Pool another source's outcomes into these."""
-        self.answerable += other.answerable
-        self.unanswerable += other.unanswerable
-        self.off_topic += other.off_topic
-        self.faqs += other.faqs
-
-    def row(self, name: str) -> str:
-        """One Markdown table row of the protocol's figures."""
-        right = [a.decision is Decision.ANSWER and _top(a) in r for a, r in self.answerable]
-        first = [_first(a) in r for a, r in self.answerable]
-        clarify = [a.decision is Decision.CLARIFY for a, _ in self.answerable]
-        declined = [a.decision is Decision.FALLBACK for a in self.unanswerable]
-        off = [a.decision is Decision.FALLBACK for a in self.off_topic]
-        answered = [a.confidence for a in self.unanswerable if a.decision is Decision.ANSWER]
-        scores = [a.confidence for a, _ in self.answerable] + [
-            a.confidence for a in self.unanswerable
-        ]
-        labels = [1] * len(self.answerable) + [0] * len(self.unanswerable)
-        auroc = roc_auc_score(labels, scores) if 0 < sum(labels) < len(labels) else float("nan")
-        cells = [
-            name,
-            str(self.faqs),
-            f"{len(self.answerable)}/{len(self.unanswerable)}/{len(self.off_topic)}",
-            _share(right),
-            _share(first),
-            _share(clarify),
-            _share(declined),
-            f"{max(answered):.2f}" if answered else "—",
-            _share(off),
-            f"{auroc:.3f}",
-        ]
-        return "| " + " | ".join(cells) + " |"
-
-
-HEADER = (
-    "| source | FAQs | questions (ans/unans/off) | answered right | right first | clarify "
-    "| declined unanswerable | top conf. answering unanswerable | declined off-topic "
-    "| AUROC ans vs unans |\n|---|---|---|---|---|---|---|---|---|---|"
+# The repo's article FAQs, each with its readers' questions in docs/eval/<name>.queries.jsonl.
+ARTICLE_SETS = (
+    ("corpus/south-korea-japan-relations.txt", "south-korea-japan-relations"),
+    ("tests/data/corpus_articles/riverside-mayoral-election.md", "riverside-mayoral-election"),
+    ("tests/data/corpus_articles/brewmaster-kettle-recall.json", "brewmaster-kettle-recall"),
 )
 
 
-def _share(flags: Sequence[bool]) -> str:
-    return f"{np.mean(flags):.3f}" if flags else "—"
+def articles_table(embedder: Embedder, calibration: Calibration | None = None) -> str:
+    """The protocol's figures for each of the repo's article FAQs, asked its readers' questions."""
+    rows = []
+    for faq, name in ARTICLE_SETS:
+        data = load_eval_set(REPO / faq, REPO / "docs" / "eval" / f"{name}.queries.jsonl")
+        rows.append(ask_labelled(data.entries, data.queries, embedder, calibration).row(name))
+    return "\n".join([HEADER.replace("| source |", "| article |", 1), *rows])
 
 
-def _top(answer: Answer) -> str | None:
-    return answer.answer.id if answer.answer is not None else None
-
-
-def _first(answer: Answer) -> str | None:
-    """The entry a reader sees first: the answer, or a clarify's first option."""
-    if answer.decision is Decision.ANSWER:
-        return _top(answer)
-    if answer.decision is Decision.CLARIFY and answer.alternatives:
-        return answer.alternatives[0].id
-    return None
-
-
-def one_per_group(dataset: EvalSet) -> EvalSet:
-    """Each group's first entry only (a stackfaq thread's top answer), as an article has it."""
-    seen: set[str | int] = set()
-    kept = []
-    for entry in dataset.entries:
-        if entry.group not in seen:
-            seen.add(entry.group)
-            kept.append(entry)
-    ids = {e.id for e in kept}
-    queries = tuple(
-        replace(q, relevant=tuple(r for r in q.relevant if r in ids))
-        for q in dataset.queries
-        if not q.in_scope or any(r in ids for r in q.relevant)
-    )
-    return replace(dataset, entries=tuple(kept), queries=queries)
-
-
-def sources(datasets: Path, part: str) -> tuple[dict[str, EvalSet], list[EvalQuery]]:
-    """The sets small FAQs are cut from, and the off-topic queries, for ``part``."""
-    develop = part == "dev"
-    clinc = load_eval_folder(datasets / "clinc150")
-    clinc_part = clinc.select("dev" if develop else "test")
-    cut = {
-        "covidfaq": split_half(load_eval_folder(datasets / "covidfaq"), develop=develop),
-        "stackfaq": one_per_group(
-            split_half(load_eval_folder(datasets / "stackfaq"), develop=develop)
-        ),
-        "clinc150": replace(clinc_part, queries=tuple(q for q in clinc_part.queries if q.in_scope)),
-    }
-    return cut, [q for q in clinc_part.queries if not q.in_scope]
-
-
-def draw_faq(
-    dataset: EvalSet, off_topic: list[EvalQuery], rng: random.Random
-) -> tuple[list[EvalEntry], list[EvalQuery], list[EvalQuery], list[EvalQuery]]:
-    """One small FAQ cut from ``dataset``, with its answerable, on-topic unanswerable and
-    off-topic questions."""
-    size = rng.randint(*SIZES)
-    chosen: list[EvalEntry] = rng.sample(list(dataset.entries), min(size, len(dataset.entries)))
-    ids = {e.id for e in chosen}
-    inside = [q for q in dataset.queries if q.in_scope and set(q.relevant) <= ids]
-    outside = [q for q in dataset.queries if q.in_scope and not set(q.relevant) & ids]
-    answerable = rng.sample(inside, min(PER_KIND, len(inside)))
-    unanswerable = rng.sample(outside, min(PER_KIND, len(outside)))
-    away = rng.sample(off_topic, min(PER_KIND, len(off_topic)))
-    return chosen, answerable, unanswerable, away
-
-
-def ask_small_faqs(
-    dataset: EvalSet,
-    off_topic: list[EvalQuery],
-    embedder: Embedder,
-    *,
-    faqs: int,
-    rng: random.Random,
-) -> Outcomes:
-    """Cut ``faqs`` small FAQs from ``dataset`` and ask each its three kinds of question."""
-    outcomes = Outcomes()
-    for _ in range(faqs):
-        chosen, answerable, unanswerable, away = draw_faq(dataset, off_topic, rng)
-        if not answerable:
-            continue
-        retriever = AskbotRanker(chosen, embedder).retriever
-        answers = retriever.ask_many([q.query for q in answerable + unanswerable + away])
-        n, m = len(answerable), len(unanswerable)
-        outcomes.answerable += [
-            (a, frozenset(q.relevant)) for a, q in zip(answers[:n], answerable, strict=True)
-        ]
-        outcomes.unanswerable += answers[n : n + m]
-        outcomes.off_topic += answers[n + m :]
-        outcomes.faqs += 1
-    return outcomes
+BACKENDS = ("onnx-int8", "onnx-fp32", "torch")
 
 
 def main() -> None:
@@ -197,30 +77,38 @@ def main() -> None:
     parser.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
     parser.add_argument("--faqs", type=int, default=30, help="small FAQs cut from each source")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--part", choices=("dev", "heldout"), default="dev")
+    parser.add_argument("--part", choices=PARTS, default="dev")
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--backend", choices=BACKENDS, default="onnx-int8")
     parser.add_argument("--index-dir", type=Path, help="where the ONNX export is kept")
+    parser.add_argument(
+        "--one-size", action="store_true", help="the large-FAQ calibration for every FAQ"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="askbot-protocol-") as scratch:
         index_dir = args.index_dir or Path(scratch)
         settings = Settings(model=args.model, backend=args.backend, index_dir=index_dir)
         embedder = CachingEmbedder(batch_embedder(settings), capacity=None)
-        cut, off_topic = sources(args.datasets, args.part)
-        rng = random.Random(args.seed)
-        total = Outcomes()
-        rows = []
-        for name, dataset in cut.items():
-            outcomes = ask_small_faqs(dataset, off_topic, embedder, faqs=args.faqs, rng=rng)
-            rows.append(outcomes.row(name))
-            total.add(outcomes)
+        calibration = None
+        if args.one_size:
+            calibration = replace(default_calibration(embedder.model_id), small_faq=None)
+        table = protocol_table(
+            args.datasets,
+            args.part,
+            embedder,
+            faqs=args.faqs,
+            seed=args.seed,
+            calibration=calibration,
+        )
+        articles = articles_table(embedder, calibration)
     print(
         f"article-FAQ protocol: part {args.part}, seed {args.seed}, {args.faqs} FAQs of "
         f"{SIZES[0]}-{SIZES[1]} entries per source, up to {PER_KIND} questions of each kind "
-        f"per FAQ; encoder {embedder.model_id}\n"
+        f"per FAQ; encoder {embedder.model_id}"
+        f"{'; one calibration for every size' if args.one_size else ''}\n"
     )
-    print(HEADER)
-    print("\n".join([*rows, total.row("all")]))
+    print(table)
+    print(f"\nThe repo's article FAQs, asked their readers' questions:\n\n{articles}")
 
 
 if __name__ == "__main__":

@@ -26,8 +26,17 @@ for each ECE and the precision of each answer threshold on data the fit never sa
 *dev* and the *other* halves of stackfaq and covidfaq. ``--write`` stores the fitted one as the
 model's default in ``src/askbot/retrieve/calibrations.json``.
 
+Collections of article size (``SMALL_FAQ_ENTRIES``) read the calibration's ``small_faq`` part,
+fitted the same way on small FAQs of 6-12 entries cut from the same development data
+(``askbot.evaluate.article_faqs``, draw ``--small-seed``, ``--small-faqs`` per source): their
+answerable questions in scope, their on-topic unanswerable and off-topic ones not, weighted to
+the pool's out-of-scope share. It is checked on small FAQs cut from the held-out data. The
+multilingual encoder has no such part: the small FAQs are English, and it answers the rest.
+``scripts/article_protocol.py`` reports what it does.
+
     python scripts/fit_calibration.py [--model M] [--backend onnx-int8] [--write]
         [--datasets ../shared/datasets] [--cache EMB.pkl] [--index-dir DIR]
+        [--small-faqs 60] [--small-seed 1]
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ import argparse
 import json
 import random
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +56,13 @@ from askbot.config import DEFAULT_MODEL, Settings
 from askbot.embed import CachingEmbedder, Embedder, model_name
 from askbot.embed.usem import UsemEmbedder
 from askbot.evaluate import EvalSet, hold_out, load_eval_folder
+from askbot.evaluate.article_faqs import draw_faq, sources
 from askbot.evaluate.askbot_ranker import AskbotRanker
 from askbot.evaluate.metrics import expected_calibration_error
 from askbot.evaluate.run import split_half
-from askbot.fit import calibration_examples, fit_calibration
+from askbot.fit import calibration_examples, fit_calibration, prior_weights
 from askbot.retrieve import (
+    SMALL_FAQ_ENTRIES,
     Calibration,
     Logistic,
     Scoring,
@@ -88,6 +100,29 @@ def examples(dataset: EvalSet, embedder: Embedder, sample: int) -> Features:
     )
 
 
+def small_faq_examples(
+    datasets: Path, part: str, embedder: Embedder, faqs: int, seed: int
+) -> Features:
+    """Calibration features of small FAQs cut from ``part``: answerable questions in scope,
+    on-topic unanswerable and off-topic ones out of scope."""
+    cut, off_topic = sources(datasets, part)
+    rng = random.Random(seed)
+    parts: list[Features] = []
+    for dataset in cut.values():
+        for _ in range(faqs):
+            chosen, answerable, unanswerable, away = draw_faq(dataset, off_topic, rng)
+            if not answerable:
+                continue
+            default = default_calibration(embedder.model_id)  # spares the self-calibration
+            retriever = AskbotRanker(chosen, embedder, calibration=default).retriever
+            asked = answerable + unanswerable + away
+            relevant = [set(q.relevant) for q in answerable] + [set()] * (
+                len(asked) - len(answerable)
+            )
+            parts.append(calibration_examples(retriever, [q.query for q in asked], relevant))
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))  # type: ignore[return-value]
+
+
 def rounded(calibration: Calibration) -> Calibration:
     """The calibration as ``calibrations.json`` stores it: weights to .01, the share to .001."""
 
@@ -98,10 +133,12 @@ def rounded(calibration: Calibration) -> Calibration:
             margin_weight=round(part.margin_weight, 2),
         )
 
+    small = calibration.small_faq
     return Calibration(
         in_scope=logistic(calibration.in_scope),
         right_if_in_scope=logistic(calibration.right_if_in_scope),
         fitted_off_topic_share=round(calibration.fitted_off_topic_share, 3),
+        small_faq=rounded(small) if small is not None else None,
     )
 
 
@@ -113,13 +150,21 @@ def read_calibrations(path: Path) -> dict[str, dict[str, Any]]:
 
 def write_calibrations(path: Path, calibrations: dict[str, dict[str, Any]]) -> None:
     """Write the calibrations in the file's layout: one line per logistic part."""
-    models = []
-    for name, stored in calibrations.items():
-        fields = ",\n".join(
-            f"    {json.dumps(key)}: {json.dumps(value, separators=(', ', ': '))}"
-            for key, value in stored.items()
-        )
-        models.append(f"  {json.dumps(name)}: {{\n{fields}\n  }}")
+
+    def fields(stored: dict[str, Any], indent: str) -> str:
+        lines = []
+        for key, value in stored.items():
+            if key == "small_faq":  # a nested calibration, laid out the same way
+                value_text = f"{{\n{fields(value, indent + '  ')}\n{indent}}}"
+            else:
+                value_text = json.dumps(value, separators=(", ", ": "))
+            lines.append(f"{indent}{json.dumps(key)}: {value_text}")
+        return ",\n".join(lines)
+
+    models = [
+        f"  {json.dumps(name)}: {{\n{fields(stored, '    ')}\n  }}"
+        for name, stored in calibrations.items()
+    ]
     staging = path.with_suffix(".tmp")
     staging.write_text("{\n" + ",\n".join(models) + "\n}\n", encoding="utf-8")
     staging.replace(path)  # atomic: a reader sees the old file or the new one
@@ -156,6 +201,8 @@ def main() -> None:
     parser.add_argument(
         "--index-dir", type=Path, help="where the ONNX export is kept (default: a temporary one)"
     )
+    parser.add_argument("--small-faqs", type=int, default=60, help="small FAQs per source")
+    parser.add_argument("--small-seed", type=int, default=1, help="their draw (the protocol: 0)")
     parser.add_argument(
         "--write",
         action="store_true",
@@ -202,10 +249,24 @@ def fit(args: argparse.Namespace, embedder: Embedder) -> None:
     y = np.concatenate([p[1] for p in parts])
     in_scope = np.concatenate([p[2] for p in parts])
     fitted = rounded(fit_calibration(x, y, in_scope))
-    stored = read_calibrations(CALIBRATIONS)
-    name = args.model if args.model == MULTILINGUAL else model_name(args.model)
     print(f"encoder: {embedder.model_id} ({args.backend})")
     print(f"fit: {len(y)} questions from {', '.join(develop)}; {y.mean():.3f} right at top-1")
+    small_held_out = None
+    # The small FAQs are English: the multilingual encoder, which answers the other languages,
+    # keeps one calibration for every size.
+    if args.model != MULTILINGUAL:
+        small_x, small_y, small_in_scope = small_faq_examples(
+            args.datasets, "dev", embedder, args.small_faqs, args.small_seed
+        )
+        weights = prior_weights(small_in_scope, fitted.fitted_off_topic_share)
+        small = fit_calibration(small_x, small_y, small_in_scope, weights=weights)
+        fitted = replace(fitted, small_faq=rounded(small))
+        print(f"small FAQs: {len(small_y)} questions, {small_in_scope.mean():.3f} answerable")
+        small_held_out = small_faq_examples(
+            args.datasets, "heldout", embedder, args.small_faqs, args.small_seed
+        )
+    stored = read_calibrations(CALIBRATIONS)
+    name = args.model if args.model == MULTILINGUAL else model_name(args.model)
     candidates = {"fitted": fitted}
     if name in stored:
         candidates = {"stored": calibration_from_dict(stored[name]), **candidates}
@@ -213,6 +274,9 @@ def fit(args: argparse.Namespace, embedder: Embedder) -> None:
         print(f"{label}: {json.dumps(calibration_to_dict(calibration))}")
         for set_name, set_features in features.items():
             print(f"  {report(set_name, set_features, calibration)}", flush=True)
+        if small_held_out is not None:
+            article = calibration.for_size(SMALL_FAQ_ENTRIES)
+            print(f"  {report('small FAQs, held out', small_held_out, article)}", flush=True)
     if args.write:
         stored[name] = calibration_to_dict(fitted)  # a new model goes last, the first stays first
         write_calibrations(CALIBRATIONS, stored)

@@ -1,16 +1,18 @@
 """Probe: a calibration of (top score, margin) fitted on article-sized FAQs, against the seed.
 
-Not shipped: the probe shows why. It cuts small FAQs from the development data as
-``scripts/article_protocol.py`` does (``--seed``, another draw than the protocol's report), asks
-each its answerable, on-topic unanswerable and off-topic questions, and fits the two-part
-``Calibration`` on (top score, margin): in scope = the FAQ answers the question, right = its
-top entry is a relevant one, questions weighted so that those the FAQ does not answer make
-each ``--unanswerable-share`` of the traffic. For each fit it prints the protocol's figures on
-a second draw of dev FAQs (``--check-seed``; decided by the default ``DecisionPolicy``; the
-model-default row scores every FAQ by it, though in the real protocol a collection with enough
-alternates calibrates itself) and, as a check only, what it does on the seed article: its reader
-query set answered right, the confidence of "what is the weather in Seoul" and the decisions on
-the keywords readers type.
+It cuts small FAQs from the development data as ``scripts/article_protocol.py`` does
+(``--seed``, another draw than the protocol's report), asks each its answerable, on-topic
+unanswerable and off-topic questions, and fits the two-part ``Calibration`` on (top score,
+margin): in scope = the FAQ answers the question, right = its top entry is a relevant one,
+questions weighted so that those the FAQ does not answer make each ``--unanswerable-share`` of
+the traffic. For each fit it prints the protocol's figures on a second draw of dev FAQs
+(``--check-seed``; decided by the default ``DecisionPolicy``) and, as a check only, what it does
+on the seed article: its reader query set answered right, the confidence of "what is the
+weather in Seoul" and the decisions on the keywords readers type. The first two rows are the
+model's default as a large FAQ reads it and as an article-sized one does (its ``small_faq``
+part, the same fit at the pool's share, by ``scripts/fit_calibration.py``); higher shares
+decline more of what the FAQ does not answer and lose the seed's reader questions, which is
+why the shipped part keeps the pool's share.
 
     python scripts/probe_article_calibration.py [--faqs 60] [--seed 1] [--check-seed 0]
         [--unanswerable-share 0.05 0.1 0.2 0.3 0.4] [--index-dir DIR]
@@ -30,6 +32,7 @@ from sklearn.metrics import roc_auc_score
 from askbot.config import DEFAULT_MODEL, Settings
 from askbot.corpus import load_corpus
 from askbot.embed import CachingEmbedder, Embedder, model_name
+from askbot.evaluate.article_faqs import SIZES, sources
 from askbot.fit import fit_calibration, prior_weights
 from askbot.index import build_index
 from askbot.retrieve import Calibration, DecisionPolicy, Retriever, default_calibration
@@ -37,7 +40,6 @@ from askbot.service import batch_embedder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from answerability_features import collect
-from article_protocol import sources
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_CORPUS = REPO / "corpus" / "south-korea-japan-relations.txt"
@@ -128,8 +130,11 @@ def main() -> None:
             "| seed weather conf. | seed keywords |\n|---|---|---|---|---|---|---|---|---|"
         )
         default = default_calibration(model_name(args.model))
+        print(f"| model default, large FAQ | {check(default, checked, policy)} | — | — | — |")
+        article = default.for_size(max(SIZES))
         print(
-            f"| model default | {check(default, checked, policy)} | {seed_check(None, embedder)} |"
+            f"| model default, article-sized | {check(article, checked, policy)} "
+            f"| {seed_check(None, embedder)} |"
         )
         for share in args.unanswerable_share:
             calibration = fit(rows, share)

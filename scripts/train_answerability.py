@@ -75,13 +75,13 @@ from askbot.corpus import load_corpus
 from askbot.embed import CachingEmbedder, Embedder
 from askbot.embed.models import resolve_model_path
 from askbot.evaluate import EvalEntry, EvalQuery, EvalSet
+from askbot.evaluate.article_faqs import draw_faq, sources
 from askbot.evaluate.askbot_ranker import AskbotRanker
 from askbot.index import build_index
 from askbot.retrieve import Answer, Retriever
 from askbot.service import batch_embedder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from article_protocol import draw_faq, sources
 from probe_article_calibration import SEED_CORPUS, SEED_QUERIES
 
 REPO = Path(__file__).resolve().parent.parent

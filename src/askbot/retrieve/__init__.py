@@ -2,6 +2,7 @@
 
 from askbot.retrieve.answer import Alternative, Answer, Match
 from askbot.retrieve.calibration import (
+    SMALL_FAQ_ENTRIES,
     Calibration,
     Logistic,
     calibration_from_dict,
@@ -14,6 +15,7 @@ from askbot.retrieve.decision import Decision, DecisionPolicy
 from askbot.retrieve.retriever import Retriever, Scoring, lexical_document
 
 __all__ = [
+    "SMALL_FAQ_ENTRIES",
     "Alternative",
     "Answer",
     "Calibration",

@@ -17,6 +17,9 @@ from typing import Any
 from askbot.index import FaqIndex
 
 CALIBRATIONS_FILE = "calibrations.json"  # package data: each packaged model's default
+# A collection of at most this many entries is article-sized: it reads a default calibration's
+# ``small_faq`` part (few entries compete, so its margins run large).
+SMALL_FAQ_ENTRIES = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,11 @@ class Calibration:
     states the share of off-topic questions the traffic has, and the in-scope odds move from
     the share the calibration was fitted under (``fitted_off_topic_share``) to it, by Bayes'
     rule; at 0 the confidence is P(right | in scope). Left ``None``, the fitted share holds.
+
+    ``small_faq`` is the same two parts fitted on article-sized FAQs, which such a collection
+    reads instead (``for_size``). A margin's size depends on how many entries compete: a
+    six-entry FAQ gives a question about nothing in it a margin a 700-entry FAQ gives only to
+    a clear match, so a fit on large FAQs trusts a small FAQ's margins too much.
     """
 
     in_scope: Logistic
@@ -61,6 +69,7 @@ class Calibration:
     # Margins above this count as this; off by default, since a cap pushed single-keyword
     # questions ("trade", "China") into fallback.
     margin_cap: float = math.inf
+    small_faq: Calibration | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.fitted_off_topic_share < 1:
@@ -78,6 +87,12 @@ class Calibration:
         if self.off_topic_share is not None:  # prior shift (Saerens et al. 2002)
             in_scope += _log_odds(self.off_topic_share) - _log_odds(self.fitted_off_topic_share)
         return _sigmoid(in_scope) * right
+
+    def for_size(self, entries: int) -> Calibration:
+        """This calibration as a collection of ``entries`` entries uses it."""
+        if self.small_faq is None or entries > SMALL_FAQ_ENTRIES:
+            return self
+        return self.small_faq.for_traffic(self.off_topic_share)
 
     def for_traffic(self, off_topic_share: float | None) -> Calibration:
         """This calibration for traffic with ``off_topic_share`` off-topic questions (``None``:
@@ -119,18 +134,24 @@ def collection_calibrations(index: FaqIndex) -> dict[str, Calibration]:
 
 
 def calibration_to_dict(calibration: Calibration) -> dict[str, Any]:
-    """A fitted calibration as the index manifest stores it (``calibration_from_dict``)."""
-    return {
+    """A fitted calibration as the index manifest and ``calibrations.json`` store it
+    (``calibration_from_dict``)."""
+    stored = {
         "in_scope": asdict(calibration.in_scope),
         "right_if_in_scope": asdict(calibration.right_if_in_scope),
         "fitted_off_topic_share": calibration.fitted_off_topic_share,
     }
+    if calibration.small_faq is not None:
+        stored["small_faq"] = calibration_to_dict(calibration.small_faq)
+    return stored
 
 
 def calibration_from_dict(stored: dict[str, Any]) -> Calibration:
     """The calibration ``calibration_to_dict`` stored."""
+    small = stored.get("small_faq")
     return Calibration(
         in_scope=Logistic(**stored["in_scope"]),
         right_if_in_scope=Logistic(**stored["right_if_in_scope"]),
         fitted_off_topic_share=stored["fitted_off_topic_share"],
+        small_faq=calibration_from_dict(small) if small is not None else None,
     )

@@ -288,8 +288,13 @@ class Retriever:
         )
 
     def calibration_of(self, collection: str) -> Calibration:
-        """The calibration that turns scores into confidence for ``collection``'s entries."""
-        return self._calibrations.get(collection, self.calibration)
+        """The calibration that turns scores into confidence for ``collection``'s entries: its
+        own, else the shared one as a collection of its size reads it."""
+        own = self._calibrations.get(collection)
+        if own is None:
+            own = self.calibration.for_size(len(self.index.entries_of(collection)))
+            self._calibrations[collection] = own
+        return own
 
     def _distinct_questions(self, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
         """The best-ranked entry of each question, best first."""
