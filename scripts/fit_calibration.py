@@ -56,7 +56,7 @@ from askbot.config import DEFAULT_MODEL, Settings
 from askbot.embed import CachingEmbedder, Embedder, model_name
 from askbot.embed.usem import UsemEmbedder
 from askbot.evaluate import EvalSet, hold_out, load_eval_folder
-from askbot.evaluate.article_faqs import draw_faq, sources
+from askbot.evaluate.article_faqs import Outcomes, ask_small_faqs, sources
 from askbot.evaluate.askbot_ranker import AskbotRanker
 from askbot.evaluate.metrics import expected_calibration_error
 from askbot.evaluate.run import split_half
@@ -103,24 +103,23 @@ def examples(dataset: EvalSet, embedder: Embedder, sample: int) -> Features:
 def small_faq_examples(
     datasets: Path, part: str, embedder: Embedder, faqs: int, seed: int
 ) -> Features:
-    """Calibration features of small FAQs cut from ``part``: answerable questions in scope,
-    on-topic unanswerable and off-topic ones out of scope."""
+    """Calibration features of small FAQs cut from ``part``, as the protocol asks them:
+    answerable questions in scope, on-topic unanswerable and off-topic ones out of scope."""
     cut, off_topic = sources(datasets, part)
     rng = random.Random(seed)
-    parts: list[Features] = []
+    default = default_calibration(embedder.model_id)  # spares fitting a self-calibration
+    outcomes = Outcomes()
     for dataset in cut.values():
-        for _ in range(faqs):
-            chosen, answerable, unanswerable, away = draw_faq(dataset, off_topic, rng)
-            if not answerable:
-                continue
-            default = default_calibration(embedder.model_id)  # spares the self-calibration
-            retriever = AskbotRanker(chosen, embedder, calibration=default).retriever
-            asked = answerable + unanswerable + away
-            relevant = [set(q.relevant) for q in answerable] + [set()] * (
-                len(asked) - len(answerable)
-            )
-            parts.append(calibration_examples(retriever, [q.query for q in asked], relevant))
-    return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))  # type: ignore[return-value]
+        outcomes.add(
+            ask_small_faqs(dataset, off_topic, embedder, faqs=faqs, rng=rng, calibration=default)
+        )
+    declined = outcomes.unanswerable + outcomes.off_topic
+    answers = [a for a, _ in outcomes.answerable] + declined
+    rights = [a.candidates[0][0] in relevant for a, relevant in outcomes.answerable]
+    features = np.array([(a.score, a.margin) for a in answers], dtype=np.float64)
+    labels = np.array(rights + [False] * len(declined), dtype=np.int64)
+    in_scope = np.arange(len(answers)) < len(outcomes.answerable)
+    return features, labels, in_scope
 
 
 def rounded(calibration: Calibration) -> Calibration:

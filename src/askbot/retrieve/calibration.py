@@ -97,6 +97,8 @@ class Calibration:
     def for_traffic(self, off_topic_share: float | None) -> Calibration:
         """This calibration for traffic with ``off_topic_share`` off-topic questions (``None``:
         as fitted)."""
+        if off_topic_share == self.off_topic_share:
+            return self
         return replace(self, off_topic_share=off_topic_share)
 
 

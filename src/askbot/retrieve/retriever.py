@@ -291,10 +291,9 @@ class Retriever:
         """The calibration that turns scores into confidence for ``collection``'s entries: its
         own, else the shared one as a collection of its size reads it."""
         own = self._calibrations.get(collection)
-        if own is None:
-            own = self.calibration.for_size(len(self.index.entries_of(collection)))
-            self._calibrations[collection] = own
-        return own
+        if own is not None:
+            return own
+        return self.calibration.for_size(len(self.index.entries_of(collection)))
 
     def _distinct_questions(self, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
         """The best-ranked entry of each question, best first."""
