@@ -20,8 +20,10 @@ on-topic unanswerable and off-topic questions declined (fallback), the highest c
 answer given to an unanswerable one, and AUROC of the confidence between answerable and on-topic
 unanswerable questions, with the seed and the counts. The encoder is the one askbot serves.
 
-Then the same figures for the repo's article FAQs, each asked its readers' questions
-(``docs/eval/<article>.queries.jsonl``; the ones without a relevant entry count as unanswerable).
+Then the same figures for the repo's article FAQs, each asked its readers' questions (the ones
+without a relevant entry count as unanswerable): the development articles of
+``docs/eval/dev-articles/`` (FAQ and questions side by side), then the check articles (the seed
+and the two of ``tests/data/corpus_articles/``, their questions in ``docs/eval/``).
 
 ``--one-size`` scores every small FAQ with the model's calibration for large FAQs, without its
 article-sized part (no small FAQ here has the alternates to calibrate itself), to compare.
@@ -44,6 +46,7 @@ from askbot.evaluate.article_faqs import (
     PARTS,
     PER_KIND,
     SIZES,
+    Outcomes,
     ask_labelled,
     protocol_table,
 )
@@ -52,21 +55,37 @@ from askbot.retrieve import Calibration, default_calibration
 from askbot.service import batch_embedder
 
 REPO = Path(__file__).resolve().parent.parent
-# The repo's article FAQs, each with its readers' questions in docs/eval/<name>.queries.jsonl.
-ARTICLE_SETS = (
-    ("corpus/south-korea-japan-relations.txt", "south-korea-japan-relations"),
-    ("tests/data/corpus_articles/riverside-mayoral-election.md", "riverside-mayoral-election"),
-    ("tests/data/corpus_articles/brewmaster-kettle-recall.json", "brewmaster-kettle-recall"),
+EVAL = REPO / "docs" / "eval"
+# The repo's article FAQs, each with its readers' questions, as (FAQ, queries). The development
+# ones (docs/eval/dev-articles/) are for choosing how askbot treats article FAQs; the others
+# (tests/data/corpus_articles/ and the seed, their questions in docs/eval/) are for checking.
+DEV_ARTICLES = tuple(
+    (faq, faq.with_suffix(".queries.jsonl")) for faq in sorted((EVAL / "dev-articles").glob("*.md"))
+)
+CHECK_ARTICLES = tuple(
+    (REPO / faq, EVAL / f"{name}.queries.jsonl")
+    for faq, name in (
+        ("corpus/south-korea-japan-relations.txt", "south-korea-japan-relations"),
+        ("tests/data/corpus_articles/riverside-mayoral-election.md", "riverside-mayoral-election"),
+        ("tests/data/corpus_articles/brewmaster-kettle-recall.json", "brewmaster-kettle-recall"),
+    )
 )
 
 
-def articles_table(embedder: Embedder, calibration: Calibration | None = None) -> str:
-    """The protocol's figures for each of the repo's article FAQs, asked its readers' questions."""
-    rows = []
-    for faq, name in ARTICLE_SETS:
-        data = load_eval_set(REPO / faq, REPO / "docs" / "eval" / f"{name}.queries.jsonl")
-        rows.append(ask_labelled(data.entries, data.queries, embedder, calibration).row(name))
-    return "\n".join([HEADER.replace("| source |", "| article |", 1), *rows])
+def articles_table(
+    embedder: Embedder,
+    calibration: Calibration | None = None,
+    articles: tuple[tuple[Path, Path], ...] = CHECK_ARTICLES,
+) -> str:
+    """The protocol's figures for each of ``articles``, asked its readers' questions, and all."""
+    rows, pooled = [], Outcomes()
+    for faq, queries in articles:
+        data = load_eval_set(faq, queries)
+        outcomes = ask_labelled(data.entries, data.queries, embedder, calibration)
+        rows.append(outcomes.row(queries.name.removesuffix(".queries.jsonl")))
+        pooled.add(outcomes)
+    table = [HEADER.replace("| source |", "| article |", 1), *rows, pooled.row("all")]
+    return "\n".join(table)
 
 
 BACKENDS = ("onnx-int8", "onnx-fp32", "torch")
@@ -100,7 +119,8 @@ def main() -> None:
             seed=args.seed,
             calibration=calibration,
         )
-        articles = articles_table(embedder, calibration)
+        development = articles_table(embedder, calibration, DEV_ARTICLES)
+        check = articles_table(embedder, calibration)
     print(
         f"article-FAQ protocol: part {args.part}, seed {args.seed}, {args.faqs} FAQs of "
         f"{SIZES[0]}-{SIZES[1]} entries per source, up to {PER_KIND} questions of each kind "
@@ -108,7 +128,8 @@ def main() -> None:
         f"{'; one calibration for every size' if args.one_size else ''}\n"
     )
     print(table)
-    print(f"\nThe repo's article FAQs, asked their readers' questions:\n\n{articles}")
+    print(f"\nThe development articles, asked their readers' questions:\n\n{development}")
+    print(f"\nThe check articles, asked their readers' questions:\n\n{check}")
 
 
 if __name__ == "__main__":

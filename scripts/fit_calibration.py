@@ -24,7 +24,8 @@ export of the model unless ``--backend`` says otherwise), since a model's scores
 with its precision. It prints the calibration in ``calibrations.json`` and the fitted one, then
 for each ECE and the precision of each answer threshold on data the fit never saw: clinc150
 *dev* and the *other* halves of stackfaq and covidfaq. ``--write`` stores the fitted one as the
-model's default in ``src/askbot/retrieve/calibrations.json``.
+model's default in ``src/askbot/retrieve/calibrations.json``; ``--write small`` only its
+article-sized part, so that large FAQs keep the confidence they have.
 
 Collections of article size (``SMALL_FAQ_ENTRIES``) read the calibration's ``small_faq`` part,
 fitted the same way on small FAQs of 6-12 entries cut from the same development data
@@ -34,7 +35,7 @@ the pool's out-of-scope share. It is checked on small FAQs cut from the held-out
 multilingual encoder has no such part: the small FAQs are English, and it answers the rest.
 ``scripts/article_protocol.py`` reports what it does.
 
-    python scripts/fit_calibration.py [--model M] [--backend onnx-int8] [--write]
+    python scripts/fit_calibration.py [--model M] [--backend onnx-int8] [--write [small]]
         [--datasets ../shared/datasets] [--cache EMB.pkl] [--index-dir DIR]
         [--small-faqs 60] [--small-seed 1]
 """
@@ -204,8 +205,11 @@ def main() -> None:
     parser.add_argument("--small-seed", type=int, default=1, help="their draw (the protocol: 0)")
     parser.add_argument(
         "--write",
-        action="store_true",
-        help="store the fit as the model's default in calibrations.json",
+        nargs="?",
+        const="all",
+        choices=("all", "small"),
+        help="store the fit as the model's default in calibrations.json (small: only its "
+        "article-sized part, the large FAQs' parts kept as stored)",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="askbot-fit-") as scratch:
@@ -276,6 +280,8 @@ def fit(args: argparse.Namespace, embedder: Embedder) -> None:
         if small_held_out is not None:
             article = calibration.for_size(SMALL_FAQ_ENTRIES)
             print(f"  {report('small FAQs, held out', small_held_out, article)}", flush=True)
+    if args.write == "small" and "stored" in candidates:
+        fitted = replace(candidates["stored"], small_faq=fitted.small_faq)
     if args.write:
         stored[name] = calibration_to_dict(fitted)  # a new model goes last, the first stays first
         write_calibrations(CALIBRATIONS, stored)

@@ -53,7 +53,7 @@ from askbot.retrieve import SMALL_FAQ_ENTRIES, DecisionPolicy, Scoring, default_
 from askbot.service import batch_embedder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from article_protocol import articles_table
+from article_protocol import DEV_ARTICLES, articles_table
 from quality_text import ARTICLES, FITTED_ON_ALTERNATES, HEAD, HELD_OUT, THRESHOLDS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -303,7 +303,9 @@ def article_section(root: Path, embedder: Embedder) -> str:
         text += f"**{part}** (draw 0, 30 FAQs per source):\n\n{table}\n\n"
     return (
         text
-        + "The repo's article FAQs, asked their readers' questions:\n\n"
+        + "The development articles, asked their readers' questions:\n\n"
+        + articles_table(embedder, articles=DEV_ARTICLES)
+        + "\n\nThe check articles, asked their readers' questions:\n\n"
         + articles_table(embedder)
     )
 

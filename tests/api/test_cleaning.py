@@ -55,7 +55,7 @@ def http(settings: Settings) -> Iterator[TestClient]:
 
 
 def after_fallback(http: TestClient) -> str:
-    reply = http.post("/v1/chat", json={"message": "zebra quantum", "collection": "passports"})
+    reply = http.post("/v1/chat", json={"message": "purple zebra", "collection": "passports"})
     assert reply.status_code == 200 and reply.json()["decision"] == "fallback"
     assert reply.json()["suggestions"]  # options are pending: the pick matcher will run
     return str(reply.json()["session_id"])

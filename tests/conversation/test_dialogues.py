@@ -78,16 +78,13 @@ DIALOGUES: list[object] = [
         ("can I vote by mail instead?", EARLY),
         ("thanks - what ID do I need to bring?", BRING),
     ]),
-    pytest.param(RECALL, [
+    (RECALL, [
         ("which models are affected?", WHICH),
         ("why?", WHY),
         ("has anyone been hurt?", INJURED),  # a new subject
         ("and a refund?", REFUND),
         ("what about without a receipt?", RECEIPT),
-    ], marks=pytest.mark.xfail(
-        reason="'why?' after a clarify: the recall's reason comes first, in a fallback (.37)",
-        strict=False,
-    )),
+    ]),
     (RECALL, [
         ("why are they recalling it?", WHY),
         ("how do I check mine?", TELL),

@@ -13,7 +13,7 @@ from askbot import service
 from askbot.config import Settings
 from askbot.embed import Embedder
 from askbot.fit import fitting
-from askbot.index import FaqIndex, incremental, load_index
+from askbot.index import FaqIndex, entry_texts, incremental, load_index
 from askbot.index.vector_cache import VECTORS_DIR
 from askbot.retrieve import Retriever
 from tests.conftest import DATA, SEED_ARTICLE
@@ -106,7 +106,8 @@ def test_adding_an_article_encodes_it_alone_and_answers_as_a_rebuild_would(
 
     manifest = extended.manifest
     assert manifest.extended_from == first.manifest.build_id
-    article_texts = sum(1 + len(e.alternates) + 1 for e in extended.entries if "riverside" in e.id)
+    # Its question, alternates, question+answer and answer sentences (it is article-sized).
+    article_texts = sum(len(entry_texts(e, "en")) for e in extended.entries if "riverside" in e.id)
     assert manifest.vectors_encoded == article_texts
     assert manifest.vector_count == first.manifest.vector_count + article_texts
     # The new vectors are kept beside the graph, whose file the new build links, not rewrites.
@@ -161,9 +162,11 @@ def test_an_edited_entry_is_encoded_again_and_its_old_vector_never_found(
 
     extended = service.build(settings, embedder=embedder)[1]
     assert extended.manifest.extended_from
-    assert extended.manifest.vectors_encoded == 1  # the entry's question + answer text
-    # Both vectors of the entry are added anew (its question's from the cache).
-    assert extended.manifest.dead_vectors == 2
+    # The entry's question + answer text and the sentence that changed.
+    assert extended.manifest.vectors_encoded == 2
+    # Every vector of the entry is added anew (the unchanged texts' from the cache): its
+    # question, question + answer and three answer sentences.
+    assert extended.manifest.dead_vectors == 5
     dead = np.flatnonzero(extended.rows[:, 0] < 0)
     retriever = Retriever(extended, embedder)
     for question in ("Why are Seoul and Tokyo getting closer?", "is it because of tensions?"):

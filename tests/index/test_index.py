@@ -12,7 +12,7 @@ import faiss
 import numpy as np
 import pytest
 
-from askbot.corpus import load_corpus
+from askbot.corpus import FaqEntry, corpus_from_entries, load_corpus
 from askbot.embed import Embedder
 from askbot.errors import (
     IndexCorruptError,
@@ -22,7 +22,9 @@ from askbot.errors import (
 )
 from askbot.index import (
     FORMAT_VERSION,
+    SMALL_FAQ_ENTRIES,
     FaqIndex,
+    VectorKind,
     build_index,
     current_build,
     load_index,
@@ -30,7 +32,7 @@ from askbot.index import (
     save_index,
     vector_index,
 )
-from askbot.index.memory import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
+from askbot.index.memory import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, answer_sentences
 from askbot.retrieve import Retriever
 from tests.conftest import DATA, SEED_CORPUS, FakeEmbedder
 
@@ -47,8 +49,9 @@ def test_round_trip_keeps_entries_vectors_and_manifest(saved: Path) -> None:
     index = load_index(saved, model_id=FakeEmbedder.model_id, corpus_hash=corpus.content_hash)
     manifest = index.manifest
     assert manifest.entry_count == 9 == len(index.entries)
-    # question + alternates + question+answer per entry: 9 questions, 4 alternates, 9 answers
-    assert manifest.vector_count == 22 == index.vectors.ntotal
+    # question, alternates, question+answer and (these collections are article-sized) each
+    # answer sentence: 9 questions, 4 alternates, 9 answers, 9 sentences
+    assert manifest.vector_count == 31 == index.vectors.ntotal
     assert manifest.model_id == FakeEmbedder.model_id and manifest.dimension == 64
     assert [e.id for e in index.entries] == [e.id for e in corpus.entries()]
     bike = next(e for e in index.entries if e.id == "bikes-1")
@@ -195,8 +198,37 @@ def test_failed_save_leaves_previous_index_serving(
     assert not [p for p in (saved / "builds").iterdir() if p.name.startswith(".staging")]
 
 
-# 9 entries and 22 vectors in corpus_good; a tiny threshold makes the approximate index cheap.
-GOOD_VECTORS = 22
+def test_answers_are_split_into_sentences_worth_a_vector() -> None:
+    text = "Yes. Polls open at 7 a.m. and close at 8 p.m. on Tuesday. Bring a photo ID card."
+    assert answer_sentences(text, "en") == [
+        "Polls open at 7 a.m. and close at 8 p.m. on Tuesday.",  # no break after "a.m."
+        "Bring a photo ID card.",
+    ]  # "Yes." says nothing without its question
+    assert answer_sentences("日本と韓国は協力を強化しています。これは重要な変化です。", "ja") == [
+        "日本と韓国は協力を強化しています。",
+        "これは重要な変化です。",
+    ]
+
+
+def test_only_an_article_sized_collection_embeds_its_answers_sentence_by_sentence(
+    fake_embedder: Embedder,
+) -> None:
+    answer = "The first sentence is here. The second sentence is there."
+    entries = [FaqEntry(f"a{i}", "article", f"question {i}?", answer) for i in range(3)]
+    entries += [
+        FaqEntry(f"b{i}", "big", f"question {i}?", answer) for i in range(SMALL_FAQ_ENTRIES + 1)
+    ]
+    index = build_index(corpus_from_entries(entries), fake_embedder)
+    kinds = {
+        collection: index.rows[index.vector_ids_of_many(index.entries_of(collection))[0], 1]
+        for collection in ("article", "big")
+    }
+    assert (kinds["article"] == VectorKind.ANSWER_SENTENCE).sum() == 2 * 3
+    assert not (kinds["big"] == VectorKind.ANSWER_SENTENCE).any()
+
+
+# 9 entries and 31 vectors in corpus_good; a tiny threshold makes the approximate index cheap.
+GOOD_VECTORS = 31
 
 
 @pytest.fixture(scope="module")

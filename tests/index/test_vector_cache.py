@@ -62,8 +62,10 @@ def test_an_edit_encodes_only_what_changed(settings: Settings, embedder: Embedde
     text = passports.read_text()
     passports.write_text(text.replace("Fill in form P1", "Fill in form P1 online"))
     assert rebuild(settings, embedder) == [
-        "How do I renew my passport? Fill in form P1 online at the town hall."
-    ]  # the entry's question + answer text: its question (and alternates) are unchanged
+        "How do I renew my passport? Fill in form P1 online at the town hall.",
+        "Fill in form P1 online at the town hall.",
+    ]  # the entry's question + answer text and its answer's one sentence: its question (and
+    # alternates) are unchanged
 
     passports.rename(settings.corpus_dir / "travel-documents.md")  # a new collection id
     assert rebuild(settings, embedder) == []
@@ -71,7 +73,8 @@ def test_an_edit_encodes_only_what_changed(settings: Settings, embedder: Embedde
 
     full = rebuild(settings, embedder, force=True)  # a forced build encodes everything
     assert len(full) == len(first) and set(full) - set(first) == {
-        "How do I renew my passport? Fill in form P1 online at the town hall."
+        "How do I renew my passport? Fill in form P1 online at the town hall.",
+        "Fill in form P1 online at the town hall.",
     }
     assert answers(settings, embedder) == incremental  # as the full rebuild answers
 

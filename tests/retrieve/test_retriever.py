@@ -299,10 +299,25 @@ def test_an_article_sized_faq_declines_what_a_large_faq_calibration_answers(
     assert answer.confidence < large_reading.confidence
 
 
+def test_a_question_about_one_fact_of_an_answer_finds_it_in_the_answer(
+    seed: Retriever, embedder: Embedder
+) -> None:
+    """No seed question speaks of investment; one answer's sentence does ("Economically,
+    increased collaboration can boost trade, investment, and technological innovation")."""
+    question = "does this mean more investment and technology sharing"
+    answer = seed.ask(question)
+    assert answer.decision is Decision.ANSWER and answer.answer is not None
+    assert answer.answer.question.startswith("How will this improved")
+    without = [e for e in seed.index.entries if e.collection == SEED]
+    bare = build_index(corpus_from_entries(without), embedder, sentences_in={})
+    assert Retriever(bare, embedder).ask(question).decision is not Decision.ANSWER
+
+
 def test_entry_scores_follow_the_per_entry_definition(embedder: Embedder) -> None:
     """The one-product scoring of many entries equals scoring each entry on its own: best
-    phrasing (softened by the mean of the best ``soft_top`` when there are more), blended with
-    the question+answer vector; an intent without an answer scores by its phrasings alone."""
+    phrasing (softened by the mean of the best ``soft_top`` when there are more; replaced by an
+    answer sentence that matches better than every entry's phrasing), blended with the
+    question+answer vector; an intent without an answer scores by its phrasings alone."""
     entries = [
         FaqEntry("many", "faq", "book a table", "Call us.",
                  ("reserve a table", "table for two", "dinner booking", "can I book")),
@@ -310,26 +325,47 @@ def test_entry_scores_follow_the_per_entry_definition(embedder: Embedder) -> Non
         FaqEntry("intent", "faq", "cancel my booking", "",
                  ("drop reservation", "undo booking", "cancel table", "call off dinner")),
         FaqEntry("plain", "faq", "where are you", "Main street 1."),
+        FaqEntry("parking", "faq", "Can I come by car?",
+                 "Yes. There is free parking behind the restaurant after six in the evening."),
     ]  # fmt: skip
     retriever = Retriever(build_index(corpus_from_entries(entries), embedder), embedder)
     scoring, index = retriever.scoring, retriever.index
-    vector = embedder.encode(["can I reserve a table for tonight?"])[0]
+    # "Main street 1." and the parking sentence: "Call us.", "9 to 5." and "Yes." are too short.
+    assert (index.rows[:, 1] == VectorKind.ANSWER_SENTENCE).sum() == 2
 
-    def by_definition(position: int) -> float:
+    def sims_of(position: int, vector: np.ndarray, kind: VectorKind) -> np.ndarray:
         ids = index.vector_ids_of(position)
-        sims = index.vectors_at(ids) @ vector
         kinds = index.rows[ids, 1]
-        phrasing = np.sort(sims[kinds != VectorKind.QUESTION_ANSWER])[::-1]
-        best = float(phrasing[0])
-        if len(phrasing) > scoring.soft_top:
-            soft = float(phrasing[: scoring.soft_top].mean())
+        wanted = kinds <= VectorKind.ALTERNATE if kind is VectorKind.ALTERNATE else kinds == kind
+        return np.sort(index.vectors_at(ids[wanted]) @ vector)[::-1]
+
+    def phrasing(position: int, vector: np.ndarray) -> float:
+        sims = sims_of(position, vector, VectorKind.ALTERNATE)
+        best = float(sims[0])
+        if len(sims) > scoring.soft_top:
+            soft = float(sims[: scoring.soft_top].mean())
             best = (1 - scoring.soft_weight) * best + scoring.soft_weight * soft
-        combined = sims[kinds == VectorKind.QUESTION_ANSWER]
+        return best
+
+    def by_definition(position: int, vector: np.ndarray, top_phrasing: float) -> float:
+        best = phrasing(position, vector)
+        sentences = sims_of(position, vector, VectorKind.ANSWER_SENTENCE)
+        if len(sentences) and sentences[0] > top_phrasing:
+            best = max(best, float(sentences[0]))
+        combined = sims_of(position, vector, VectorKind.QUESTION_ANSWER)
         if not len(combined):
             return best
         return scoring.question_weight * best + (1 - scoring.question_weight) * float(combined[0])
 
     positions = np.arange(len(entries), dtype=np.int64)[::-1].copy()  # any order, not sorted
-    scores = retriever._entry_scores(positions, vector)
-    expected = [by_definition(int(p)) for p in positions]
-    np.testing.assert_allclose(scores, expected, rtol=0, atol=1e-6)
+    sentence_counted = []
+    for question in ("can I reserve a table for tonight?", "is parking free in the evening?"):
+        vector = embedder.encode([question])[0]
+        top_phrasing = max(phrasing(int(p), vector) for p in positions)
+        expected = [by_definition(int(p), vector, top_phrasing) for p in positions]
+        np.testing.assert_allclose(
+            retriever._entry_scores(positions, vector), expected, rtol=0, atol=1e-6
+        )
+        parking = sims_of(4, vector, VectorKind.ANSWER_SENTENCE)[0]
+        sentence_counted.append(bool(parking > top_phrasing))
+    assert sentence_counted == [False, True]  # both sides of the rule are checked

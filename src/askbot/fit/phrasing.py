@@ -69,7 +69,7 @@ def fit_classifier(index: FaqIndex, collection: str) -> ClassifierWeights:
     """
     positions = index.entries_of(collection)
     ids, owner = index.vector_ids_of_many(positions)
-    phrasing = index.rows[ids, 1] != VectorKind.QUESTION_ANSWER
+    phrasing = index.rows[ids, 1] <= VectorKind.ALTERNATE  # its question and alternates
     x, y = index.vectors_at(ids[phrasing]), owner[phrasing]
     tolerance = TOLERANCE_TIMES_CLASSES / len(positions)
     from sklearn.linear_model import LogisticRegression  # a second to import: only to fit

@@ -38,7 +38,13 @@ from askbot.corpus.entries import normalise_question
 from askbot.embed import Vectors
 from askbot.fit.calibration import ASSUMED_OFF_TOPIC_SHARE, calibration_examples, fit_calibration
 from askbot.fit.phrasing import fit_classifier
-from askbot.index import FaqIndex, build_index, entry_texts, multilingual_texts
+from askbot.index import (
+    FaqIndex,
+    build_index,
+    entry_texts,
+    multilingual_texts,
+    sentence_languages,
+)
 from askbot.retrieve import Calibration, Retriever, calibration_to_dict, default_calibration
 
 FOLDS = 3
@@ -59,13 +65,16 @@ class StoredTextVectors:
         # A multilingual space also holds its entries' translations, embedded the same way.
         self.multilingual = index.manifest.translations_embedded
         embedded = multilingual_texts if self.multilingual else entry_texts
+        # Which collections' answers the index split into sentences: a round's index does too.
+        self.sentences_in = sentence_languages(index.collections)
         positions: Iterable[int] = range(len(index.entries))
         if collections is not None:
             positions = (int(p) for c in collections for p in index.entries_of(c))
         self._row_of: dict[str, int] = {}
         for position in positions:
             entry = index.entries[position]
-            texts, rows = embedded(entry), index.vector_ids_of(position)
+            texts = embedded(entry, self.sentences_in.get(entry.collection))
+            rows = index.vector_ids_of(position)
             if len(texts) != len(rows):
                 raise ValueError(f"index rows do not match the texts of entry {entry.id!r}")
             self._row_of.update(
@@ -170,9 +179,14 @@ def _fold_examples(
     for entry in kept:
         answers.setdefault(normalise_question(entry.question), set()).add(entry.id)
     embedded = multilingual_texts if embedder.multilingual else entry_texts
-    vectors = sum(len(embedded(e)) for e in kept)
+    split = embedder.sentences_in
+    vectors = sum(len(embedded(e, split.get(e.collection))) for e in kept)
     index = build_index(
-        corpus_from_entries(kept), embedder, exact_limit=vectors, multilingual=embedder.multilingual
+        corpus_from_entries(kept),
+        embedder,
+        exact_limit=vectors,
+        multilingual=embedder.multilingual,
+        sentences_in=split,
     )
     if classified:
         # Its collection has a classifier in service, so the round fits one too, whether or

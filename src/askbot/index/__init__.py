@@ -4,12 +4,14 @@ from askbot.index.build import build_index, vector_index
 from askbot.index.manifest import FORMAT_VERSION, Manifest, check_manifest
 from askbot.index.memory import (
     EXACT_SEARCH_LIMIT,
+    SMALL_FAQ_ENTRIES,
     ClassifierWeights,
     FaqIndex,
     StoredVectors,
     VectorKind,
     entry_texts,
     multilingual_texts,
+    sentence_languages,
     stored_vectors,
 )
 from askbot.index.saving import save_index
@@ -27,6 +29,7 @@ __all__ = [
     "EXACT_SEARCH_LIMIT",
     "FORMAT_VERSION",
     "POINTER_NAME",
+    "SMALL_FAQ_ENTRIES",
     "ClassifierWeights",
     "FaqIndex",
     "Manifest",
@@ -40,6 +43,7 @@ __all__ = [
     "multilingual_texts",
     "read_manifest",
     "save_index",
+    "sentence_languages",
     "stored_vectors",
     "vector_index",
     "verified_manifest",

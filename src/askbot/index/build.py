@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import faiss
@@ -20,6 +20,7 @@ from askbot.index.memory import (
     FaqIndex,
     entry_texts,
     multilingual_texts,
+    sentence_languages,
 )
 
 
@@ -80,17 +81,23 @@ def build_index(
     batch_size: int = 256,
     exact_limit: int = EXACT_SEARCH_LIMIT,
     multilingual: bool = False,
+    sentences_in: Mapping[str, str] | None = None,
 ) -> FaqIndex:
     """Embed every entry of ``corpus`` and return an index in memory (not fitted, not saved).
 
     Up to ``exact_limit`` vectors the FAISS index is exact, beyond it approximate (HNSW).
     ``multilingual``: ``embedder`` is a multilingual encoder, which also embeds translations.
+    ``sentences_in``: the collections whose answers are split into sentences, with their
+    language (default: the article-sized ones, ``sentence_languages``).
     """
     entries = list(corpus.entries())
+    if sentences_in is None:
+        sentences_in = sentence_languages(corpus.collections)
+    embedded = multilingual_texts if multilingual else entry_texts
     texts: list[str] = []
     rows: list[tuple[int, int]] = []
     for position, entry in enumerate(entries):
-        for kind, text in (multilingual_texts if multilingual else entry_texts)(entry):
+        for kind, text in embedded(entry, sentences_in.get(entry.collection)):
             texts.append(text)
             rows.append((position, int(kind)))
     vectors = embed_texts(texts, embedder, progress=progress, batch_size=batch_size)

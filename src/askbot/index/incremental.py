@@ -27,6 +27,7 @@ from askbot.index.memory import (
     embedded_fields,
     entry_texts,
     multilingual_texts,
+    sentence_languages,
 )
 from askbot.index.storage import owned_graph
 
@@ -59,6 +60,8 @@ def extend_index(
         return None
     embedded = multilingual_texts if multilingual else entry_texts
     entries = list(corpus.entries())
+    sentences_in = sentence_languages(corpus.collections)
+    sentences_before = sentence_languages(previous.collections)
     # Where each of the previous build's entries went (-1: replaced or removed); its vectors
     # follow it, the others stay in the graph as dead rows.
     moved_to = np.full(len(previous.entries) + 1, -1, dtype=previous.rows.dtype)
@@ -66,10 +69,15 @@ def extend_index(
     fresh_rows: list[tuple[int, int]] = []
     for position, entry in enumerate(entries):
         before = previous.position(entry.id)
-        if before is not None and _embeds_the_same(previous.entries[before], entry, multilingual):
+        split = sentences_in.get(entry.collection)
+        if (
+            before is not None
+            and _embeds_the_same(previous.entries[before], entry, multilingual)
+            and sentences_before.get(previous.entries[before].collection) == split
+        ):
             moved_to[before] = position
         else:
-            texts = embedded(entry)
+            texts = embedded(entry, split)
             fresh_texts += [text for _, text in texts]
             fresh_rows += [(position, int(kind)) for kind, _ in texts]
     rows = previous.rows.copy()

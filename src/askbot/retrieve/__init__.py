@@ -1,8 +1,8 @@
 """From a question to an ``Answer`` with a calibrated confidence and a decision."""
 
+from askbot.index import SMALL_FAQ_ENTRIES
 from askbot.retrieve.answer import Alternative, Answer, Match
 from askbot.retrieve.calibration import (
-    SMALL_FAQ_ENTRIES,
     Calibration,
     Logistic,
     calibration_from_dict,

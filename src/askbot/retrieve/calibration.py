@@ -14,12 +14,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from askbot.index import FaqIndex
+from askbot.index import SMALL_FAQ_ENTRIES, FaqIndex
 
 CALIBRATIONS_FILE = "calibrations.json"  # package data: each packaged model's default
-# A collection of at most this many entries is article-sized: it reads a default calibration's
-# ``small_faq`` part (few entries compete, so its margins run large).
-SMALL_FAQ_ENTRIES = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +53,11 @@ class Calibration:
     the share the calibration was fitted under (``fitted_off_topic_share``) to it, by Bayes'
     rule; at 0 the confidence is P(right | in scope). Left ``None``, the fitted share holds.
 
-    ``small_faq`` is the same two parts fitted on article-sized FAQs, which such a collection
-    reads instead (``for_size``). A margin's size depends on how many entries compete: a
-    six-entry FAQ gives a question about nothing in it a margin a 700-entry FAQ gives only to
-    a clear match, so a fit on large FAQs trusts a small FAQ's margins too much.
+    ``small_faq`` is the same two parts fitted on article-sized FAQs (``SMALL_FAQ_ENTRIES``),
+    which such a collection reads instead (``for_size``). A margin's size depends on how many
+    entries compete: a six-entry FAQ gives a question about nothing in it a margin a 700-entry
+    FAQ gives only to a clear match, so a fit on large FAQs trusts a small FAQ's margins too
+    much.
     """
 
     in_scope: Logistic

@@ -2,9 +2,10 @@
 
 1. The question is embedded and FAISS returns the nearest vectors (scoped to one collection
    when asked); their entries, plus the best lexical (BM25) matches, are the candidates.
-2. Each candidate gets one score from all its vectors and its words: the best of its question
-   and alternates (softened by the mean of the best few, for intent-style entries with many
-   alternates), blended with its question+answer vector, plus a weighted normalised BM25 score
+2. Each candidate gets one score from all its vectors and its words: the best of its question,
+   alternates (softened by the mean of the best few, for intent-style entries with many
+   alternates; in an article-sized collection, an answer sentence that matches better than any
+   question), blended with its question+answer vector, plus a weighted normalised BM25 score
    (``Scoring``, ``retrieve.lexical``). In a collection whose entries carry many alternates, a
    classifier fitted on them at build time adds its probability of each entry
    (``retrieve.phrasing``).
@@ -204,18 +205,21 @@ class Retriever:
         """Each entry's score from all its vectors, for many entries in one matrix product.
 
         Per entry: its best phrasing (question or alternate; softened by the mean of its best
-        ``soft_top`` phrasings when it has more), blended with its question+answer vector.
+        ``soft_top`` phrasings when it has more, replaced by an answer sentence that matches
+        better than any candidate's phrasing), blended with its question+answer vector.
         """
         ids, owner = self.index.vector_ids_of_many(positions)
         # Only the candidates' rows are cast to float32 (a float16 product loses precision).
         sims = (self.index.vectors_at(ids) @ vector).astype(np.float64)
-        is_phrasing = self._kinds[ids] != VectorKind.QUESTION_ANSWER
+        kinds = self._kinds[ids]
+        is_phrasing = kinds <= VectorKind.ALTERNATE
         phrasing_owner, phrasing_sims = owner[is_phrasing], sims[is_phrasing]
         n = len(positions)
         best = np.full(n, -np.inf)
         np.maximum.at(best, phrasing_owner, phrasing_sims)
         combined = np.full(n, -np.inf)
-        np.maximum.at(combined, owner[~is_phrasing], sims[~is_phrasing])
+        is_combined = kinds == VectorKind.QUESTION_ANSWER
+        np.maximum.at(combined, owner[is_combined], sims[is_combined])
         count = np.bincount(phrasing_owner, minlength=n)
         soft_top = self.scoring.soft_top
         if (count > soft_top).any():
@@ -231,6 +235,15 @@ class Retriever:
             best[many] = (1.0 - share) * best[many] + share * soft[many] / soft_top
         # An entry with no phrasing vector scores by its question+answer vector alone.
         best = np.where(count > 0, best, combined)
+        # A reader may ask about one fact of an answer, in words no question of the FAQ uses: an
+        # answer sentence that matches better than every candidate's question does counts as its
+        # entry's phrasing. Any sentence would not do: one restating the article's subject
+        # would lift every entry alike on any question about it.
+        is_sentence = kinds == VectorKind.ANSWER_SENTENCE
+        if is_sentence.any():
+            sentence = np.full(n, -np.inf)
+            np.maximum.at(sentence, owner[is_sentence], sims[is_sentence])
+            best = np.maximum(best, np.where(sentence > best.max(), sentence, -np.inf))
         weight = self.scoring.question_weight
         blended = weight * best + (1.0 - weight) * combined
         return np.where(np.isfinite(combined), blended, best)
