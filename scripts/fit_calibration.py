@@ -95,6 +95,9 @@ def examples(dataset: EvalSet, embedder: Embedder, sample: int) -> Features:
         # The features do not depend on the calibration: an explicit one spares fitting the
         # FAQ's self-calibration only to discard it.
         calibration=default_calibration(embedder.model_id),
+        # The large FAQs' part is fitted on scores as a large FAQ gets them, although a held-out
+        # half of covidfaq has fewer entries than that.
+        as_large_faq=True,
     )
     return calibration_examples(
         ranker.retriever, [q.query for q in queries], [set(q.relevant) for q in queries]

@@ -57,7 +57,10 @@ class AskbotRanker:
         off_topic_share: float | None = None,
         multilingual: Embedder | None = None,
         detector: LanguageDetector | None = None,
+        as_large_faq: bool = False,
     ) -> None:
+        """``as_large_faq``: answers are not split into sentences, whatever the FAQ's size, as
+        in a collection of more than ``SMALL_FAQ_ENTRIES`` entries."""
         self._name = name
         corpus = corpus_from_entries(faq_entries(entries))
         # Fit only what is used: an explicit calibration overrides a self-calibration, and a
@@ -79,10 +82,17 @@ class AskbotRanker:
                 off_topic_share=off_topic_share,
             )
 
-        self.retriever = retriever(build_index(corpus, embedder), embedder, calibration)
+        split = {} if as_large_faq else None
+        self.retriever = retriever(
+            build_index(corpus, embedder, sentences_in=split), embedder, calibration
+        )
         # A calibration fitted on the served encoder's scores does not fit the other's.
         self.multilingual = (
-            retriever(build_index(corpus, multilingual, multilingual=True), multilingual, None)
+            retriever(
+                build_index(corpus, multilingual, multilingual=True, sentences_in=split),
+                multilingual,
+                None,
+            )
             if multilingual is not None
             else None
         )
