@@ -15,6 +15,7 @@ from askbot.fit.self_calibration import (
     MIN_QUESTIONS,
     StoredTextVectors,
     fit_collection,
+    self_calibrations,
 )
 from askbot.index import build_index, load_index, save_index
 from askbot.retrieve import Calibration, Logistic, Retriever, default_calibration
@@ -152,6 +153,30 @@ def test_stored_text_vectors_are_the_index_vectors(mixed_index: Retriever) -> No
     )
     with pytest.raises(KeyError):
         stored.encode(["a text the index never embedded"])
+
+
+def test_rounds_split_answers_into_sentences_as_the_index_did(embedder: Embedder) -> None:
+    """A 30-entry FAQ with answers is article-sized: its answers are held sentence by sentence,
+    and each round's index does the same; a build that did not split them is read as such."""
+    entries = [
+        FaqEntry(
+            e.id, e.collection, e.question, f"Open the account page. Then edit the {setting}.",
+            e.alternates,
+        )
+        for e, setting in zip(intent_entries(), SETTINGS, strict=True)
+    ]  # fmt: skip
+    corpus = corpus_from_entries(entries)
+    sentence = "Then edit the password."
+    for split, held in ((None, True), ({}, False)):
+        index = build_index(corpus, embedder, sentences_in=split)
+        stored = StoredTextVectors(index)
+        assert stored.sentences_in == ({"settings": "en"} if held else {})
+        if held:
+            stored.encode([sentence])
+        else:
+            with pytest.raises(KeyError):
+                stored.encode([sentence])
+        assert "settings" in self_calibrations(index)
 
 
 def test_askbot_build_reports_the_fitted_calibration_and_ask_uses_it(tmp_path: Path) -> None:

@@ -82,7 +82,7 @@ class AskbotRanker:
                 off_topic_share=off_topic_share,
             )
 
-        split = {} if as_large_faq else None
+        split: dict[str, str] | None = {} if as_large_faq else None
         self.retriever = retriever(
             build_index(corpus, embedder, sentences_in=split), embedder, calibration
         )
