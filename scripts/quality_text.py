@@ -27,8 +27,9 @@ by `scripts/fit_calibration.py --write` from the served encoder's scores on deve
 only (clinc150 train, one half of the stackfaq threads and of the covidfaq entries,
 {calibration.fitted_off_topic_share:.1%} of them out of scope). Two parts let the confidence
 follow a declared off-topic share (**traffic declared in scope**, below). An article-sized
-collection reads another fit of the same two parts (**Article-sized FAQs**, below); no set
-here is that small.
+collection reads another fit of the same two parts and also searches its answers sentence by
+sentence (**Article-sized FAQs**, below); no set of the tables per set is that small, but
+covidfaq's halves in the held-out check are.
 
 **askbot, calibrated on train** refits both parts on the set's own train split, as `askbot eval
 --split test` does when a train split exists, on its queries and its own out-of-scope ones

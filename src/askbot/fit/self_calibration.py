@@ -38,7 +38,7 @@ from askbot.corpus.entries import normalise_question
 from askbot.embed import Vectors
 from askbot.fit.calibration import ASSUMED_OFF_TOPIC_SHARE, calibration_examples, fit_calibration
 from askbot.fit.phrasing import fit_classifier
-from askbot.index import FaqIndex, VectorKind, build_index, entry_texts, multilingual_texts
+from askbot.index import FaqIndex, build_index, entry_texts, multilingual_texts
 from askbot.retrieve import Calibration, Retriever, calibration_to_dict, default_calibration
 
 FOLDS = 3
@@ -60,7 +60,7 @@ class StoredTextVectors:
         self.multilingual = index.manifest.translations_embedded
         embedded = multilingual_texts if self.multilingual else entry_texts
         # Which collections' answers the index split into sentences: a round's index does too.
-        self.sentences_in = split_collections(index)
+        self.sentences_in = index.sentence_languages()
         positions: Iterable[int] = range(len(index.entries))
         if collections is not None:
             positions = (int(p) for c in collections for p in index.entries_of(c))
@@ -82,15 +82,6 @@ class StoredTextVectors:
         """The stored vector of each text (``KeyError`` for a text the index does not hold)."""
         rows = np.fromiter((self._row_of[t] for t in texts), dtype=np.int64, count=len(texts))
         return self._index.vectors_at(rows)
-
-
-def split_collections(index: FaqIndex) -> dict[str, str]:
-    """The collections whose answers ``index`` holds sentence by sentence, with their language
-    (read from its rows: a build may have split other collections than the size rule says)."""
-    rows = index.rows[index.rows[:, 0] >= 0]  # an extended graph's dead rows belong to no entry
-    owners = np.unique(rows[rows[:, 1] == VectorKind.ANSWER_SENTENCE, 0])
-    split = {index.entries[int(p)].collection for p in owners}
-    return {c.id: c.language for c in index.collections if c.id in split}
 
 
 def self_calibrations(

@@ -226,6 +226,15 @@ class FaqIndex:
         position = self.position(entry_id)
         return None if position is None else self.entries[position]
 
+    def sentence_languages(self) -> dict[str, str]:
+        """The collections whose answers this index holds sentence by sentence, with the
+        language they were split in (read from the rows: a build may split other collections
+        than ``sentence_languages`` of its collections says)."""
+        rows = self.rows[self.rows[:, 0] >= 0]  # an extended graph's dead rows have no entry
+        owners = np.unique(rows[rows[:, 1] == VectorKind.ANSWER_SENTENCE, 0])
+        split = {self.entries[int(p)].collection for p in owners}
+        return {c.id: c.language for c in self.collections if c.id in split}
+
     def entries_of(self, collection: str) -> npt.NDArray[np.int64]:
         """Positions of the entries of one collection."""
         return self._entries_by_collection.get(collection, np.zeros(0, np.int64))

@@ -82,15 +82,18 @@ class Retriever:
         self.scoring = scoring or Scoring()
         # An explicit calibration holds for every collection; otherwise a collection uses the
         # one it fitted on its own alternates at build time, if any, else the model's default.
+        # Either is read as a collection of its size reads it (``Calibration.for_size``), once.
         # ``off_topic_share``, when the traffic's is known, replaces each one's fitted share.
         self.calibration = calibration or default_calibration(embedder.model_id)
-        self._calibrations = {} if calibration is not None else collection_calibrations(index)
+        own = {} if calibration is not None else collection_calibrations(index)
         if off_topic_share is not None:
             self.calibration = self.calibration.for_traffic(off_topic_share)
-            self._calibrations = {
-                collection: fitted.for_traffic(off_topic_share)
-                for collection, fitted in self._calibrations.items()
-            }
+            own = {c: fitted.for_traffic(off_topic_share) for c, fitted in own.items()}
+        self._calibrations = {
+            collection: own.get(collection)
+            or self.calibration.for_size(len(index.entries_of(collection)))
+            for collection in index.collection_ids()
+        }
         self.policy = policy or DecisionPolicy()
         self.alternatives = alternatives
         self._kinds = index.rows[:, 1]
@@ -212,7 +215,7 @@ class Retriever:
         # Only the candidates' rows are cast to float32 (a float16 product loses precision).
         sims = (self.index.vectors_at(ids) @ vector).astype(np.float64)
         kinds = self._kinds[ids]
-        is_phrasing = kinds <= VectorKind.ALTERNATE
+        is_phrasing = kinds <= VectorKind.ALTERNATE  # its question or an alternate
         phrasing_owner, phrasing_sims = owner[is_phrasing], sims[is_phrasing]
         n = len(positions)
         best = np.full(n, -np.inf)
@@ -303,10 +306,7 @@ class Retriever:
     def calibration_of(self, collection: str) -> Calibration:
         """The calibration that turns scores into confidence for ``collection``'s entries: its
         own, else the shared one as a collection of its size reads it."""
-        own = self._calibrations.get(collection)
-        if own is not None:
-            return own
-        return self.calibration.for_size(len(self.index.entries_of(collection)))
+        return self._calibrations[collection]
 
     def _distinct_questions(self, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
         """The best-ranked entry of each question, best first."""
