@@ -53,8 +53,9 @@ from askbot.retrieve import SMALL_FAQ_ENTRIES, DecisionPolicy, Scoring, default_
 from askbot.service import batch_embedder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from article_protocol import DEV_ARTICLES, articles_table
-from quality_text import ARTICLES, FITTED_ON_ALTERNATES, HEAD, HELD_OUT, THRESHOLDS
+from article_protocol import CHECK_ARTICLES, DEV_ARTICLES, articles_table
+from dialogue_protocol import dialogues_table
+from quality_text import ARTICLES, DIALOGUES, FITTED_ON_ALTERNATES, HEAD, HELD_OUT, THRESHOLDS
 
 REPO = Path(__file__).resolve().parent.parent
 BACKENDS = ("onnx-int8", "onnx-fp32", "torch")
@@ -307,6 +308,11 @@ def article_section(root: Path, embedder: Embedder) -> str:
         + articles_table(embedder, articles=DEV_ARTICLES)
         + "\n\nThe check articles, asked their readers' questions:\n\n"
         + articles_table(embedder)
+        + DIALOGUES
+        + "The development articles:\n\n"
+        + dialogues_table(embedder, DEV_ARTICLES)[0]
+        + "\n\nThe check articles:\n\n"
+        + dialogues_table(embedder, CHECK_ARTICLES)[0]
     )
 
 

@@ -173,3 +173,20 @@ right ≥ .85, declined ≥ .75 of on-topic unanswerable and all off-topic quest
 ≤ .15, AUROC ≥ .85.
 
 """
+
+DIALOGUES = """
+
+### Conversations
+
+`python scripts/dialogue_protocol.py` (`askbot.evaluate.dialogues`) holds multi-turn
+conversations with each article FAQ above, through the chat API's conversation: elliptical
+follow-ups ("and the buses?", "why?"), a pronoun on a first turn, greetings and thanks mid-way,
+a change of subject, a question the FAQ does not answer. Each turn is labelled with the entry it
+means, small talk, or none. A turn is *right* when askbot answers that entry, replies in kind to
+small talk, or declines what the FAQ does not answer; *right first* also counts a "did you
+mean…?" whose first option is the entry meant. The development articles' dialogues
+(`docs/eval/dev-articles/*.dialogues.jsonl`) were written before askbot was run on them; the
+check articles' (`docs/eval/*.dialogues.jsonl`) are those `tests/conversation/test_dialogues.py`
+asserts. What an article's conversations should reach (issue 24): ≥ .87 of turns right.
+
+"""

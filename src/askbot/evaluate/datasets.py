@@ -169,7 +169,7 @@ def hold_out(dataset: EvalSet, *, fraction: float = 0.2, seed: int = 0) -> EvalS
     )
 
 
-def _read_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, object) for every non-blank line of a JSON-lines file."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -227,7 +227,7 @@ def _read_corpus(path: Path) -> tuple[EvalEntry, ...]:
 def _parse_faq(path: Path) -> tuple[EvalEntry, ...]:
     entries: list[EvalEntry] = []
     seen: dict[str, int] = {}
-    for line, obj in _read_objects(path):
+    for line, obj in read_objects(path):
         question = _text(obj, "question", path, line, required=True)
         if not question.strip():
             raise CorpusError(path, line, "'question' is empty")
@@ -304,7 +304,7 @@ def _parse_queries(path: Path, entries: tuple[EvalEntry, ...]) -> tuple[EvalQuer
     for e in entries:
         by_question.setdefault(normalise_question(e.question), []).append(e.id)
     queries: list[EvalQuery] = []
-    for line, obj in _read_objects(path):
+    for line, obj in read_objects(path):
         query = _text(obj, "query", path, line, required=True)
         if not query.strip():
             raise CorpusError(path, line, "'query' is empty")

@@ -1,0 +1,87 @@
+"""Multi-turn conversations on the repo's article FAQs: how many turns get what they mean.
+
+Each article FAQ of ``scripts/article_protocol.py`` has its dialogues in a
+``.dialogues.jsonl`` beside its readers' questions (format: ``askbot.evaluate.dialogues``).
+A group's FAQs are served together as one corpus, as ``askbot serve`` would, and each dialogue
+is held on its article's collection through the chat API's ``Conversation``. The development
+articles' dialogues (``docs/eval/dev-articles/``) were written as a reader would type them,
+before askbot was run on them; the check articles' are the ones
+``tests/conversation/test_dialogues.py`` asserts turn by turn.
+
+    python scripts/dialogue_protocol.py [--backend onnx-int8] [--model M] [--index-dir DIR]
+        [--show-missed]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from pathlib import Path
+
+from article_protocol import CHECK_ARTICLES, DEV_ARTICLES
+
+from askbot.config import DEFAULT_MODEL, Settings
+from askbot.conversation import Conversation
+from askbot.corpus import load_collection, load_corpus
+from askbot.embed import Embedder
+from askbot.evaluate.dialogues import (
+    DIALOGUES_SUFFIX,
+    HEADER,
+    DialogueOutcomes,
+    converse,
+    load_dialogues,
+)
+from askbot.index import build_index
+from askbot.retrieve import Retriever
+from askbot.service import batch_embedder
+
+
+def dialogues_of(queries: Path) -> Path:
+    """Where an article's dialogues are: beside its readers' questions."""
+    return queries.with_name(queries.name.replace(".queries.jsonl", DIALOGUES_SUFFIX))
+
+
+def dialogues_table(
+    embedder: Embedder, articles: tuple[tuple[Path, Path], ...]
+) -> tuple[str, list[str]]:
+    """The Markdown table of ``articles``' dialogues, a row each and one for all, and the
+    turns missed."""
+    with tempfile.TemporaryDirectory(prefix="askbot-dialogues-") as scratch:
+        for faq, _ in articles:
+            shutil.copy(faq, Path(scratch) / faq.name)
+        index = build_index(load_corpus(Path(scratch)), embedder)
+    conversation = Conversation(Retriever(index, embedder))
+    rows, pooled = [], DialogueOutcomes()
+    for faq, queries in articles:
+        collection = load_collection(faq)
+        questions = [e.question for e in collection.entries]
+        outcomes = converse(
+            conversation, collection.id, load_dialogues(dialogues_of(queries), questions)
+        )
+        rows.append(outcomes.row(collection.id))
+        pooled.add(outcomes)
+    return "\n".join([HEADER, *rows, pooled.row("all")]), pooled.missed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--backend", default="onnx-int8")
+    parser.add_argument("--index-dir", type=Path, help="where the ONNX export is kept")
+    parser.add_argument("--show-missed", action="store_true", help="list the turns missed")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="askbot-dialogues-") as scratch:
+        index_dir = args.index_dir or Path(scratch)
+        settings = Settings(model=args.model, backend=args.backend, index_dir=index_dir)
+        embedder = batch_embedder(settings)
+        development, dev_missed = dialogues_table(embedder, DEV_ARTICLES)
+        check, check_missed = dialogues_table(embedder, CHECK_ARTICLES)
+    print(f"dialogues, judged a turn at a time; encoder {embedder.model_id}\n")
+    print(f"The development articles:\n\n{development}\n\nThe check articles:\n\n{check}")
+    if args.show_missed:
+        print("\nturns missed:\n" + "\n".join(f"- {m}" for m in dev_missed + check_missed))
+
+
+if __name__ == "__main__":
+    main()
