@@ -28,8 +28,13 @@ a logistic head cross-validated by FAQ (no FAQ's questions both fit and score th
 Then what a stricter clarify would do on these small FAQs: each clarify whose top leads by at
 least ``--clarify-margin`` and whose confidence reaches a threshold becomes an answer.
 
+``--articles`` also records the repo's article FAQs asked their readers' questions (those
+without a relevant entry count as unanswerable), and prints each feature's AUROC there and
+that of logistic heads fitted on all the protocol's questions: do the features that separate
+the protocol's questions separate readers' too?
+
     python scripts/answerability_features.py [--faqs 30] [--seed 0] [--out /tmp/features.csv]
-        [--index-dir /tmp/protocol-index]
+        [--index-dir /tmp/protocol-index] [--articles]
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from article_protocol import CHECK_ARTICLES, DEV_ARTICLES
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold
@@ -52,6 +58,7 @@ from askbot.embed import CachingEmbedder, Embedder
 from askbot.evaluate import EvalEntry, EvalQuery, EvalSet
 from askbot.evaluate.article_faqs import draw_faq, sources
 from askbot.evaluate.askbot_ranker import AskbotRanker
+from askbot.evaluate.datasets import load_eval_set
 from askbot.index import VectorKind
 from askbot.retrieve.lexical import _STOPWORDS, _words
 from askbot.retrieve.retriever import lexical_document
@@ -212,6 +219,52 @@ def collect(
     return rows
 
 
+def article_rows(
+    embedder: Embedder, groups: dict[str, tuple[tuple[Path, Path], ...]]
+) -> list[dict[str, float | str]]:
+    """Rows for every reader question of every article FAQ, by group name."""
+    rows: list[dict[str, float | str]] = []
+    for name, articles in groups.items():
+        for faq, queries in articles:
+            data = load_eval_set(faq, queries)
+            kinds = ("answerable" if q.relevant else "unanswerable" for q in data.queries)
+            asked = list(zip(kinds, data.queries, strict=True))
+            for row in question_rows(list(data.entries), asked, embedder):
+                row.update(source=name, faq=faq.stem, size=float(len(data.entries)))
+                rows.append(row)
+    return rows
+
+
+def transfer_report(
+    protocol: list[dict[str, float | str]], articles: list[dict[str, float | str]]
+) -> None:
+    """AUROC on the articles' reader questions: each feature alone, and heads fitted on the
+    protocol's answerable and on-topic unanswerable questions."""
+    fit = [r for r in protocol if r["kind"] != "off_topic"]
+    labels = np.array([r["kind"] == "answerable" for r in fit], dtype=int)
+    names = sorted({str(r["source"]) for r in articles})
+    print("\n| on the articles' reader questions | " + " | ".join(names) + " |")
+    print("|---" * (len(names) + 1) + "|")
+    heads = {
+        "score+margin": ["score", "margin"],
+        "score+margin+uncovered": ["score", "margin", "uncovered"],
+        "score+margin+unknown": ["score", "margin", "unknown"],
+        "score+margin+uncovered+unknown": ["score", "margin", "uncovered", "unknown"],
+    }
+    rows = [(f, [f]) for f in ("confidence", "score", "margin", "uncovered", "unknown")]
+    for label, columns in [*rows, *((f"head: {k}", v) for k, v in heads.items())]:
+        matrix = np.array([[float(r[c]) for c in columns] for r in fit])
+        scaler = StandardScaler().fit(matrix)
+        head = LogisticRegression(C=1.0, max_iter=1000).fit(scaler.transform(matrix), labels)
+        cells = []
+        for name in names:
+            mine = [r for r in articles if r["source"] == name]
+            truth = [r["kind"] == "answerable" for r in mine]
+            values = scaler.transform(np.array([[float(r[c]) for c in columns] for r in mine]))
+            cells.append(f"{roc_auc_score(truth, head.predict_proba(values)[:, 1]):.3f}")
+        print(f"| {label} | " + " | ".join(cells) + " |")
+
+
 def report(rows: list[dict[str, float | str]]) -> None:
     """Each feature's AUROC alone, and a logistic head's cross-validated by FAQ."""
     kept = [r for r in rows if r["kind"] != "off_topic"]
@@ -332,7 +385,11 @@ def main() -> None:
     parser.add_argument(
         "--second-opinion", action="store_true", help="ask the multilingual encoder too"
     )
+    parser.add_argument(
+        "--articles", action="store_true", help="the repo's article FAQs' reader questions too"
+    )
     args = parser.parse_args()
+    articles: list[dict[str, float | str]] = []
     if args.read:
         with args.read.open() as f:
             rows: list[dict[str, float | str]] = list(csv.DictReader(f))
@@ -345,6 +402,9 @@ def main() -> None:
             second = multilingual_embedder(settings) if args.second_opinion else None
             cut, off_topic = sources(args.datasets, "dev")
             rows = collect(cut, off_topic, embedder, faqs=args.faqs, seed=args.seed, second=second)
+            if args.articles:
+                groups = {"development articles": DEV_ARTICLES, "check articles": CHECK_ARTICLES}
+                articles = article_rows(embedder, groups)
         if args.out:
             with args.out.open("w", newline="") as f:
                 writer = csv.DictWriter(f, fieldnames=list(rows[0]))
@@ -353,6 +413,8 @@ def main() -> None:
     report(rows)
     off_topic_report(rows)
     clarify_report(rows, args.clarify_margin)
+    if articles:
+        transfer_report(rows, articles)
 
 
 if __name__ == "__main__":

@@ -290,6 +290,26 @@ def test_fit_calibration_needs_both_kinds_of_question_but_not_a_miss() -> None:
     assert perfect.probability(0.9, 0.3) == pytest.approx(30.5 / 31)
 
 
+def test_a_fitted_weight_is_never_negative() -> None:
+    rng = np.random.default_rng(0)
+    n = 3000
+    scores, margins = rng.uniform(0.3, 0.9, n), rng.uniform(0.0, 0.3, n)
+    in_scope = rng.random(n) < scores  # in scope: the score says so
+    # Right when the margin is large, and a touch less often when the score is high: no
+    # calibration may lower its confidence as the score grows, so the score is left out.
+    right = in_scope & (rng.random(n) < 2 * margins + 0.3 - 0.1 * scores)
+    fitted = fit_calibration(np.column_stack([scores, margins]), right.astype(np.int64), in_scope)
+    assert fitted.in_scope.score_weight > 0
+    assert fitted.right_if_in_scope.score_weight == 0.0
+    assert fitted.right_if_in_scope.margin_weight > 0
+    # Right less often as either grows: both are left out, and the rate alone remains.
+    worse = in_scope & (rng.random(n) < 0.9 - 0.5 * scores - margins)
+    rate = fit_calibration(np.column_stack([scores, margins]), worse.astype(np.int64), in_scope)
+    assert rate.right_if_in_scope.score_weight == rate.right_if_in_scope.margin_weight == 0.0
+    share = worse.sum() / in_scope.sum()
+    assert rate.for_traffic(0.0).probability(0.5, 0.1) == pytest.approx(share)
+
+
 def test_lexical_scores_are_bm25s_lucene_scores_over_the_query_idf_mass() -> None:
     import bm25s
 

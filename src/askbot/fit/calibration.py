@@ -104,11 +104,24 @@ def _fit_logistic(
     # Mild regularisation: two features and thousands of examples, so the fit is stable.
     from sklearn.linear_model import LogisticRegression  # a second to import: only to fit
 
-    model = LogisticRegression(C=10.0).fit(features, labels, sample_weight=weights)
+    # Confidence must never fall as the score or the margin grows. A feature the fit weighs
+    # below zero says nothing there (the weight is noise around 0, and its sign can flip from
+    # one machine's vectors to another's): it is left out and the rest fitted again.
+    kept = [0, 1]
+    while True:
+        model = LogisticRegression(C=10.0).fit(features[:, kept], labels, sample_weight=weights)
+        negative = [k for k, w in zip(kept, model.coef_[0], strict=True) if w < 0]
+        if not negative:
+            break
+        kept = [k for k in kept if k not in negative]
+        if not kept:
+            share = float(weights[labels == 1].sum() / weights.sum())
+            return Logistic(math.log(share / (1 - share)), 0.0, 0.0)
+    weight = dict(zip(kept, model.coef_[0].tolist(), strict=True))
     return Logistic(
         intercept=float(model.intercept_[0]),
-        score_weight=float(model.coef_[0][0]),
-        margin_weight=float(model.coef_[0][1]),
+        score_weight=weight.get(0, 0.0),
+        margin_weight=weight.get(1, 0.0),
     )
 
 

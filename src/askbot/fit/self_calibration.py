@@ -137,8 +137,9 @@ def fit_collection(
     if min(int(y.sum()), int((~i).sum())) < MIN_EACH_OUTCOME:
         return None, 0
     calibration = fit_calibration(x, y, i, margin_cap=math.inf)
-    # A higher score must never mean less confidence.
-    if calibration.in_scope.score_weight <= 0 or calibration.right_if_in_scope.score_weight < 0:
+    # A fit leaves out a feature it would weigh below zero; one whose in-scope part ignores
+    # the score cannot tell a question the FAQ answers from one it does not.
+    if calibration.in_scope.score_weight == 0:
         return None, 0
     return calibration, len(y)
 
