@@ -2,11 +2,12 @@
 
 Each article FAQ of ``scripts/article_protocol.py`` has its dialogues in a
 ``.dialogues.jsonl`` beside its readers' questions (format: ``askbot.evaluate.dialogues``).
-A group's FAQs are served together as one corpus, as ``askbot serve`` would, and each dialogue
-is held on its article's collection through the chat API's ``Conversation``. The development
-articles' dialogues (``docs/eval/dev-articles/``) were written as a reader would type them,
-before askbot was run on them; the check articles' are the ones
-``tests/conversation/test_dialogues.py`` asserts turn by turn.
+A group's FAQs are served together as one corpus, built in memory as ``askbot serve`` would
+build it (both spaces), and each dialogue is held on its article's collection through the chat
+API's ``Conversation``. The development articles' dialogues (``docs/eval/dev-articles/``) were
+written as a reader would type them, before askbot was run on them; the check articles' are the
+ones ``tests/conversation/test_dialogues.py`` asserts turn by turn. ``askbot eval --faq FAQ
+--dialogues FILE`` measures one article's the same way.
 
     python scripts/dialogue_protocol.py [--backend onnx-int8] [--model M] [--index-dir DIR]
         [--show-missed]
@@ -22,19 +23,15 @@ from pathlib import Path
 from article_protocol import CHECK_ARTICLES, DEV_ARTICLES
 
 from askbot.config import DEFAULT_MODEL, Settings
-from askbot.conversation import Conversation
-from askbot.corpus import load_collection, load_corpus
 from askbot.embed import Embedder
 from askbot.evaluate.dialogues import (
     DIALOGUES_SUFFIX,
     HEADER,
     DialogueOutcomes,
     converse,
-    load_dialogues,
+    dialogues_of_collection,
 )
-from askbot.index import build_index
-from askbot.retrieve import Retriever
-from askbot.service import batch_embedder
+from askbot.service import batch_embedder, in_memory_service
 
 
 def dialogues_of(queries: Path) -> Path:
@@ -43,23 +40,19 @@ def dialogues_of(queries: Path) -> Path:
 
 
 def dialogues_table(
-    embedder: Embedder, articles: tuple[tuple[Path, Path], ...]
+    embedder: Embedder, articles: tuple[tuple[Path, Path], ...], settings: Settings
 ) -> tuple[str, list[str]]:
     """The Markdown table of ``articles``' dialogues, a row each and one for all, and the
     turns missed."""
     with tempfile.TemporaryDirectory(prefix="askbot-dialogues-") as scratch:
         for faq, _ in articles:
             shutil.copy(faq, Path(scratch) / faq.name)
-        index = build_index(load_corpus(Path(scratch)), embedder)
-    conversation = Conversation(Retriever(index, embedder))
+        conversation = in_memory_service(Path(scratch), settings, embedder).conversation
     rows, pooled = [], DialogueOutcomes()
     for faq, queries in articles:
-        collection = load_collection(faq)
-        questions = [e.question for e in collection.entries]
-        outcomes = converse(
-            conversation, collection.id, load_dialogues(dialogues_of(queries), questions)
-        )
-        rows.append(outcomes.row(collection.id))
+        collection, turns = dialogues_of_collection(faq, dialogues_of(queries))
+        outcomes = converse(conversation, collection, turns)
+        rows.append(outcomes.row(collection))
         pooled.add(outcomes)
     return "\n".join([HEADER, *rows, pooled.row("all")]), pooled.missed
 
@@ -75,8 +68,8 @@ def main() -> None:
         index_dir = args.index_dir or Path(scratch)
         settings = Settings(model=args.model, backend=args.backend, index_dir=index_dir)
         embedder = batch_embedder(settings)
-        development, dev_missed = dialogues_table(embedder, DEV_ARTICLES)
-        check, check_missed = dialogues_table(embedder, CHECK_ARTICLES)
+        development, dev_missed = dialogues_table(embedder, DEV_ARTICLES, settings)
+        check, check_missed = dialogues_table(embedder, CHECK_ARTICLES, settings)
     print(f"dialogues, judged a turn at a time; encoder {embedder.model_id}\n")
     print(f"The development articles:\n\n{development}\n\nThe check articles:\n\n{check}")
     if args.show_missed:

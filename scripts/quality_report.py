@@ -295,9 +295,9 @@ def fitted_on_alternates_section(root: Path, embedder: Embedder, progress: bool)
     )
 
 
-def article_section(root: Path, embedder: Embedder) -> str:
+def article_section(root: Path, embedder: Embedder, settings: Settings) -> str:
     """The article-FAQ protocol on both parts, and the repo's article FAQs with their readers'
-    questions."""
+    questions and their dialogues."""
     text = ""
     for part in PARTS:
         table = protocol_table(root, part, embedder)
@@ -310,9 +310,9 @@ def article_section(root: Path, embedder: Embedder) -> str:
         + articles_table(embedder)
         + DIALOGUES
         + "The development articles:\n\n"
-        + dialogues_table(embedder, DEV_ARTICLES)[0]
+        + dialogues_table(embedder, DEV_ARTICLES, settings)[0]
         + "\n\nThe check articles:\n\n"
-        + dialogues_table(embedder, CHECK_ARTICLES)[0]
+        + dialogues_table(embedder, CHECK_ARTICLES, settings)[0]
     )
 
 
@@ -373,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         calibrating = [data.name for data in sets if keeps_own_calibration(data, embedder)]
         held = held_out_section(args.datasets, embedder, progress)
         own = fitted_on_alternates_section(args.datasets, embedder, progress)
-        articles = article_section(args.datasets, embedder)
+        articles = article_section(args.datasets, embedder, settings)
     if args.cache:
         for used in (embedder, baseline_embedder, multilingual):
             used.save(cache_file(args.cache, used.inner))

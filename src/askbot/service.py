@@ -156,6 +156,19 @@ def service_over(
     return Service(retriever, conversation, multilingual)
 
 
+def in_memory_service(corpus_path: Path, settings: Settings, embedder: Embedder) -> Service:
+    """A service over ``corpus_path`` (a corpus folder, or one collection file) built in
+    memory, both spaces as ``settings`` has them, and nothing written: for measuring a corpus
+    as askbot serve would answer from it (``askbot eval --dialogues``)."""
+    corpus = load_corpus(corpus_path)
+    index = build_index(corpus, embedder)
+    if settings.multilingual:
+        other = multilingual_embedder(settings, settings.threads)
+        index.multilingual = build_index(corpus, other, multilingual=True)
+    fit_index(index)
+    return service_over(index, embedder, settings.model_copy(update={"corpus_dir": corpus_path}))
+
+
 def open_service(
     settings: Settings, *, embedder: Embedder | None = None, serving: bool = False
 ) -> Service:

@@ -5,24 +5,25 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from askbot.conversation import Conversation, Reply
-from askbot.corpus import load_collection, load_corpus
+from askbot.config import Settings
+from askbot.conversation import Reply
+from askbot.corpus import load_collection
 from askbot.embed import Embedder
 from askbot.errors import CorpusError
 from askbot.evaluate.dialogues import (
     DIALOGUES_SUFFIX,
     SMALL_TALK,
     converse,
+    dialogues_of_collection,
     judge,
     load_dialogues,
 )
-from askbot.index import build_index
-from askbot.retrieve import Alternative, Decision, Match, Retriever
+from askbot.retrieve import Alternative, Decision, Match
+from askbot.service import in_memory_service
 from tests.conftest import REPO
 
 ARTICLES = REPO / "docs" / "eval" / "dev-articles"
@@ -103,10 +104,9 @@ def test_a_turn_is_right_when_the_reply_does_what_it_means(
 
 
 def test_a_conversation_is_judged_turn_by_turn(embedder: Embedder, tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(RAIL, corpus / RAIL.name)
-    conversation = Conversation(Retriever(build_index(load_corpus(corpus), embedder), embedder))
+    # The article's file served as askbot serve would (English space only, to stay quick).
+    settings = Settings(index_dir=tmp_path / "index", multilingual=False)
+    conversation = in_memory_service(RAIL, settings, embedder).conversation
     dialogue = [
         ("hello", SMALL_TALK),
         ("why are the train drivers on strike?", WHY),
@@ -114,7 +114,9 @@ def test_a_conversation_is_judged_turn_by_turn(embedder: Embedder, tmp_path: Pat
         ("who won the world cup?", None),
         ("can I get my money back?", WHY),  # labelled wrong on purpose: must count as missed
     ]
-    outcomes = converse(conversation, "rail-strike", [dialogue])
+    collection, dialogues = dialogues_of_collection(RAIL, ARTICLES / "rail-strike.dialogues.jsonl")
+    assert collection == "rail-strike" and dialogues
+    outcomes = converse(conversation, collection, [dialogue])
     assert outcomes.counts["turns"] == 5 and outcomes.counts["right"] == 4
     assert outcomes.counts["entry turns"] == 3 and outcomes.counts["entry right"] == 2
     [missed] = outcomes.missed

@@ -16,6 +16,7 @@ from askbot.cli.app import (
     out,
     settings_from,
 )
+from askbot.config import Settings
 from askbot.embed import active
 
 
@@ -58,11 +59,19 @@ def eval_(
         ),
     ],
     queries: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--queries", help="Queries JSONL: query, relevant (entry ids or questions), split."
         ),
-    ],
+    ] = None,
+    dialogues: Annotated[
+        Path | None,
+        typer.Option(
+            "--dialogues",
+            help='Dialogues JSONL, one conversation per line: {"turns": [[message, entry '
+            'question | "small talk" | null], ...]}; needs a corpus/ collection file.',
+        ),
+    ] = None,
     split: Annotated[
         str | None, typer.Option(help="Only queries of this split (e.g. test).")
     ] = None,
@@ -95,19 +104,41 @@ def eval_(
         ),
     ] = None,
 ) -> None:
-    """Measure retrieval on a labelled FAQ as askbot serve answers: recall, MRR, AUROC, ECE.
+    """Measure a labelled FAQ as askbot serve answers: its queries (recall, MRR, AUROC, ECE)
+    and its dialogues (turns right).
 
     The encoder is the served one (backend and active tune) unless --backend says otherwise.
     """
-    from askbot.evaluate import markdown_table
-    from askbot.evaluate.markdown import REPORT_COLUMNS
-    from askbot.evaluate.run import run_eval
-
+    if queries is None and dialogues is None:
+        raise typer.BadParameter("give --queries, --dialogues or both", param_hint="--queries")
     settings = settings_from(None, index, model)
     if backend is not None:
         if backend not in BACKENDS:
             raise typer.BadParameter(f"one of {', '.join(BACKENDS)}", param_hint="--backend")
         settings = settings.model_copy(update={"backend": backend})
+    if off_topic_share is not None:
+        settings = settings.model_copy(update={"off_topic_share": off_topic_share})
+    if queries is not None:
+        _eval_queries(faq, queries, split, out_dir, scoring, settings, tune)
+    if dialogues is not None:
+        if queries is not None:
+            print()
+        _eval_dialogues(faq, dialogues, settings)
+
+
+def _eval_queries(
+    faq: Path,
+    queries: Path,
+    split: str | None,
+    out_dir: Path | None,
+    scoring: str,
+    settings: Settings,
+    tune: bool,
+) -> None:
+    from askbot.evaluate import markdown_table
+    from askbot.evaluate.markdown import REPORT_COLUMNS
+    from askbot.evaluate.run import run_eval
+
     result = run_eval(
         faq,
         queries,
@@ -118,7 +149,7 @@ def eval_(
         model=active.active_model(settings),
         backend=settings.backend,
         tune=tune,
-        off_topic_share=settings.off_topic_share if off_topic_share is None else off_topic_share,
+        off_topic_share=settings.off_topic_share,
         multilingual=service.multilingual_embedder(settings, 2) if settings.multilingual else None,
     )
     columns = [c for c in REPORT_COLUMNS if result.metrics.get(c) is not None]
@@ -128,3 +159,15 @@ def eval_(
         print()
         columns = [c for c in columns if all(m.get(c) is not None for m in by_language.values())]
         print(markdown_table(by_language, columns, first="lang"), end="")
+
+
+def _eval_dialogues(faq: Path, dialogues: Path, settings: Settings) -> None:
+    from askbot.evaluate.dialogues import HEADER, converse, dialogues_of_collection
+
+    collection, turns = dialogues_of_collection(faq, dialogues)  # bad files fail before a build
+    embedder = service.batch_embedder(settings)
+    conversation = service.in_memory_service(faq, settings, embedder).conversation
+    outcomes = converse(conversation, collection, turns)
+    print(f"{HEADER}\n{outcomes.row(collection)}")
+    if outcomes.missed:
+        print("\nturns missed:\n" + "\n".join(f"- {m}" for m in outcomes.missed))

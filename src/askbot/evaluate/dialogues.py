@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from askbot.conversation import Conversation, Reply, new_state
+from askbot.corpus import load_collection
 from askbot.errors import CorpusError
 from askbot.evaluate.datasets import read_objects
 from askbot.retrieve import Decision
@@ -128,3 +129,11 @@ def converse(
                     f"{collection}: {message!r} -> {said} ({reply.via}, {reply.confidence:.2f})"
                 )
     return outcomes
+
+
+def dialogues_of_collection(faq: Path, dialogues: Path) -> tuple[str, list[list[Turn]]]:
+    """The id of the collection of the corpus file ``faq`` and its ``dialogues`` (a
+    ``.dialogues.jsonl``), their labels checked against its questions."""
+    collection = load_collection(faq)
+    questions = [e.question for e in collection.entries]
+    return collection.id, load_dialogues(dialogues, questions)
