@@ -178,8 +178,9 @@ DIALOGUES = """
 
 ### Conversations
 
-`python scripts/dialogue_protocol.py` (`askbot.evaluate.dialogues`) holds multi-turn
-conversations with each article FAQ above, through the chat API's conversation: elliptical
+`python scripts/dialogue_protocol.py` (`askbot.evaluate.dialogues`; `askbot eval --dialogues`
+for one article) holds multi-turn conversations with each article FAQ above, through the chat
+API's conversation: elliptical
 follow-ups ("and the buses?", "why?"), a pronoun on a first turn, greetings and thanks mid-way,
 a change of subject, a question the FAQ does not answer. Each turn is labelled with the entry it
 means, small talk, or none. A turn is *right* when askbot answers that entry, replies in kind to

@@ -157,16 +157,18 @@ def service_over(
 
 
 def in_memory_service(corpus_path: Path, settings: Settings, embedder: Embedder) -> Service:
-    """A service over ``corpus_path`` (a corpus folder, or one collection file) built in
-    memory, both spaces as ``settings`` has them, and nothing written: for measuring a corpus
-    as askbot serve would answer from it (``askbot eval --dialogues``)."""
+    """A service over ``corpus_path`` (a corpus folder, or one collection file, with the small
+    talk of its folder), both spaces as ``settings`` has them, its index built in memory and
+    never saved: for measuring a corpus as askbot serve would answer from it (``askbot eval
+    --dialogues``)."""
     corpus = load_corpus(corpus_path)
     index = build_index(corpus, embedder)
     if settings.multilingual:
         other = multilingual_embedder(settings, settings.threads)
         index.multilingual = build_index(corpus, other, multilingual=True)
     fit_index(index)
-    return service_over(index, embedder, settings.model_copy(update={"corpus_dir": corpus_path}))
+    folder = corpus_path if corpus_path.is_dir() else corpus_path.parent
+    return service_over(index, embedder, settings.model_copy(update={"corpus_dir": folder}))
 
 
 def open_service(
