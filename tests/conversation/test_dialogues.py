@@ -17,9 +17,9 @@ import shutil
 import pytest
 
 from askbot.conversation import Conversation, Reply, new_state
-from askbot.corpus import load_collection, load_corpus
+from askbot.corpus import load_corpus
 from askbot.embed import Embedder
-from askbot.evaluate.dialogues import DIALOGUES_SUFFIX, judge, load_dialogues
+from askbot.evaluate.dialogues import DIALOGUES_SUFFIX, dialogues_of_collection, judge
 from askbot.index import build_index
 from askbot.retrieve import Decision, Retriever
 from tests.conftest import DATA, REPO, SEED_CORPUS
@@ -48,8 +48,8 @@ def check_dialogues() -> list[object]:
     """The check articles' dialogues (docs/eval/<collection>.dialogues.jsonl), one param each."""
     params: list[object] = []
     for collection, faq in FILES.items():
-        questions = [e.question for e in load_collection(faq).entries]
-        for turns in load_dialogues(EVAL / f"{collection}{DIALOGUES_SUFFIX}", questions):
+        _, dialogues = dialogues_of_collection(faq, EVAL / f"{collection}{DIALOGUES_SUFFIX}")
+        for turns in dialogues:
             missed = [KNOWN_MISSES[m] for m, _ in turns if m in KNOWN_MISSES]
             marks = [pytest.mark.xfail(reason=missed[0], strict=False)] if missed else []
             params.append(pytest.param(collection, turns, marks=marks))
