@@ -27,9 +27,11 @@ and the two of ``tests/data/corpus_articles/``, their questions in ``docs/eval/`
 
 ``--one-size`` scores every small FAQ with the model's calibration for large FAQs, without its
 article-sized part (no small FAQ here has the alternates to calibrate itself), to compare.
+``--off-topic-share X`` measures the confidence as served with ``ASKBOT_OFF_TOPIC_SHARE=X``.
 
     python scripts/article_protocol.py [--faqs 30] [--seed 0] [--part dev|heldout]
         [--datasets ../shared/datasets] [--backend onnx-int8] [--model M] [--one-size]
+        [--off-topic-share X]
 """
 
 from __future__ import annotations
@@ -103,14 +105,20 @@ def main() -> None:
     parser.add_argument(
         "--one-size", action="store_true", help="the large-FAQ calibration for every FAQ"
     )
+    parser.add_argument(
+        "--off-topic-share",
+        type=float,
+        help="the share of questions the FAQ does not answer that the confidence assumes "
+        "(as ASKBOT_OFF_TOPIC_SHARE)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="askbot-protocol-") as scratch:
         index_dir = args.index_dir or Path(scratch)
         settings = Settings(model=args.model, backend=args.backend, index_dir=index_dir)
         embedder = CachingEmbedder(batch_embedder(settings), capacity=None)
-        calibration = None
+        calibration = default_calibration(embedder.model_id).for_traffic(args.off_topic_share)
         if args.one_size:
-            calibration = replace(default_calibration(embedder.model_id), small_faq=None)
+            calibration = replace(calibration, small_faq=None)
         table = protocol_table(
             args.datasets,
             args.part,
@@ -121,11 +129,13 @@ def main() -> None:
         )
         development = articles_table(embedder, calibration, DEV_ARTICLES)
         check = articles_table(embedder, calibration)
+    share = args.off_topic_share
     print(
         f"article-FAQ protocol: part {args.part}, seed {args.seed}, {args.faqs} FAQs of "
         f"{SIZES[0]}-{SIZES[1]} entries per source, up to {PER_KIND} questions of each kind "
         f"per FAQ; encoder {embedder.model_id}"
-        f"{'; one calibration for every size' if args.one_size else ''}\n"
+        f"{'; one calibration for every size' if args.one_size else ''}"
+        f"{f'; off-topic share {share}' if share is not None else ''}\n"
     )
     print(table)
     print(f"\nThe development articles, asked their readers' questions:\n\n{development}")

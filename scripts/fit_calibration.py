@@ -30,8 +30,9 @@ article-sized part, so that large FAQs keep the confidence they have.
 Collections of article size (``SMALL_FAQ_ENTRIES``) read the calibration's ``small_faq`` part,
 fitted the same way on small FAQs of 6-12 entries cut from the same development data
 (``askbot.evaluate.article_faqs``, draw ``--small-seed``, ``--small-faqs`` per source): their
-answerable questions in scope, their on-topic unanswerable and off-topic ones not, weighted to
-the pool's out-of-scope share. It is checked on small FAQs cut from the held-out data. The
+answerable questions in scope, their on-topic unanswerable and off-topic ones not, weighted so
+that these make a fifth of all questions, as a collection's own calibration assumes
+(``ASSUMED_OFF_TOPIC_SHARE``). It is checked on small FAQs cut from the held-out data. The
 multilingual encoder has no such part: the small FAQs are English, and it answers the rest.
 ``scripts/article_protocol.py`` reports what it does.
 
@@ -61,7 +62,7 @@ from askbot.evaluate.article_faqs import Outcomes, ask_small_faqs, sources
 from askbot.evaluate.askbot_ranker import AskbotRanker
 from askbot.evaluate.metrics import expected_calibration_error
 from askbot.evaluate.run import split_half
-from askbot.fit import calibration_examples, fit_calibration, prior_weights
+from askbot.fit import ASSUMED_OFF_TOPIC_SHARE, calibration_examples, fit_calibration, prior_weights
 from askbot.retrieve import (
     SMALL_FAQ_ENTRIES,
     Calibration,
@@ -264,7 +265,9 @@ def fit(args: argparse.Namespace, embedder: Embedder) -> None:
         small_x, small_y, small_in_scope = small_faq_examples(
             args.datasets, "dev", embedder, args.small_faqs, args.small_seed
         )
-        weights = prior_weights(small_in_scope, fitted.fitted_off_topic_share)
+        # An article's readers ask more that its FAQ does not answer than a large FAQ's users
+        # do: the share a collection's own calibration assumes, not the large pool's.
+        weights = prior_weights(small_in_scope, ASSUMED_OFF_TOPIC_SHARE)
         small = fit_calibration(small_x, small_y, small_in_scope, weights=weights)
         fitted = replace(fitted, small_faq=rounded(small))
         print(f"small FAQs: {len(small_y)} questions, {small_in_scope.mean():.3f} answerable")

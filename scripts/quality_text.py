@@ -157,8 +157,10 @@ confidence's, answerable vs on-topic unanswerable.
 
 A collection of at most {small} entries reads its model's **small-FAQ calibration**: the same
 two parts, fitted by `scripts/fit_calibration.py` on small FAQs cut the same way from
-development data (draw 1; the tables below are draw 0), weighted to the same out-of-scope
-share: in scope {article.in_scope.intercept} + {article.in_scope.score_weight} × score +
+development data (draw 1; the tables below are draw 0), weighted so that the questions an FAQ
+does not answer make a fifth of all, as a collection's own calibration assumes (a news
+article's readers ask more of what it does not answer than a large FAQ's users do):
+in scope {article.in_scope.intercept} + {article.in_scope.score_weight} × score +
 {article.in_scope.margin_weight} × margin, right if in scope
 {article.right_if_in_scope.intercept} + {article.right_if_in_scope.score_weight} × score +
 {article.right_if_in_scope.margin_weight} × margin. In a six-entry FAQ a question about nothing

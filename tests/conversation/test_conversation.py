@@ -96,6 +96,20 @@ def test_fallback_then_number_picks_a_suggested_question(conversation: Conversat
     assert picked.answer.id == fallback.suggestions[2].id
 
 
+def test_a_fallback_offers_its_closest_guess_first(conversation: Conversation) -> None:
+    # A reader question the seed answers, phrased too loosely for askbot to be sure: the
+    # fallback leads with the entry it ranks first, not with the FAQ's opening question.
+    (reply,) = talk(
+        conversation,
+        "how big a role do missile tests play",
+        collection="south-korea-japan-relations",
+    )
+    assert reply.decision is Decision.FALLBACK
+    assert reply.suggestions[0].id == reply.alternatives[0].id
+    assert reply.suggestions[0].question.startswith("What are the regional")
+    assert len({s.id for s in reply.suggestions}) == len(reply.suggestions) == 6
+
+
 def test_suggestions_exclude_what_was_shown(conversation: Conversation) -> None:
     first, second = talk(
         conversation,

@@ -16,7 +16,7 @@ is the same for a coroutine, awaiting the encoder without blocking the event loo
   reading back to it. The reading with the higher confidence wins; the contextual one skips
   the entry just answered, since a follow-up asks for something new.
 - "tell me more" moves to the entry's follow-ups or its closest unseen neighbour.
-- A ``fallback`` offers the collection's questions instead of a dead end.
+- A ``fallback`` offers the collection's questions, the closest first, instead of a dead end.
 - A message in another language than English (or to a collection in another language; a
   message too short to tell keeps the conversation's language) is searched in the multilingual
   space, when the index has one; the reply comes in the reader's
@@ -356,12 +356,20 @@ class Conversation:
         return list(picked.values())[:SUGGESTIONS]
 
     def _collection_questions(self, scope: str | None, answer: Answer) -> list[Suggestion]:
-        """After a fallback: the questions of the collection in scope (or the closest one)."""
+        """After a fallback: the collection's questions (the one in scope, or the closest), its
+        closest guesses first, so that a question askbot was unsure of still leads to its entry."""
         collection = scope
         if collection is None and answer.alternatives:
             entry = self._entry(answer.alternatives[0].id)
             collection = entry.collection if entry else None
-        return self._opening_questions(collection, None, FALLBACK_SUGGESTIONS)
+        closest = [
+            Suggestion(a.id, a.question)
+            for a in answer.alternatives
+            if (entry := self._entry(a.id)) is not None and entry.collection == collection
+        ]
+        opening = self._opening_questions(collection, None, FALLBACK_SUGGESTIONS + len(closest))
+        chosen = {s.id for s in closest}
+        return (closest + [s for s in opening if s.id not in chosen])[:FALLBACK_SUGGESTIONS]
 
     def _opening_questions(
         self, collection: str | None, state: SessionState | None, limit: int
