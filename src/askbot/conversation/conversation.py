@@ -34,7 +34,7 @@ import numpy.typing as npt
 
 from askbot.conversation.localising import ReplyLocaliser
 from askbot.conversation.reading import asks_for_more, choose, focus, is_elliptical
-from askbot.conversation.reply import MESSAGES, Reply, Suggestion
+from askbot.conversation.reply import MESSAGES, Reply
 from askbot.conversation.smalltalk import SmallTalk, kind_of, strip_pleasantries
 from askbot.conversation.state import (
     SessionState,
@@ -43,15 +43,12 @@ from askbot.conversation.state import (
     remembered,
     with_defaults,
 )
-from askbot.corpus import FaqEntry, normalise_question
+from askbot.conversation.suggesting import SUGGESTIONS, Suggester
+from askbot.corpus import FaqEntry
 from askbot.embed import Vectors, encode_async
 from askbot.language import LanguageDetector
 from askbot.retrieve import Alternative, Answer, Decision, Match, Retriever
 
-SUGGESTIONS = 3
-FALLBACK_SUGGESTIONS = 6
-# Entries whose neighbours a Conversation remembers before starting over.
-_RELATED_MEMO_SIZE = 20_000
 # Share of the context's own vector taken out of the contextual reading: the context tells what
 # "they" or "China?" is about, but left whole it pulls every follow-up back to the entries
 # closest to the previous question (or, on a first turn, to the article's title).
@@ -84,16 +81,12 @@ class Conversation:
     multilingual: Retriever | None = None
     detector: LanguageDetector | None = None
     _clock: Any = field(default=time.time, repr=False)
-    # Per-index memos: a Conversation lives exactly as long as its retriever's index (a reload
-    # makes a new one), and both answers below depend on the index alone. Without them every
-    # answer re-normalised every question of its collection and re-ranked its neighbours.
-    _by_question: dict[tuple[str, str], FaqEntry] | None = field(
-        default=None, init=False, repr=False
-    )
-    _related: dict[tuple[str, int], list[FaqEntry]] = field(
-        default_factory=dict, init=False, repr=False
-    )
+    _suggester: Suggester = field(init=False, repr=False)
     _localising: ReplyLocaliser | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # A Conversation lives exactly as long as its retriever's index, as its memos must.
+        self._suggester = Suggester(self.retriever)
 
     def reply(
         self,
@@ -212,11 +205,11 @@ class Conversation:
         entry = self._entry(last)
         if entry is None:
             return None
-        following = [e for e in self._follow_ups(entry) if e.id not in shown]
-        following += [e for e in self._related_to(entry.id, 5) if e.id not in shown]
+        following = [e for e in self._suggester.follow_ups(entry) if e.id not in shown]
+        following += [e for e in self._suggester.related_to(entry.id, 5) if e.id not in shown]
         if following:
             return self._answer_reply(following[0], 1.0, [], message, "more", state)
-        suggestions = self._suggest(entry, state)
+        suggestions = self._suggester.after_answer(entry, state)
         return Reply(
             Decision.FALLBACK, 0.0, None, [], suggestions, MESSAGES["more"], message, "more"
         )
@@ -227,7 +220,7 @@ class Conversation:
             return None
         scope = self._scope(state)
         said = self.small_talk.of(scope).reply_to(kind)
-        suggestions = self._opening_questions(scope, state, SUGGESTIONS)
+        suggestions = self._suggester.opening(scope, state, SUGGESTIONS)
         return Reply(Decision.FALLBACK, 0.0, None, [], suggestions, said, message, "small-talk")
 
     def _ask(self, turn: _Turn, vector: npt.NDArray[np.float32]) -> Answer:
@@ -285,7 +278,7 @@ class Conversation:
             answer.confidence,
             None,
             answer.alternatives,
-            self._collection_questions(scope, answer),
+            self._suggester.after_fallback(scope, answer),
             MESSAGES["fallback"],
             readings[best],
             via,
@@ -307,7 +300,7 @@ class Conversation:
             confidence,
             Match.of(entry),
             alternatives,
-            self._suggest(entry, state),
+            self._suggester.after_answer(entry, state),
             entry.answer,
             understood_as,
             via,
@@ -315,74 +308,6 @@ class Conversation:
 
     def _entry(self, entry_id: str) -> FaqEntry | None:
         return self.retriever.index.entry(entry_id)
-
-    def _follow_ups(self, entry: FaqEntry) -> list[FaqEntry]:
-        found = []
-        for reference in entry.follow_ups:
-            target = self._entry(reference) or self._question_lookup().get(
-                (entry.collection, normalise_question(reference))
-            )
-            if target is not None and target.id != entry.id:
-                found.append(target)
-        return found
-
-    def _question_lookup(self) -> dict[tuple[str, str], FaqEntry]:
-        """(collection, normalised question) -> entry; the last entry wins, as in the corpus."""
-        if self._by_question is None:
-            self._by_question = {
-                (e.collection, normalise_question(e.question)): e
-                for e in self.retriever.index.entries
-            }
-        return self._by_question
-
-    def _related_to(self, entry_id: str, limit: int) -> list[FaqEntry]:
-        """``Retriever.related``, remembered: the same index always gives the same neighbours."""
-        key = (entry_id, limit)
-        found = self._related.get(key)
-        if found is None:
-            if len(self._related) >= _RELATED_MEMO_SIZE:
-                self._related.clear()  # a crude bound; entries answered often come back quickly
-            found = self._related[key] = self.retriever.related(entry_id, limit=limit)
-        return found
-
-    def _suggest(self, entry: FaqEntry, state: SessionState) -> list[Suggestion]:
-        """Follow-ups first, then the closest questions the reader has not seen yet."""
-        shown = set(state.get("shown", [])) | {entry.id}
-        pool = self._follow_ups(entry) + self._related_to(entry.id, SUGGESTIONS + 3)
-        picked: dict[str, Suggestion] = {}
-        for candidate in pool:
-            if candidate.id not in shown and candidate.id not in picked:
-                picked[candidate.id] = Suggestion(candidate.id, candidate.question)
-        return list(picked.values())[:SUGGESTIONS]
-
-    def _collection_questions(self, scope: str | None, answer: Answer) -> list[Suggestion]:
-        """After a fallback: the collection's questions (the one in scope, or the closest), its
-        closest guesses first, so that a question askbot was unsure of still leads to its entry."""
-        collection = scope
-        if collection is None and answer.alternatives:
-            entry = self._entry(answer.alternatives[0].id)
-            collection = entry.collection if entry else None
-        closest = [
-            Suggestion(a.id, a.question)
-            for a in answer.alternatives
-            if (entry := self._entry(a.id)) is not None and entry.collection == collection
-        ]
-        opening = self._opening_questions(collection, None, FALLBACK_SUGGESTIONS + len(closest))
-        chosen = {s.id for s in closest}
-        return (closest + [s for s in opening if s.id not in chosen])[:FALLBACK_SUGGESTIONS]
-
-    def _opening_questions(
-        self, collection: str | None, state: SessionState | None, limit: int
-    ) -> list[Suggestion]:
-        """The first ``limit`` questions of a collection, skipping those the session was shown."""
-        if collection is None:
-            return []
-        shown = set(state.get("shown", [])) if state else set()
-        entries = (
-            self.retriever.index.entries[int(p)]
-            for p in self.retriever.index.entries_of(collection)
-        )
-        return [Suggestion(e.id, e.question) for e in entries if e.id not in shown][:limit]
 
     def _scope(self, state: SessionState) -> str | None:
         """The collection in scope: the session's, or the index's only one."""
