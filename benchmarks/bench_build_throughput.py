@@ -23,7 +23,7 @@ from askbot.config import Settings
 from askbot.corpus import load_corpus
 from askbot.embed import ensure_encoder
 from askbot.index.build import embed_texts
-from askbot.index.memory import entry_texts
+from askbot.index.texts import entry_texts
 
 
 def measure(folder: Path, sample_size: int) -> tuple[int, float, float, float]:

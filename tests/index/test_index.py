@@ -32,7 +32,8 @@ from askbot.index import (
     save_index,
     vector_index,
 )
-from askbot.index.memory import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, answer_sentences
+from askbot.index.memory import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
+from askbot.index.texts import answer_sentences
 from askbot.retrieve import Retriever
 from tests.conftest import DATA, SEED_CORPUS, FakeEmbedder
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 from askbot.fit.phrasing import fit_classifiers
 from askbot.fit.self_calibration import self_calibrations
 from askbot.index import FaqIndex
-from askbot.index.memory import embedded_fields
+from askbot.index.texts import embedded_fields
 
 # Bump when the rules of ``fit_index`` change, so that an index fitted by an older askbot is
 # rebuilt like one from an older corpus.

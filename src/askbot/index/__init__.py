@@ -4,14 +4,9 @@ from askbot.index.build import build_index, vector_index
 from askbot.index.manifest import FORMAT_VERSION, Manifest, check_manifest
 from askbot.index.memory import (
     EXACT_SEARCH_LIMIT,
-    SMALL_FAQ_ENTRIES,
     ClassifierWeights,
     FaqIndex,
     StoredVectors,
-    VectorKind,
-    entry_texts,
-    multilingual_texts,
-    sentence_languages,
     stored_vectors,
 )
 from askbot.index.saving import save_index
@@ -22,6 +17,13 @@ from askbot.index.storage import (
     load_index,
     read_manifest,
     verified_manifest,
+)
+from askbot.index.texts import (
+    SMALL_FAQ_ENTRIES,
+    VectorKind,
+    entry_texts,
+    multilingual_texts,
+    sentence_languages,
 )
 
 __all__ = [

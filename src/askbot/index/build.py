@@ -18,6 +18,8 @@ from askbot.index.memory import (
     HNSW_EF_SEARCH,
     HNSW_M,
     FaqIndex,
+)
+from askbot.index.texts import (
     entry_texts,
     multilingual_texts,
     sentence_languages,

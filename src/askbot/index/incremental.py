@@ -24,12 +24,14 @@ from askbot.index.build import build_manifest, embed_texts
 from askbot.index.memory import (
     RECENT_LIMIT,
     FaqIndex,
+)
+from askbot.index.storage import owned_graph
+from askbot.index.texts import (
     embedded_fields,
     entry_texts,
     multilingual_texts,
     sentence_languages,
 )
-from askbot.index.storage import owned_graph
 
 # Dead vectors cost search time (HNSW still walks them) and memory; past this share of the
 # graph a build starts over.

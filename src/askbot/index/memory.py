@@ -18,21 +18,20 @@ costs seconds to add to and write at 100k vectors, stays the very file of the la
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
 import faiss
 import numpy as np
 import numpy.typing as npt
-import sentencex
 
 from askbot.corpus import Collection, FaqEntry
 from askbot.embed.protocol import Vectors
 from askbot.errors import IndexCorruptError
 from askbot.index.manifest import Manifest
+from askbot.index.texts import VectorKind
 
 # Exact search up to this many vectors; an approximate (HNSW) index beyond. Flat search reads
 # every vector per question, so past this it costs more than encoding the question, while HNSW
@@ -53,69 +52,6 @@ StoredVectors = npt.NDArray[np.float32] | npt.NDArray[np.float16]
 
 # Stands for a collection that holds every vector: searched without a selector.
 _EVERYTHING = faiss.IDSelectorAll()
-
-
-class VectorKind(IntEnum):
-    """What text a vector was made from."""
-
-    QUESTION = 0
-    ALTERNATE = 1
-    QUESTION_ANSWER = 2
-    ANSWER_SENTENCE = 3  # one sentence of the answer (article-sized collections only)
-
-
-# A collection of at most this many entries is article-sized: its answers are also embedded
-# sentence by sentence, since its readers ask about one fact of an answer in words of their own.
-SMALL_FAQ_ENTRIES = 50
-# Shorter sentences ("Yes.", "Not yet.") say nothing without their question; counted in
-# characters, since Chinese and Japanese put no spaces between words.
-MIN_SENTENCE_CHARACTERS = 9
-
-
-def sentence_languages(collections: Iterable[Collection]) -> dict[str, str]:
-    """The language each article-sized collection's answers are split into sentences in."""
-    return {c.id: c.language for c in collections if len(c.entries) <= SMALL_FAQ_ENTRIES}
-
-
-def answer_sentences(answer: str, language: str) -> list[str]:
-    """The sentences of an answer worth a vector of their own."""
-    sentences = (s.strip() for s in sentencex.segment(language, answer))
-    return [s for s in sentences if len(s) >= MIN_SENTENCE_CHARACTERS]
-
-
-def entry_texts(entry: FaqEntry, sentences_in: str | None = None) -> list[tuple[VectorKind, str]]:
-    """The texts embedded for one entry, each with its kind; ``sentences_in``: the language to
-    split its answer into sentences in (None: not split)."""
-    texts = [(VectorKind.QUESTION, entry.question)]
-    texts += [(VectorKind.ALTERNATE, alternate) for alternate in entry.alternates]
-    if entry.answer:  # intent-style sets have no answers; a bare question would count twice
-        texts.append((VectorKind.QUESTION_ANSWER, f"{entry.question} {entry.answer}"))
-        if sentences_in is not None:
-            split = answer_sentences(entry.answer, sentences_in)
-            texts += [(VectorKind.ANSWER_SENTENCE, sentence) for sentence in split]
-    return texts
-
-
-def multilingual_texts(
-    entry: FaqEntry, sentences_in: str | None = None
-) -> list[tuple[VectorKind, str]]:
-    """The texts a multilingual encoder embeds: the entry's own and its translations'."""
-    texts = entry_texts(entry, sentences_in)
-    for translation in entry.translations:
-        texts.append((VectorKind.ALTERNATE, translation.question))
-        texts += [(VectorKind.ALTERNATE, alternate) for alternate in translation.alternates]
-        texts.append((VectorKind.QUESTION_ANSWER, f"{translation.question} {translation.answer}"))
-        if sentences_in is not None:
-            split = answer_sentences(translation.answer, translation.language)
-            texts += [(VectorKind.ANSWER_SENTENCE, sentence) for sentence in split]
-    return texts
-
-
-def embedded_fields(entry: FaqEntry, multilingual: bool) -> tuple[object, ...]:
-    """What the texts an entry embeds are made of: entries with equal fields embed the same
-    texts (a cheap comparison, where building the texts of 100k entries takes seconds)."""
-    fields = (entry.question, entry.alternates, entry.answer)
-    return (*fields, entry.translations) if multilingual else fields
 
 
 # A phrasing classifier's weights: one row per entry of its collection (in index order), the
