@@ -52,16 +52,9 @@ class Suggester:
     def after_fallback(self, scope: str | None, answer: Answer) -> list[Suggestion]:
         """The collection's questions (the one in scope, or the closest), its closest guesses
         first, so that a question askbot was unsure of still leads to its entry."""
-        collection = scope
-        if collection is None and answer.alternatives:
-            entry = self.retriever.index.entry(answer.alternatives[0].id)
-            collection = entry.collection if entry else None
-        closest = [
-            Suggestion(a.id, a.question)
-            for a in answer.alternatives
-            if (entry := self.retriever.index.entry(a.id)) is not None
-            and entry.collection == collection
-        ]
+        guesses = [e for a in answer.alternatives if (e := self.retriever.index.entry(a.id))]
+        collection = scope if scope is not None else (guesses[0].collection if guesses else None)
+        closest = [Suggestion(e.id, e.question) for e in guesses if e.collection == collection]
         chosen = {s.id for s in closest}
         opening = self.opening(collection, None, FALLBACK_SUGGESTIONS + len(closest))
         return (closest + [s for s in opening if s.id not in chosen])[:FALLBACK_SUGGESTIONS]
