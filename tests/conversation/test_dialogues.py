@@ -112,3 +112,30 @@ def test_a_complete_question_after_a_turn_stands_on_its_own(conversation: Conver
     reply, _ = conversation.reply(state, message, SEED)
     assert reply.via == "search" and reply.answer is not None
     assert reply.answer.question == HISTORY
+
+
+@pytest.mark.parametrize(
+    ("collection", "turns", "expected"),
+    [
+        (
+            SEED,
+            ["what about the colonial history and wartime apologies?", "and the reparations?"],
+            HISTORY,
+        ),
+        (
+            RECALL,
+            ["which kettles are recalled?", "what about the older ones?"],
+            "Which kettles are being recalled?",
+        ),
+    ],
+)
+def test_a_follow_up_may_stay_on_the_entry_just_answered(
+    conversation: Conversation, collection: str, turns: list[str], expected: str
+) -> None:
+    """Read alone, the follow-up is closest to the entry just answered: it is not skipped."""
+    state = new_state(collection)
+    for message in turns:
+        reply, state = conversation.reply(state, message, collection)
+    assert reply.via == "follow-up"
+    assert reply.decision is Decision.ANSWER and reply.answer is not None
+    assert reply.answer.question == expected

@@ -13,8 +13,10 @@ is the same for a coroutine, awaiting the encoder without blocking the event loo
   read in context, in a second encoder call: its subject ("China?") followed by the context
   (the previous turn's question; on a first turn, the collection's title), minus a share of
   the context alone, so that the context says what the message is about without pulling the
-  reading back to it. The reading with the higher confidence wins; the contextual one skips
-  the entry just answered, since a follow-up asks for something new.
+  reading back to it. The reading with the higher confidence wins. The contextual one skips
+  the entry just answered, since a follow-up usually asks for something new, unless the
+  message on its own is closest to that entry too ("and the buses?" after the entry on schools
+  and transport).
 - "tell me more" moves to the entry's follow-ups or its closest unseen neighbour.
 - A ``fallback`` offers the collection's questions, the closest first, instead of a dead end.
 - A message in another language than English (or to a collection in another language; a
@@ -247,7 +249,7 @@ class Conversation:
         if vectors is not None:
             reading = vectors[0] - CONTEXT_PULL * vectors[1]
             reading /= np.linalg.norm(reading) or 1.0
-            exclude = frozenset({last}) if last else frozenset()
+            exclude = frozenset({last}) if last and not _still_on(bare, last) else frozenset()
             # Words are matched on the subject alone: the context's words would pull back too.
             subject = focus(texts[0])
             assert turn.retriever is not None  # only a turn to search is searched
@@ -313,6 +315,11 @@ class Conversation:
         """The collection in scope: the session's, or the index's only one."""
         ids = self.retriever.index.collection_ids()
         return state["collection"] or (ids[0] if len(ids) == 1 else None)
+
+
+def _still_on(answer: Answer, last: str) -> bool:
+    """Whether a message, read on its own, is closest to the entry just answered."""
+    return bool(answer.candidates) and answer.candidates[0][0] == last
 
 
 def _stands_alone(answer: Answer, last: str | None) -> bool:
