@@ -139,3 +139,14 @@ def test_a_follow_up_may_stay_on_the_entry_just_answered(
     assert reply.via == "follow-up"
     assert reply.decision is Decision.ANSWER and reply.answer is not None
     assert reply.answer.question == expected
+
+
+def test_an_index_of_one_article_reads_a_first_pronoun_against_its_title(
+    embedder: Embedder,
+) -> None:
+    """No collection named (the default deployment): the only article's title is the context."""
+    seed_only = Conversation(Retriever(build_index(load_corpus(SEED_CORPUS), embedder), embedder))
+    reply, _ = seed_only.reply(new_state(None), "why are they getting closer now?")
+    assert reply.via == "follow-up"
+    assert reply.decision is Decision.ANSWER and reply.answer is not None
+    assert reply.answer.question == PROMPTED

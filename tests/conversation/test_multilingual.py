@@ -172,3 +172,17 @@ def test_a_short_follow_up_keeps_the_conversation_language(seed: service.Service
     # Read as German: a German note under the English answer, or German lines.
     in_german = reply.language.note == "Diese Antwort gibt es nur auf English."
     assert in_german or reply.message.startswith(("Meinten Sie", "Das weiß"))
+
+
+def test_small_talk_in_korean_is_answered_in_korean_with_the_translated_questions(
+    seed: service.Service,
+) -> None:
+    hello, state = seed.conversation.reply(new_state(None), "안녕하세요!")
+    assert (hello.via, hello.decision) == ("small-talk", Decision.FALLBACK)
+    assert hello.message.startswith("안녕하세요! 이 기사에 관한 질문에 답해 드립니다.")
+    assert hello.language.served == "ko"
+    assert hello.suggestions[0].question.endswith("요?")  # from the translation file
+    answer, state = seed.conversation.reply(state, "1")
+    assert answer.answer is not None and answer.answer.question == hello.suggestions[0].question
+    thanks, _ = seed.conversation.reply(state, "고마워요")
+    assert thanks.message.startswith("천만에요!")

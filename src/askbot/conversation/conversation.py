@@ -5,8 +5,9 @@ is the same for a coroutine, awaiting the encoder without blocking the event loo
 
 - After a ``clarify``, the reader can pick an alternative by number ("2", "the second"), by its
   id, or by (nearly) its text, and gets that answer.
-- Small talk as a whole ("hi", "thanks!", "who are you?", "a human please") gets a ``SmallTalk``
-  line and the collection's questions, as a ``fallback`` of confidence 0 ``via`` "small-talk".
+- Small talk as a whole ("hi", "thanks!", "who are you?", "a human please", "¡gracias!") gets a
+  ``SmallTalk`` line in its language and the collection's questions, as a ``fallback`` of
+  confidence 0 ``via`` "small-talk".
   A pleasantry in front of a question ("thanks - and what about trade?") is dropped.
 - A message that answers on its own with another entry than the last one stands alone.
 - Otherwise an elliptical message ("and what about China?", "why?", "why are they...?") is also
@@ -34,10 +35,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from askbot.conversation.languages import ReplyLanguage
 from askbot.conversation.localising import ReplyLocaliser
 from askbot.conversation.reading import asks_for_more, choose, focus, is_elliptical
 from askbot.conversation.reply import MESSAGES, Reply
-from askbot.conversation.smalltalk import SmallTalk, kind_of, strip_pleasantries
+from askbot.conversation.smalltalk import SmallTalk, small_talk_of, strip_pleasantries
 from askbot.conversation.state import (
     SessionState,
     last_answered,
@@ -146,7 +148,7 @@ class Conversation:
         decided = (
             self._pick(state, message)
             or self._more(state, message)
-            or self._small_talk(state, message)
+            or self._small_talk(state, message, state.get("language") or page_language)
         )
         if decided is not None:
             return _Turn(state, message, decided, [], detected=detected, reader=reader)
@@ -173,7 +175,7 @@ class Conversation:
         previous = previous_question(state)
         if previous is not None:
             return previous
-        collection = state["collection"]
+        collection = self._scope(state)  # an index of one article needs no collection named
         for candidate in self.retriever.index.collections:
             if candidate.id == collection:
                 return candidate.title or candidate.summary or None
@@ -216,14 +218,20 @@ class Conversation:
             Decision.FALLBACK, 0.0, None, [], suggestions, MESSAGES["more"], message, "more"
         )
 
-    def _small_talk(self, state: SessionState, message: str) -> Reply | None:
-        kind = kind_of(message)
-        if kind is None:
+    def _small_talk(self, state: SessionState, message: str, preferred: str | None) -> Reply | None:
+        found = small_talk_of(message, preferred)
+        if found is None:
             return None
+        kind, language = found
         scope = self._scope(state)
-        said = self.small_talk.of(scope).reply_to(kind)
+        talk = self.small_talk.of(scope)
         suggestions = self._suggester.opening(scope, state, SUGGESTIONS)
-        return Reply(Decision.FALLBACK, 0.0, None, [], suggestions, said, message, "small-talk")
+        # The phrase tells its language better than a detector can tell from a word or two.
+        spoken = ReplyLanguage(language, talk.language_of(kind, language))
+        said = talk.reply_to(kind, language)
+        return Reply(
+            Decision.FALLBACK, 0.0, None, [], suggestions, said, message, "small-talk", spoken
+        )
 
     def _ask(self, turn: _Turn, vector: npt.NDArray[np.float32]) -> Answer:
         """The question as typed (less any pleasantry in front), on its own."""

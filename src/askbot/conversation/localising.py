@@ -36,9 +36,14 @@ class ReplyLocaliser:
 
     def localise(self, reply: Reply, detected: str | None, reader: str) -> Reply:
         """The reply with the FAQ's text in ``reader``'s language where a translation gives
-        it, askbot's own lines in it too, and a note when the answer is in another."""
+        it, askbot's own lines in it too, and a note when the answer is in another.
+
+        Small talk is already in its own language, which the suggestions then follow."""
         answer, message, served, note = reply.answer, reply.message, "en", None
-        if answer is not None:
+        if reply.via == "small-talk":
+            detected = reply.language.detected
+            reader, served = detected or reader, reply.language.served
+        elif answer is not None:
             entry = self.index.entry(answer.id)
             translated = entry.translation(reader) if entry is not None else None
             if translated is not None:
@@ -49,7 +54,7 @@ class ReplyLocaliser:
             note = note_for(reader, served)
         else:
             key = next((k for k, text in MESSAGES.items() if text == message), None)
-            if key is not None and reply.via != "small-talk":
+            if key is not None:
                 message, served = line(key, reader), localised_language(key, reader)
         return replace(
             reply,

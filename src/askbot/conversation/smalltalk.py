@@ -4,11 +4,15 @@ A message is small talk only when it is small talk as a whole ("thanks!", "hi, w
 "thanks — and what about trade?" is a question about trade with a pleasantry in front, which
 ``strip_pleasantries`` removes before it is searched.
 
-What askbot says back is a ``SmallTalk``: English defaults, overridden for a deployment and per
-collection by a ``_smalltalk.json`` file in the corpus folder (the corpus loader skips ``_``
-files), for example::
+English small talk is matched by the regexes below; the multilingual encoder's other languages
+by the phrases of ``askbot.conversation.smalltalk_languages``, and answered in that language.
+
+What askbot says back is a ``SmallTalk``: defaults in each language, overridden for a deployment
+and per collection by a ``_smalltalk.json`` file in the corpus folder (the corpus loader skips
+``_`` files). Top-level keys are English lines, ``languages`` holds other languages' lines::
 
     {"human_contact": "Write to the newsroom at tips@example.org.",
+     "languages": {"es": {"greeting": "¡Hola! Pregúnteme sobre esta noticia."}},
      "collections": {"south-korea-japan-relations": {"greeting": "Hi! Ask me about this story."}}}
 
 >>> kind_of("Thanks a lot!")
@@ -17,6 +21,8 @@ files), for example::
 True
 >>> strip_pleasantries("thanks - and what about trade?")
 'and what about trade?'
+>>> small_talk_of("¡hola!", preferred=None)
+('greeting', 'es')
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from askbot.conversation.smalltalk_languages import LINES, languages_of, leading_pleasantry
 from askbot.errors import CorpusError
 
 SMALL_TALK_FILE = "_smalltalk.json"
@@ -86,9 +93,28 @@ def kind_of(message: str) -> str | None:
     return next((kind for kind in _PRIORITY if _PHRASE[kind].search(text)), None)
 
 
+def small_talk_of(message: str, preferred: str | None) -> tuple[str, str] | None:
+    """The kind of small talk a message is as a whole and its language, or None.
+
+    ``preferred`` is the conversation's language, else the page's. English small talk ("ok",
+    "thanks") is answered in it, as readers of every language type those; a phrase several
+    languages share ("hallo") is read in it when it is one of them.
+    """
+    kind = kind_of(message)
+    if kind is not None:
+        return kind, preferred if preferred in LINES else "en"
+    found = languages_of(message)
+    if not found:
+        return None
+    language, kind = next(((lang, k) for lang, k in found if lang == preferred), found[0])
+    return kind, language
+
+
 def strip_pleasantries(message: str) -> str:
     """The message without a greeting or thanks in front of it (the message if nothing is left)."""
     rest = _LEADING.sub("", message, count=1).strip()
+    if rest == message.strip():
+        rest = message[leading_pleasantry(message) :].strip()
     return rest or message
 
 
@@ -108,16 +134,25 @@ class SmallTalk:
     insult: str = "Sorry I didn't help. Maybe one of these questions is what you're after:"
     human_contact: str = ""
     footer: str = "Here are questions I can answer:"
+    # Other languages' lines: language -> kind (or "footer") -> line.
+    languages: dict[str, dict[str, str]] = field(default_factory=lambda: dict(LINES))
     collections: dict[str, SmallTalk] = field(default_factory=dict, compare=False)
 
-    def reply_to(self, kind: str) -> str:
-        """The line for one kind of small talk, with the contact line and footer as they apply."""
-        line: str = getattr(self, kind)
+    def reply_to(self, kind: str, language: str = "en") -> str:
+        """The line for one kind of small talk in ``language`` (English when it has none), with
+        the contact line and footer as they apply."""
+        lines = self.languages.get(language, {})
+        line: str = lines.get(kind) or getattr(self, kind)
+        footer = lines.get("footer", self.footer) if kind in lines else self.footer
         if kind == "human" and self.human_contact:
             line = f"{line} {self.human_contact}"
-        if kind != "goodbye" and not line.rstrip().endswith(":") and self.footer:
-            line = f"{line} {self.footer}"
+        if kind != "goodbye" and not line.rstrip().endswith((":", "：")) and footer:
+            line = f"{line} {footer}"
         return line
+
+    def language_of(self, kind: str, language: str) -> str:
+        """The language ``reply_to(kind, language)`` is in."""
+        return language if kind in self.languages.get(language, {}) else "en"
 
     def of(self, collection: str | None) -> SmallTalk:
         """The small talk of one collection: this one with the collection's overrides."""
@@ -125,13 +160,29 @@ class SmallTalk:
 
     def overridden(self, values: dict[str, Any], where: Path | None = None) -> SmallTalk:
         """A copy with some lines replaced; an unknown key or a non-string is a ``CorpusError``."""
-        lines = {f.name for f in fields(self)} - {"collections"}
-        for key, value in values.items():
-            if key not in lines:
-                raise CorpusError(where or Path(SMALL_TALK_FILE), None, f"unknown key {key!r}")
-            if not isinstance(value, str):
-                raise CorpusError(where or Path(SMALL_TALK_FILE), None, f"{key!r} must be a string")
-        return replace(self, **values)
+        where = where or Path(SMALL_TALK_FILE)
+        values = dict(values)
+        per_language = values.pop("languages", {})
+        english = {f.name for f in fields(self)} - {"collections", "languages"}
+        _check_lines(values, english, where)
+        if not isinstance(per_language, dict):
+            raise CorpusError(where, None, "'languages' must map language codes to objects")
+        languages = dict(self.languages)
+        for language, lines in per_language.items():
+            if language not in LINES or not isinstance(lines, dict):
+                raise CorpusError(where, None, f"'languages' has no language {language!r}")
+            _check_lines(lines, english - {"human_contact"}, where)
+            languages[language] = {**languages.get(language, {}), **lines}
+        return replace(self, **values, languages=languages)
+
+
+def _check_lines(values: dict[str, Any], keys: set[str], where: Path) -> None:
+    """A ``CorpusError`` for a key not in ``keys`` or a value that is not a string."""
+    for key, value in values.items():
+        if key not in keys:
+            raise CorpusError(where, None, f"unknown key {key!r}")
+        if not isinstance(value, str):
+            raise CorpusError(where, None, f"{key!r} must be a string")
 
 
 def load_small_talk(corpus_dir: Path, *, human_contact: str = "") -> SmallTalk:
