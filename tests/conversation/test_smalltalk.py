@@ -37,6 +37,12 @@ ELECTION = "riverside-mayoral-election"
         ("can I speak to a human please?", "human"),
         ("you are useless", "insult"),
         ("stupid bot", "insult"),
+        ("how r u", "greeting"),
+        ("whats up?", "greeting"),
+        ("👍", "thanks"),
+        ("👍🏽👍🏽", "thanks"),
+        ("❤️", "thanks"),
+        ("👋", "greeting"),
     ],
 )
 def test_a_message_that_is_small_talk_as_a_whole_has_a_kind(message: str, kind: str) -> None:
@@ -54,6 +60,8 @@ def test_a_message_that_is_small_talk_as_a_whole_has_a_kind(message: str, kind: 
         "great wall of china",
         "is the help desk open on Sunday?",
         "who are the candidates?",
+        "👍 but what about trade?",
+        "🇯🇵",
     ],
 )
 def test_a_question_is_never_small_talk(message: str) -> None:

@@ -41,7 +41,7 @@ SMALL_TALK_FILE = "_smalltalk.json"
 # The phrases of each kind, as regexes over a lowercased message whose punctuation became spaces.
 _PHRASES: dict[str, str] = {
     "greeting": r"hi+|hello+|hey+|hiya|howdy|yo|greetings|good (?:morning|afternoon|evening|day)"
-    r"|how are you(?: doing)?|how s it going|what s up|sup",
+    r"|how (?:are|r) (?:you|u)(?: doing)?|how s it going|what s up|whats up|wass?up|sup",
     "thanks": r"thanks?|thank you|thx|ty|cheers|much appreciated|appreciate it|great|perfect"
     r"|awesome|cool|nice|ok(?:ay)?|got it|that (?:helps|helped|s helpful)|helpful",
     "goodbye": r"bye+|goodbye|good ?night|see (?:you|ya)(?: later)?|cya|farewell|later"
@@ -73,6 +73,11 @@ _LEADING = re.compile(
     r"|where|can|could|will|would|is|are|do|does)\b)))+",
     re.I,
 )
+# A message of emoji alone: a thumbs-up says thanks (or "got it") as well as words do.
+_EMOJI = {"👍": "thanks", "👌": "thanks", "🙏": "thanks", "❤": "thanks", "😊": "thanks"}
+_EMOJI |= {"🙂": "thanks", "😀": "greeting", "👋": "greeting"}
+# Skin tones and the emoji presentation selector change how an emoji looks, not what it says.
+_EMOJI_MODIFIERS = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f\\s]")
 # Small talk is short; longer text is never matched, which also bounds the regex's work.
 _SMALL_TALK_MAX_WORDS = 12
 _SMALL_TALK_MAX_CHARS = 120
@@ -86,6 +91,10 @@ def _plain(message: str) -> str:
 def kind_of(message: str) -> str | None:
     """The kind of small talk a message is as a whole, or None for anything else."""
     text = _plain(message)
+    if not text and 0 < len(message) <= _SMALL_TALK_MAX_CHARS:
+        shown = set(_EMOJI_MODIFIERS.sub("", message))
+        if shown and shown <= _EMOJI.keys():
+            return next(kind for kind in _PRIORITY if kind in {_EMOJI[e] for e in shown})
     if not text or len(text) > _SMALL_TALK_MAX_CHARS or len(text.split()) > _SMALL_TALK_MAX_WORDS:
         return None
     if not _WHOLE.fullmatch(text):
