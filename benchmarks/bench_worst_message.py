@@ -7,7 +7,8 @@ fallback, which leaves six options pending, or a clarify). Only the attacking re
 timed; it includes encoding the message, which runs in the encoder's thread, not on the event
 loop. The "pick" rows time the part that runs on the event loop, ``choose`` (the pick matcher),
 alone, also on inputs the API refuses or never stores: an unlimited message, 102 options, and
-repetitive options on both sides (difflib's worst case, which only a corpus could supply).
+repetitive options on both sides (difflib's worst case, which only a corpus could supply). The
+"spelling" row times the spelling corrector, also on the event loop, on fresh near-misses.
 
     python benchmarks/bench_worst_message.py [--repeat 15]
 
@@ -35,6 +36,7 @@ from askbot.config import DEFAULT_MODEL, Settings
 from askbot.conversation import choose
 from askbot.conversation.reading import FUZZY_MAX_CHARS
 from askbot.embed import load_embedder
+from askbot.retrieve.spelling import Speller
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "tests" / "data" / "corpus_api"
@@ -113,6 +115,7 @@ def main() -> None:
         with TestClient(create_app(settings, embedder=embedder)) as client:
             rows = http_cases(client, questions, medium, args.repeat)
     rows += pick_cases(questions, medium, args.repeat)
+    rows += spelling_cases(args.repeat)
 
     print("| case | status | median ms | max ms | budget ms |")
     print("|---|---|---:|---:|---:|")
@@ -201,6 +204,32 @@ def pick_cases(
             times.append((time.perf_counter() - started) * 1000)
         rows.append((f"pick: {name}", picked or "none", times))
     return rows
+
+
+def spelling_cases(repeat: int) -> list[tuple[str, str, list[float]]]:
+    """The spelling corrector alone (``Speller.corrected``, on the event loop): messages of
+    1,000 characters whose every word is a fresh near-miss of an English word, so that no memo
+    helps and each word is looked up."""
+    speller = Speller(set())
+    speller.corrected("warm up the word list")
+    rng = random.Random(0)
+
+    def junk() -> str:  # a 7-letter English word with one letter changed: a typo to look up
+        words = ["weather", "history", "because", "between", "another", "morning", "country"]
+        text = []
+        while sum(len(w) + 1 for w in text) < 992:
+            word = list(rng.choice(words))
+            word[rng.randrange(7)] = rng.choice("abcdefghijklmnopqrstuvwxyz")
+            text.append("".join(word))
+        return " ".join(text)[:1000]
+
+    times = []
+    for _ in range(repeat):
+        message = junk()
+        started = time.perf_counter()
+        speller.corrected(message)
+        times.append((time.perf_counter() - started) * 1000)
+    return [("spelling: 1,000 chars of fresh near-misses", "-", times)]
 
 
 if __name__ == "__main__":

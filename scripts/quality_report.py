@@ -55,7 +55,16 @@ from askbot.service import batch_embedder
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from article_protocol import CHECK_ARTICLES, DEV_ARTICLES, articles_table
 from dialogue_protocol import dialogues_table
-from quality_text import ARTICLES, DIALOGUES, FITTED_ON_ALTERNATES, HEAD, HELD_OUT, THRESHOLDS
+from quality_text import (
+    ARTICLES,
+    DIALOGUES,
+    FITTED_ON_ALTERNATES,
+    HEAD,
+    HELD_OUT,
+    THRESHOLDS,
+    TYPOS,
+)
+from typo_robustness import typo_table
 
 REPO = Path(__file__).resolve().parent.parent
 BACKENDS = ("onnx-int8", "onnx-fp32", "torch")
@@ -313,6 +322,8 @@ def article_section(root: Path, embedder: Embedder, settings: Settings) -> str:
         + dialogues_table(embedder, DEV_ARTICLES, settings)[0]
         + "\n\nThe check articles:\n\n"
         + dialogues_table(embedder, CHECK_ARTICLES, settings)[0]
+        + TYPOS
+        + typo_table(embedder)
     )
 
 

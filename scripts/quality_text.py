@@ -193,3 +193,15 @@ check articles' (`docs/eval/*.dialogues.jsonl`) are those `tests/conversation/te
 asserts. What an article's conversations should reach (issue 24): ≥ .87 of turns right.
 
 """
+
+TYPOS = """
+
+### Typos
+
+`python scripts/typo_robustness.py` asks every answerable reader question of the articles above
+as written and with one typo in one word of five letters or more (two neighbouring letters
+swapped, a letter dropped or doubled; seed 0), with the spelling corrector
+(`askbot.retrieve.spelling`) on, as served, and off. *Right first* counts an answer or a "did you
+mean…?" whose first option is right.
+
+"""

@@ -147,7 +147,12 @@ def service_over(
         encoder = multilingual_embedder(settings, settings.threads, serving=serving)
         before = previous.multilingual if previous is not None else None
         multilingual = Retriever(
-            index.multilingual, encoder, off_topic_share=share, previous=before, words_of=retriever
+            index.multilingual,
+            encoder,
+            off_topic_share=share,
+            previous=before,
+            words_of=retriever,
+            spelling=False,
         )
     # Small-talk lines: English defaults, overridden by the corpus folder's _smalltalk.json.
     small_talk = load_small_talk(settings.corpus_dir, human_contact=settings.human_contact)

@@ -152,9 +152,9 @@ class Conversation:
         )
         if decided is not None:
             return _Turn(state, message, decided, [], detected=detected, reader=reader)
-        question = strip_pleasantries(message)
-        context = self._context(state, question) if is_elliptical(question) else None
         retriever = self._space(language, state["collection"])
+        question = retriever.spelled(strip_pleasantries(message))
+        context = self._context(state, question) if is_elliptical(question) else None
         return _Turn(state, message, None, [question], context, retriever, detected, reader)
 
     def _space(self, detected: str | None, collection: str | None) -> Retriever:

@@ -67,7 +67,9 @@ class AskbotRanker:
         # scoring without the classifier has no use for one (nor its self-calibration's rounds).
         classifies = scoring is None or scoring.classifier_weight > 0
 
-        def retriever(index: FaqIndex, encoder: Embedder, own: Calibration | None) -> Retriever:
+        def retriever(
+            index: FaqIndex, encoder: Embedder, own: Calibration | None, *, spelling: bool = True
+        ) -> Retriever:
             if classifies:
                 for collection, weights in fit_classifiers(index).items():
                     index.set_classifier(collection, weights)
@@ -80,6 +82,7 @@ class AskbotRanker:
                 calibration=own,
                 policy=policy,
                 off_topic_share=off_topic_share,
+                spelling=spelling,
             )
 
         split: dict[str, str] | None = {} if as_large_faq else None
@@ -92,6 +95,7 @@ class AskbotRanker:
                 build_index(corpus, multilingual, multilingual=True, sentences_in=split),
                 multilingual,
                 None,
+                spelling=False,
             )
             if multilingual is not None
             else None

@@ -50,10 +50,14 @@ class LexicalIndex:
         self._term_of: dict[str, int] = previous._term_of if previous is not None else {}
         known = previous._document_terms if previous is not None else {}
         self._document_terms: dict[str, TermIds] = {}
+        # Every word as written (lower-cased), for the spelling corrector: a superset of the
+        # documents' words, as a document's words were added when it was first tokenized.
+        self.written: set[str] = set(previous.written) if previous is not None else set()
         for document in documents:
             if document not in self._document_terms:
                 found = known.get(document)
                 if found is None:
+                    self.written.update(_words(document.lower()))
                     found = self._term_ids(self.tokenize([document])[0])
                 self._document_terms[document] = found
         per_document = [self._document_terms[d] for d in documents]

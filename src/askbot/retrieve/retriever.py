@@ -1,7 +1,8 @@
 """From a question to an ``Answer``: candidate search, per-entry scoring, confidence, decision.
 
-1. The question is embedded and FAISS returns the nearest vectors (scoped to one collection
-   when asked); their entries, plus the best lexical (BM25) matches, are the candidates.
+1. The question, its likely typos corrected (``retrieve.spelling``), is embedded and FAISS
+   returns the nearest vectors (scoped to one collection when asked); their entries, plus the
+   best lexical (BM25) matches, are the candidates.
 2. Each candidate gets one score from all its vectors and its words: the best of its question,
    alternates (softened by the mean of the best few, for intent-style entries with many
    alternates; in an article-sized collection, an answer sentence that matches better than any
@@ -33,6 +34,7 @@ from askbot.retrieve.calibration import Calibration, collection_calibrations, de
 from askbot.retrieve.decision import Decision, DecisionPolicy
 from askbot.retrieve.lexical import LexicalIndex, top_positions
 from askbot.retrieve.phrasing import PhrasingClassifier
+from askbot.retrieve.spelling import Speller
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +74,14 @@ class Retriever:
         off_topic_share: float | None = None,
         previous: Retriever | None = None,
         words_of: Retriever | None = None,
+        spelling: bool = True,
     ) -> None:
         """``previous``: the retriever this one replaces after a corpus change; what it worked
         out for texts that did not change (BM25 tokens, question keys) is reused.
         ``words_of``: a retriever over the same entries in another embedding space, whose BM25
-        index and question keys this one shares."""
+        index and question keys this one shares.
+        ``spelling``: correct English typos before a question is embedded (``Speller``); off
+        for a space that reads other languages."""
         self.index = index
         self.embedder = embedder
         self.scoring = scoring or Scoring()
@@ -118,6 +123,7 @@ class Retriever:
                 [lexical_document(e) for e in index.entries],
                 previous._lexical if previous is not None else None,
             )
+        self.speller = Speller(self._lexical.written) if spelling else None
         self._classifiers = {
             collection: PhrasingClassifier(index.entries_of(collection), weights)
             for collection, weights in index.classifiers.items()
@@ -140,12 +146,17 @@ class Retriever:
             raise UnknownCollectionError(collection, self.index.collection_ids())
         if not questions:
             return []
-        vectors = self.embedder.encode(list(questions))
-        lexical = self._lexical.scores(list(questions))
+        questions = [self.spelled(q) for q in questions]
+        vectors = self.embedder.encode(questions)
+        lexical = self._lexical.scores(questions)
         return [
             self._answer(q, self.rank(v, collection, lexical=lex), exclude)
             for q, v, lex in zip(questions, vectors, lexical, strict=True)
         ]
+
+    def spelled(self, question: str) -> str:
+        """``question`` with its likely typos corrected, as it is embedded and searched."""
+        return self.speller.corrected(question) if self.speller is not None else question
 
     def rank(
         self,
