@@ -137,6 +137,22 @@ def test_held_out_phrasings_get_high_confidence_and_other_questions_low(
     assert min(inside) > 0.5 > max(outside)
 
 
+def test_alternates_with_typos_are_asked_as_written(embedder: Embedder) -> None:
+    """A round asks held-out alternates by their stored vectors: a typo only they have is not
+    corrected into a text the index never embedded."""
+    entries = intent_entries()
+    first = entries[0]
+    entries[0] = FaqEntry(
+        id=first.id,
+        collection=first.collection,
+        question=first.question,
+        answer=first.answer,
+        alternates=(*first.alternates, "plese chnage my pasword"),
+    )
+    index = build_index(corpus_from_entries(entries), embedder)
+    assert "settings" in self_calibrations(index)
+
+
 def test_too_few_alternates_keep_the_default(embedder: Embedder) -> None:
     entries = intent_entries()[:5]  # 30 alternates, below MIN_QUESTIONS
     index = fit_index(build_index(corpus_from_entries(entries), embedder))

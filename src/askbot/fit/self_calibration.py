@@ -188,8 +188,11 @@ def _fold_examples(
         # not the round's fewer alternates would qualify on their own.
         for collection in index.collection_ids():
             index.set_classifier(collection, fit_classifier(index, collection))
-    # Any calibration will do: the examples are the raw (top score, margin) features.
-    retriever = Retriever(index, embedder, calibration=default_calibration(index.model_id))
+    # Any calibration will do: the examples are the raw (top score, margin) features. The
+    # alternates are asked as written: only their stored vectors exist, not a corrected text's.
+    retriever = Retriever(
+        index, embedder, calibration=default_calibration(index.model_id), spelling=False
+    )
     return calibration_examples(
         retriever,
         [question for question, _ in asked],
