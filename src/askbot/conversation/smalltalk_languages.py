@@ -45,10 +45,11 @@ def fold(text: str) -> str:
 
 
 @cache
-def _table(language: str) -> tuple[dict[str, str], int]:
-    """A language's folded phrases, each with its kind, and the longest phrase's length."""
+def _table(language: str) -> tuple[dict[str, str], int, frozenset[str]]:
+    """A language's folded phrases, each with its kind; the longest phrase's length; and the
+    phrases' first two characters, which rule most messages out before any search."""
     kinds = {fold(p): kind for kind, ps in PHRASES[language].items() for p in ps}
-    return kinds, max(map(len, kinds))
+    return kinds, max(map(len, kinds)), frozenset(p[:2] for p in kinds)
 
 
 def kind_in(text: str, language: str) -> str | None:
@@ -58,7 +59,9 @@ def kind_in(text: str, language: str) -> str | None:
     a phrase counts when some split of the whole message uses it. Linear in the message's
     length times the longest phrase, whatever the message.
     """
-    phrases, longest = _table(language)
+    phrases, longest, openings = _table(language)
+    if text[:2] not in openings and text[:1] not in openings:
+        return None
     n = len(text)
     edges: dict[int, list[tuple[int, str]]] = {}  # from each position reached, the steps on
     frontier = [0]
