@@ -6,10 +6,10 @@ the word meant: one typo in a reader's question costs far more than one word (fi
 ``scripts/typo_robustness.py``, docs/quality.md). The dictionary is pyspellchecker's English
 word list; a correction must be one edit away (a letter dropped, added, changed, or two
 swapped). The FAQ's own words come first, so "commet" reads as the "comet" an article is
-about; then a typist's commonest slips (a swap, a double letter typed once or twice); then the
-commoner word. A word is left alone when it is short (names and acronyms: "nato", "pnc"), has digits
-or capitals inside, is known to either list, or when its only English neighbours are rare
-words ("covid" does not become "covin").
+about; then a typist's commonest slips (a swap, a double letter typed once or twice); then
+the commoner word. A word is left alone when it is short (names and acronyms: "nato",
+"pnc"), has digits or capitals inside, is known to either list, or when its only English
+neighbours are rare words ("covid" does not become "covin").
 
 >>> Speller({"comet"}).corrected("when can i see the commet tonihgt?")
 'when can i see the comet tonight?'
