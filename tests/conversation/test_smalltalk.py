@@ -259,6 +259,14 @@ def test_small_talk_in_another_language_is_answered_in_it(conversation: Conversa
     assert "0800 123 456" in person.message
 
 
+@pytest.mark.parametrize("message", ["thnaks!", "thnak you", "goodbey"])
+def test_small_talk_with_a_typo_is_still_small_talk(
+    conversation: Conversation, message: str
+) -> None:
+    reply, _ = conversation.reply(new_state(RECALL), message, RECALL)
+    assert reply.via == "small-talk"
+
+
 def test_english_small_talk_on_a_page_in_another_language_is_answered_in_the_page_language(
     conversation: Conversation,
 ) -> None:

@@ -219,7 +219,10 @@ class Conversation:
         )
 
     def _small_talk(self, state: SessionState, message: str, preferred: str | None) -> Reply | None:
-        found = small_talk_of(message, preferred)
+        # As typed first: the English speller would not know "gracias"; then spelled ("thnaks").
+        found = small_talk_of(message, preferred) or small_talk_of(
+            self.retriever.spelled(message), preferred
+        )
         if found is None:
             return None
         kind, language = found
