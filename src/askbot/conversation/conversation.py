@@ -220,9 +220,9 @@ class Conversation:
 
     def _small_talk(self, state: SessionState, message: str, preferred: str | None) -> Reply | None:
         # As typed first: the English speller would not know "gracias"; then spelled ("thnaks").
-        found = small_talk_of(message, preferred) or small_talk_of(
-            self.retriever.spelled(message), preferred
-        )
+        found = small_talk_of(message, preferred)
+        if found is None and (spelled := self.retriever.spelled(message)) != message:
+            found = small_talk_of(spelled, preferred)
         if found is None:
             return None
         kind, language = found

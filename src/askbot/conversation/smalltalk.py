@@ -94,7 +94,8 @@ def kind_of(message: str) -> str | None:
     if not text and 0 < len(message) <= _SMALL_TALK_MAX_CHARS:
         shown = set(_EMOJI_MODIFIERS.sub("", message))
         if shown and shown <= _EMOJI.keys():
-            return next(kind for kind in _PRIORITY if kind in {_EMOJI[e] for e in shown})
+            kinds = {_EMOJI[e] for e in shown}
+            return next(kind for kind in _PRIORITY if kind in kinds)
     if not text or len(text) > _SMALL_TALK_MAX_CHARS or len(text.split()) > _SMALL_TALK_MAX_WORDS:
         return None
     if not _WHOLE.fullmatch(text):

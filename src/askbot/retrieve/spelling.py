@@ -43,6 +43,7 @@ class Speller:
         """``words``: the FAQ's words, lower case, as written."""
         self._words = words
         self._checker = english()  # loaded now, not on a reader's first typo
+        self._counts = self._checker.word_frequency.dictionary  # English word -> its count
         self._memo: dict[str, str] = {}
 
     def corrected(self, text: str) -> str:
@@ -51,7 +52,7 @@ class Speller:
 
         def replace(match: re.Match[str]) -> str:
             word, lower = match.group(), match.group().lower()
-            if len(word) < MIN_LENGTH or lower in self._checker or lower in self._words:
+            if len(word) < MIN_LENGTH or lower in self._counts or lower in self._words:
                 return word
             if lower not in self._memo:
                 if lookups[0] == 0:
@@ -65,15 +66,14 @@ class Speller:
         """What a lower-case ``word`` was meant to be, or None when it stands as typed."""
         if word in self._memo:
             return self._memo[word] or None
-        checker = self._checker
+        counts = self._counts
         better: str | None = None
-        if word not in checker and word not in self._words:
-            candidates = checker.edit_distance_1(word)  # ~50 per letter: set operations only
+        if word not in counts and word not in self._words:
+            candidates = self._checker.edit_distance_1(word)  # ~50 a letter: set operations only
             ours = candidates & self._words
-            counts = checker.word_frequency.dictionary
             common = [c for c in candidates & counts.keys() if counts[c] >= MIN_COUNT]
             ranked = sorted(
-                ours or common, key=lambda c: (not _slip(word, c), -checker.word_frequency[c], c)
+                ours or common, key=lambda c: (not _slip(word, c), -counts.get(c, 0), c)
             )
             better = ranked[0] if ranked else None
         if len(self._memo) < 10_000:  # typos repeat; an attacker's junk words must not pile up
