@@ -32,7 +32,7 @@ _WORD = re.compile(r"\b[A-Za-z][a-z]+\b")
 
 @cache
 def english() -> SpellChecker:
-    """pyspellchecker's English word list (160k words, 16 MB), loaded once per process."""
+    """pyspellchecker's English word list, loaded once per process."""
     return SpellChecker(language="en", distance=1)
 
 
