@@ -6,8 +6,10 @@ A group's FAQs are served together as one corpus, built in memory as ``askbot se
 build it (both spaces), and each dialogue is held on its article's collection through the chat
 API's ``Conversation``. The development articles' dialogues (``docs/eval/dev-articles/``) were
 written as a reader would type them, before askbot was run on them; the check articles' are the
-ones ``tests/conversation/test_dialogues.py`` asserts turn by turn. ``askbot eval --faq FAQ
---dialogues FILE`` measures one article's the same way.
+ones ``tests/conversation/test_dialogues.py`` asserts turn by turn. Each article also has
+dialogues in the multilingual encoder's other languages (``.multilingual.dialogues.jsonl``,
+written the same way, a language per dialogue), reported in their own tables. ``askbot eval
+--faq FAQ --dialogues FILE`` measures one article's the same way.
 
     python scripts/dialogue_protocol.py [--backend onnx-int8] [--model M] [--index-dir DIR]
         [--show-missed]
@@ -33,24 +35,30 @@ from askbot.evaluate.dialogues import (
 )
 from askbot.service import batch_embedder, in_memory_service
 
+MULTILINGUAL = ".multilingual"  # before the suffix: the dialogues in other languages
 
-def dialogues_of(queries: Path) -> Path:
-    """Where an article's dialogues are: beside its readers' questions."""
-    return queries.with_name(queries.name.replace(".queries.jsonl", DIALOGUES_SUFFIX))
+
+def dialogues_of(queries: Path, kind: str = "") -> Path:
+    """Where an article's dialogues (of ``kind``: "" or ``MULTILINGUAL``) are: beside its
+    readers' questions."""
+    return queries.with_name(queries.name.replace(".queries.jsonl", kind + DIALOGUES_SUFFIX))
 
 
 def dialogues_table(
-    embedder: Embedder, articles: tuple[tuple[Path, Path], ...], settings: Settings
+    embedder: Embedder,
+    articles: tuple[tuple[Path, Path], ...],
+    settings: Settings,
+    kind: str = "",
 ) -> tuple[str, list[str]]:
-    """The Markdown table of ``articles``' dialogues, a row each and one for all, and the
-    turns missed."""
+    """The Markdown table of ``articles``' dialogues of ``kind``, a row each and one for all,
+    and the turns missed."""
     with tempfile.TemporaryDirectory(prefix="askbot-dialogues-") as scratch:
         for faq, _ in articles:
             shutil.copy(faq, Path(scratch) / faq.name)
         conversation = in_memory_service(Path(scratch), settings, embedder).conversation
     rows, pooled = [], DialogueOutcomes()
     for faq, queries in articles:
-        collection, turns = dialogues_of_collection(faq, dialogues_of(queries))
+        collection, turns = dialogues_of_collection(faq, dialogues_of(queries, kind))
         outcomes = converse(conversation, collection, turns)
         rows.append(outcomes.row(collection))
         pooled.add(outcomes)
@@ -68,12 +76,17 @@ def main() -> None:
         index_dir = args.index_dir or Path(scratch)
         settings = Settings(model=args.model, backend=args.backend, index_dir=index_dir)
         embedder = batch_embedder(settings)
-        development, dev_missed = dialogues_table(embedder, DEV_ARTICLES, settings)
-        check, check_missed = dialogues_table(embedder, CHECK_ARTICLES, settings)
-    print(f"dialogues, judged a turn at a time; encoder {embedder.model_id}\n")
-    print(f"The development articles:\n\n{development}\n\nThe check articles:\n\n{check}")
+        tables = {
+            f"The {group} articles{where}": dialogues_table(embedder, articles, settings, kind)
+            for kind, where in (("", ""), (MULTILINGUAL, ", in other languages"))
+            for group, articles in (("development", DEV_ARTICLES), ("check", CHECK_ARTICLES))
+        }
+    print(f"dialogues, judged a turn at a time; encoder {embedder.model_id}")
+    for title, (table, _) in tables.items():
+        print(f"\n{title}:\n\n{table}")
     if args.show_missed:
-        print("\nturns missed:\n" + "\n".join(f"- {m}" for m in dev_missed + check_missed))
+        missed = [m for _, turns in tables.values() for m in turns]
+        print("\nturns missed:\n" + "\n".join(f"- {m}" for m in missed))
 
 
 if __name__ == "__main__":

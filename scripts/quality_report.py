@@ -54,10 +54,11 @@ from askbot.service import batch_embedder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from article_protocol import CHECK_ARTICLES, DEV_ARTICLES, articles_table
-from dialogue_protocol import dialogues_table
+from dialogue_protocol import MULTILINGUAL, dialogues_table
 from quality_text import (
     ARTICLES,
     DIALOGUES,
+    DIALOGUES_IN_OTHER_LANGUAGES,
     FITTED_ON_ALTERNATES,
     HEAD,
     HELD_OUT,
@@ -322,6 +323,11 @@ def article_section(root: Path, embedder: Embedder, settings: Settings) -> str:
         + dialogues_table(embedder, DEV_ARTICLES, settings)[0]
         + "\n\nThe check articles:\n\n"
         + dialogues_table(embedder, CHECK_ARTICLES, settings)[0]
+        + DIALOGUES_IN_OTHER_LANGUAGES
+        + "The development articles, in other languages:\n\n"
+        + dialogues_table(embedder, DEV_ARTICLES, settings, MULTILINGUAL)[0]
+        + "\n\nThe check articles, in other languages:\n\n"
+        + dialogues_table(embedder, CHECK_ARTICLES, settings, MULTILINGUAL)[0]
         + TYPOS
         + typo_table(embedder)
     )

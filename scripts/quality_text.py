@@ -194,6 +194,17 @@ asserts. What an article's conversations should reach (issue 24): ≥ .87 of tur
 
 """
 
+DIALOGUES_IN_OTHER_LANGUAGES = """
+
+The same articles' dialogues in the multilingual encoder's other languages
+(`*.multilingual.dialogues.jsonl`, a language per dialogue: Spanish, German, French, Italian,
+Portuguese, Dutch, Polish, Korean, Japanese, Chinese), written the same way before askbot was
+run on them. Their questions are scored in the multilingual space; their follow-ups ("¿y
+China?", "Und warum?", "중국은요?") lean on the previous turn by each language's own cues
+(`askbot.conversation.cues`).
+
+"""
+
 TYPOS = """
 
 ### Typos

@@ -186,3 +186,21 @@ def test_small_talk_in_korean_is_answered_in_korean_with_the_translated_question
     assert answer.answer is not None and answer.answer.question == hello.suggestions[0].question
     thanks, _ = seed.conversation.reply(state, "고마워요")
     assert thanks.message.startswith("천만에요!")
+
+
+@pytest.mark.parametrize(
+    ("first", "follow_up"),
+    [
+        ("¿Por qué Seúl y Tokio se están acercando ahora?", "¿y Estados Unidos?"),
+        ("한국과 일본은 왜 가까워지고 있나요?", "중국은요?"),
+    ],
+)
+def test_a_follow_up_in_another_language_is_read_in_context(
+    seed: service.Service, first: str, follow_up: str
+) -> None:
+    china_us = next(e.id for e in seed.index.entries if e.question == CHINA_US)
+    opening, state = seed.conversation.reply(new_state(None), first)
+    assert opening.answer is not None and opening.answer.id != china_us
+    reply, _ = seed.conversation.reply(state, follow_up)
+    assert (reply.decision, reply.via) == (Decision.ANSWER, "follow-up")
+    assert reply.answer is not None and reply.answer.id == china_us

@@ -68,11 +68,12 @@ def test_a_malformed_dialogue_names_its_file_and_line(
 
 
 def test_every_development_dialogue_names_questions_of_its_faq() -> None:
-    files = sorted(ARTICLES.glob(f"*{DIALOGUES_SUFFIX}"))
-    assert len(files) == len(list(ARTICLES.glob("*.md")))
-    for path in files:
-        faq = load_collection(ARTICLES / path.name.replace(DIALOGUES_SUFFIX, ".md"))
-        assert load_dialogues(path, [e.question for e in faq.entries])
+    faqs = sorted(ARTICLES.glob("*.md"))
+    assert len(list(ARTICLES.glob(f"*{DIALOGUES_SUFFIX}"))) == 2 * len(faqs)
+    for faq in faqs:
+        questions = [e.question for e in load_collection(faq).entries]
+        for kind in ("", ".multilingual"):  # English, and the other languages
+            assert load_dialogues(faq.with_suffix(kind + DIALOGUES_SUFFIX), questions)
 
 
 def reply(

@@ -154,7 +154,7 @@ class Conversation:
             return _Turn(state, message, decided, [], detected=detected, reader=reader)
         retriever = self._space(language, state["collection"])
         question = retriever.spelled(strip_pleasantries(message))
-        context = self._context(state, question) if is_elliptical(question) else None
+        context = self._context(state, question) if is_elliptical(question, reader) else None
         return _Turn(state, message, None, [question], context, retriever, detected, reader)
 
     def _space(self, detected: str | None, collection: str | None) -> Retriever:
@@ -249,7 +249,7 @@ class Conversation:
         """
         if turn.context is None or _stands_alone(bare, last_answered(turn.state)):
             return []
-        return [f"{focus(turn.texts[0])} {turn.context}", turn.context]
+        return [f"{focus(turn.texts[0], turn.reader)} {turn.context}", turn.context]
 
     def _search(self, turn: _Turn, bare: Answer, vectors: Vectors | None) -> Reply:
         state, texts = turn.state, turn.texts
@@ -262,7 +262,7 @@ class Conversation:
             reading /= np.linalg.norm(reading) or 1.0
             exclude = frozenset({last}) if last and not _still_on(bare, last) else frozenset()
             # Words are matched on the subject alone: the context's words would pull back too.
-            subject = focus(texts[0])
+            subject = focus(texts[0], turn.reader)
             assert turn.retriever is not None  # only a turn to search is searched
             answers.append(turn.retriever.answer_vector(subject, reading, scope, exclude=exclude))
             readings.append(f"{texts[0]} ({turn.context})")

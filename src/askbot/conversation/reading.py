@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from askbot.conversation.cues import knows, leans_back, subject_of
 from askbot.corpus import normalise_question
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
@@ -45,8 +46,11 @@ PICK_SIMILARITY = 0.85
 FUZZY_MAX_CHARS = 120
 
 
-def is_elliptical(message: str) -> bool:
-    """Whether a message probably leans on the previous turn for its meaning."""
+def is_elliptical(message: str, language: str | None = "en") -> bool:
+    """Whether a message in ``language`` probably leans on the previous turn for its meaning."""
+    if knows(language):
+        assert language is not None
+        return leans_back(message, language)
     words = message.split()
     if len(words) > _ELLIPTICAL_MAX_WORDS * 2:
         return False
@@ -55,8 +59,11 @@ def is_elliptical(message: str) -> bool:
     )
 
 
-def focus(message: str) -> str:
+def focus(message: str, language: str | None = "en") -> str:
     """A follow-up without its linking words: "and what about China?" -> "China?"."""
+    if knows(language):
+        assert language is not None
+        return subject_of(message, language)
     return _LINKING.sub("", message, count=1).strip() or message.strip()
 
 

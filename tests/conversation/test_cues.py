@@ -1,0 +1,76 @@
+"""Follow-up cues in the multilingual encoder's other languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from askbot.conversation import is_elliptical
+from askbot.conversation.cues import CUES, subject_of
+from askbot.conversation.reading import focus
+from askbot.conversation.smalltalk_languages import PHRASES
+
+
+@pytest.mark.parametrize(
+    ("message", "language", "subject"),
+    [
+        ("¿y China?", "es", "China?"),
+        ("¿Y qué pasa con Estados Unidos?", "es", "Estados Unidos?"),
+        ("y por qué?", "es", "por qué?"),  # "why" asks about the previous turn: kept
+        ("Und was ist mit den USA?", "de", "den USA?"),
+        ("Und warum?", "de", "warum?"),
+        ("Qu'en est-il de la Chine ?", "fr", "la Chine ?"),
+        ("Et les écoles ?", "fr", "les écoles ?"),
+        ("e gli orari?", "it", "gli orari?"),
+        ("E quanto aos juros?", "pt", "juros?"),
+        ("En voor spaarders?", "nl", "voor spaarders?"),
+        ("A co z Chinami?", "pl", "Chinami?"),
+        ("А что насчёт Китая?", "ru", "Китая?"),
+        ("Peki ya Çin?", "tr", "Çin?"),
+        ("وماذا عن الصين؟", "ar", "الصين؟"),
+        ("중국은요?", "ko", "중국은요?"),
+        ("그럼 무역은요?", "ko", "무역은요?"),
+        ("じゃあ中国は？", "ja", "中国は？"),
+        ("ではアメリカは？", "ja", "アメリカは？"),
+        ("那么中国呢？", "zh", "中国呢？"),
+        ("แล้วจีนล่ะ", "th", "จีนล่ะ"),
+    ],
+)
+def test_a_follow_up_leans_back_and_loses_its_linking_words(
+    message: str, language: str, subject: str
+) -> None:
+    assert is_elliptical(message, language)
+    assert focus(message, language) == subject_of(message, language) == subject
+
+
+@pytest.mark.parametrize(
+    ("message", "language"),
+    [
+        ("¿Cuándo es la huelga?", "es"),
+        ("Wann ist der Streik?", "de"),
+        ("Quelles bouilloires sont rappelées ?", "fr"),
+        ("Come mi registro per votare?", "it"),
+        ("Gaat de rente nog verder omhoog?", "nl"),
+        ("한국과 일본은 왜 가까워지고 있나요?", "ko"),
+        ("彗星はいつ見えますか？", "ja"),
+        ("下次决定是什么时候？", "zh"),
+        # A pronoun in a long message does not make it lean back.
+        (
+            "¿Por qué los conductores de tren de toda la región han decidido ir a la huelga"
+            " esta semana y qué significa eso?",
+            "fr",
+        ),
+    ],
+)
+def test_a_question_that_stands_alone_does_not(message: str, language: str) -> None:
+    assert not is_elliptical(message, language)
+
+
+def test_english_and_unknown_languages_keep_the_english_cues() -> None:
+    assert is_elliptical("and what about China?", "en")
+    assert is_elliptical("and what about China?", None)
+    assert focus("and what about China?", "xx") == "China?"
+    assert not is_elliptical("¿y China?", "en")
+
+
+def test_every_small_talk_language_has_follow_up_cues() -> None:
+    assert set(PHRASES) - {"en"} <= set(CUES)
