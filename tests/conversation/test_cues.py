@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import doctest
+
 import pytest
 
-from askbot.conversation import is_elliptical
+from askbot.conversation import cues, is_elliptical
 from askbot.conversation.cues import CUES, subject_of
-from askbot.conversation.reading import focus
+from askbot.conversation.reading import asks_for_more, choose, focus
 from askbot.conversation.smalltalk_languages import PHRASES
 
 
@@ -74,3 +76,50 @@ def test_english_and_unknown_languages_keep_the_english_cues() -> None:
 
 def test_every_small_talk_language_has_follow_up_cues() -> None:
     assert set(PHRASES) - {"en"} <= set(CUES)
+
+
+def test_a_bare_topic_leans_on_a_previous_turn_but_not_on_the_title() -> None:
+    assert is_elliptical("중국은요?", "ko")
+    assert not is_elliptical("중국은요?", "ko", first=True)
+    assert is_elliptical("그럼 중국은요?", "ko", first=True)  # a linking opening still leans
+
+
+OPTIONS = [{"id": f"e{i}", "question": f"Question {i}?"} for i in (1, 2, 3)]
+
+
+@pytest.mark.parametrize(
+    ("message", "picked"),
+    [
+        ("el segundo", "e2"),
+        ("La Segunda", "e2"),
+        ("die zweite", "e2"),
+        ("la première", "e1"),
+        ("두 번째", "e2"),
+        ("2番目", "e2"),
+        ("第三个", "e3"),
+        ("последний", "e3"),
+        ("el cuarto", None),  # no rank named: searched
+    ],
+)
+def test_an_option_is_picked_by_its_rank_in_other_languages(
+    message: str, picked: str | None
+) -> None:
+    assert choose(OPTIONS, message) == picked
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("cuéntame más", True),
+        ("Erzähl mir mehr!", True),
+        ("더 알려 주세요", True),
+        ("もっと教えて", True),
+        ("¿cuéntame más sobre la huelga de trenes de mañana?", False),
+    ],
+)
+def test_tell_me_more_in_other_languages(message: str, expected: bool) -> None:
+    assert asks_for_more(message) is expected
+
+
+def test_the_modules_examples_hold() -> None:
+    assert doctest.testmod(cues).failed == 0

@@ -204,3 +204,15 @@ def test_a_follow_up_in_another_language_is_read_in_context(
     reply, _ = seed.conversation.reply(state, follow_up)
     assert (reply.decision, reply.via) == (Decision.ANSWER, "follow-up")
     assert reply.answer is not None and reply.answer.id == china_us
+
+
+def test_a_pick_by_rank_and_tell_me_more_in_another_language(seed: service.Service) -> None:
+    offered, state = seed.conversation.reply(new_state(None), "Sicherheit?")
+    options = offered.options()
+    assert len(options) >= 2
+    picked, state = seed.conversation.reply(state, "die zweite")
+    assert picked.via == "clarification"
+    assert picked.answer is not None and picked.answer.id == options[1].id
+    more, _ = seed.conversation.reply(state, "erzähl mir mehr")
+    assert (more.decision, more.via) == (Decision.ANSWER, "more")
+    assert more.answer is not None and more.answer.id != picked.answer.id

@@ -154,7 +154,9 @@ class Conversation:
             return _Turn(state, message, decided, [], detected=detected, reader=reader)
         retriever = self._space(language, state["collection"])
         question = retriever.spelled(strip_pleasantries(message))
-        context = self._context(state, question) if is_elliptical(question, reader) else None
+        first = previous_question(state) is None
+        elliptical = is_elliptical(question, reader, first=first)
+        context = self._context(state, question) if elliptical else None
         return _Turn(state, message, None, [question], context, retriever, detected, reader)
 
     def _space(self, detected: str | None, collection: str | None) -> Retriever:

@@ -1,18 +1,21 @@
-"""What makes a message lean on the previous turn in the multilingual encoder's other languages:
-"¿y China?", "Und warum?", "중국은요?", "那中国呢？".
+"""How a message in the multilingual encoder's other languages refers to the conversation: a
+follow-up that leans on the previous turn ("¿y China?", "Und warum?", "중국은요?", "那中国呢？"),
+"tell me more" ("cuéntame más"), a pick by rank ("el segundo").
 
 English keeps its regexes in ``askbot.conversation.reading``. Each language of ``cues.json``
 (package data) lists openings that only link a follow-up to the previous turn ("y", "und was
 ist mit"), stripped from its subject; openings that ask about the previous turn ("why"), kept;
-endings that make a bare topic a follow-up (Korean "은요", Japanese "は", Chinese "呢"); and
-words that point back ("eso", "sie", "それ"). Messages and cues are compared folded
-(``smalltalk_languages.fold``: accents and case dropped, punctuation made a space), so "por
-que" reads as "¿por qué?".
+endings that make a bare topic a follow-up (Korean "은요", Japanese "は", Chinese "呢"); words
+that point back ("eso", "sie", "それ"); its "tell me more" phrases; and its ordinals. Messages
+and cues are compared folded (``smalltalk_languages.fold``: accents and case dropped,
+punctuation made a space), so "por que" reads as "¿por qué?".
 
 >>> leans_back("¿y China?", "es"), subject_of("¿y China?", "es")
 (True, 'China?')
 >>> leans_back("¿Cuándo es la huelga?", "es")
 False
+>>> ordinal("La segunda"), asks_for_more("Erzähl mir mehr!")
+(2, True)
 """
 
 from __future__ import annotations
@@ -38,8 +41,10 @@ class Cues:
     attached: bool = False  # particles attach to a pronoun ("그것은"): match a word's start
 
 
-def _load() -> dict[str, Cues]:
-    """The cues of package data ``cues.json``: language -> the fields of ``Cues``."""
+def _load() -> tuple[dict[str, Cues], frozenset[str], dict[str, int]]:
+    """Package data ``cues.json``: each language's follow-up cues (the fields of ``Cues``), its
+    "tell me more" phrases and its ordinals ("1", "2", "3", "-1" for the last -> phrases);
+    the phrases of every language pooled, folded."""
     data = json.loads(resources.files(__package__).joinpath("cues.json").read_text("utf-8"))
 
     def folded(texts: list[str]) -> tuple[str, ...]:
@@ -57,18 +62,41 @@ def _load() -> dict[str, Cues]:
         for language, fields in data.items()
     }
     cues["zh-tw"] = cues["zh"]
-    return cues
+    more = frozenset(fold(p) for fields in data.values() for p in fields.get("more", []))
+    ordinals = {
+        fold(phrase): int(number)
+        for fields in data.values()
+        for number, phrases in fields.get("ordinals", {}).items()
+        for phrase in phrases
+    }
+    return cues, more, ordinals
 
 
-CUES = _load()
+# A whole message asking for more, or picking an option by its rank, reads the same in any
+# language: the detector cannot tell the language of "el segundo" or "mehr", and no phrase of one
+# language is another's question.
+CUES, _MORE, _ORDINALS = _load()
 
 # Longest message that leans on an opening; a pronoun or an ending leans only in a short one
 # (as in English: "why are they getting closer?", not a paragraph that mentions "they").
 MAX_WORDS, SHORT_WORDS = 16, 8
 MAX_CHARS, SHORT_CHARS = 40, 16  # for languages written without spaces
+# Longer messages are no "tell me more" or ordinal phrase, whatever their padding.
+MAX_PHRASE_CHARS = 40
 # Linking openings stripped in a row at most ("y entonces qué pasa con...").
 MAX_LINKS = 3
 _LEADING_MARKS = re.compile(r"^[\W_]+")
+
+
+def asks_for_more(message: str) -> bool:
+    """Whether ``message`` as a whole asks, in another language, to go on ("cuéntame más")."""
+    return len(message) <= MAX_PHRASE_CHARS and fold(message) in _MORE
+
+
+def ordinal(message: str) -> int | None:
+    """The rank a message as a whole names in another language ("el segundo" -> 2; -1 for the
+    last), if it names one."""
+    return _ORDINALS.get(fold(message)) if len(message) <= MAX_PHRASE_CHARS else None
 
 
 def knows(language: str | None) -> bool:
@@ -85,8 +113,10 @@ def _opening(folded: str, openings: tuple[str, ...], spaced: bool) -> str | None
     return None
 
 
-def leans_back(message: str, language: str) -> bool:
-    """Whether ``message``, in ``language``, probably leans on the previous turn."""
+def leans_back(message: str, language: str, *, first: bool = False) -> bool:
+    """Whether ``message``, in ``language``, probably leans on the previous turn. On a ``first``
+    turn (read against the article's title) a bare topic ("안보는?") does not: it names its own
+    subject, and the title would pull it to the entry that restates the article's."""
     cues = CUES[language]
     folded = fold(message)
     size = len(folded.split()) if cues.spaced else len(folded.replace(" ", ""))
@@ -97,7 +127,7 @@ def leans_back(message: str, language: str) -> bool:
         return True
     if size > short:
         return False
-    if any(folded.endswith(ending) for ending in cues.endings):
+    if not first and any(folded.endswith(ending) for ending in cues.endings):
         return True
     pronouns = cues.pronouns
     if not cues.spaced:

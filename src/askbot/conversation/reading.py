@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from askbot.conversation import cues
 from askbot.conversation.cues import knows, leans_back, subject_of
 from askbot.corpus import normalise_question
 
@@ -46,11 +47,12 @@ PICK_SIMILARITY = 0.85
 FUZZY_MAX_CHARS = 120
 
 
-def is_elliptical(message: str, language: str | None = "en") -> bool:
-    """Whether a message in ``language`` probably leans on the previous turn for its meaning."""
+def is_elliptical(message: str, language: str | None = "en", *, first: bool = False) -> bool:
+    """Whether a message in ``language`` probably leans on the previous turn (on a ``first``
+    turn, the article's title) for its meaning."""
     if knows(language):
         assert language is not None
-        return leans_back(message, language)
+        return leans_back(message, language, first=first)
     words = message.split()
     if len(words) > _ELLIPTICAL_MAX_WORDS * 2:
         return False
@@ -68,8 +70,9 @@ def focus(message: str, language: str | None = "en") -> str:
 
 
 def asks_for_more(message: str) -> bool:
-    """Whether a message asks to go on from the last answer ("tell me more", "what else?")."""
-    return bool(_MORE.match(message))
+    """Whether a message asks to go on from the last answer ("tell me more", "what else?",
+    "cuéntame más")."""
+    return bool(_MORE.match(message)) or cues.asks_for_more(message)
 
 
 def choose(pending: list[dict[str, str]], message: str) -> str | None:
@@ -80,6 +83,8 @@ def choose(pending: list[dict[str, str]], message: str) -> str | None:
         number = int(match.group(1))
     elif match := _ORDINAL.search(text):
         number = _ORDINALS[match.group(1).lower()]
+    else:
+        number = cues.ordinal(text)
     if number is not None:
         if number == -1:
             return pending[-1]["id"]
