@@ -8,7 +8,8 @@ timed; it includes encoding the message, which runs in the encoder's thread, not
 loop. The "pick" rows time the part that runs on the event loop, ``choose`` (the pick matcher),
 alone, also on inputs the API refuses or never stores: an unlimited message, 102 options, and
 repetitive options on both sides (difflib's worst case, which only a corpus could supply). The
-"spelling" row times the spelling corrector, also on the event loop, on fresh near-misses.
+"spelling" row times the spelling corrector, also on the event loop, on fresh near-misses; the
+"cues" rows the reading of another language's follow-up cues, on the longest messages they read.
 
     python benchmarks/bench_worst_message.py [--repeat 15]
 
@@ -34,6 +35,7 @@ from askbot import service
 from askbot.api import create_app
 from askbot.config import DEFAULT_MODEL, Settings
 from askbot.conversation import choose
+from askbot.conversation.cues import MAX_WORDS, leans_back, subject_of
 from askbot.conversation.reading import FUZZY_MAX_CHARS
 from askbot.embed import load_embedder
 from askbot.retrieve.spelling import Speller
@@ -116,6 +118,7 @@ def main() -> None:
             rows = http_cases(client, questions, medium, args.repeat)
     rows += pick_cases(questions, medium, args.repeat)
     rows += spelling_cases(args.repeat)
+    rows += cue_cases(args.repeat)
 
     print("| case | status | median ms | max ms | budget ms |")
     print("|---|---|---:|---:|---:|")
@@ -230,6 +233,29 @@ def spelling_cases(repeat: int) -> list[tuple[str, str, list[float]]]:
         speller.corrected(message)
         times.append((time.perf_counter() - started) * 1000)
     return [("spelling: 1,000 chars of fresh near-misses", "-", times)]
+
+
+def cue_cases(repeat: int) -> list[tuple[str, str, list[float]]]:
+    """Another language's follow-up cues (``leans_back``, then ``subject_of`` for a message that
+    leans back), on the event loop: 1,000 characters in as many words as still lean back, all
+    linking openings, or in one word."""
+    long_words = "y " + " ".join(["quépasacon" * 6 + "ú" * 5] * (MAX_WORDS - 1))
+    linking = " ".join(["y"] * MAX_WORDS)
+    cases = [
+        (f"{len(long_words):,} chars in 16 words after 'y'", long_words),
+        ("16 linking openings", linking),
+        ("1,000 × 'ú' in one word", "ú" * 1000),
+    ]
+    rows = []
+    for name, message in cases:
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            if leans_back(message, "es"):
+                subject_of(message, "es")
+            times.append((time.perf_counter() - started) * 1000)
+        rows.append((f"cues: {name}", str(leans_back(message, "es")), times))
+    return rows
 
 
 if __name__ == "__main__":
