@@ -25,6 +25,12 @@ without a relevant entry count as unanswerable): the development articles of
 ``docs/eval/dev-articles/`` (FAQ and questions side by side), then the check articles (the seed
 and the two of ``tests/data/corpus_articles/``, their questions in ``docs/eval/``).
 
+Last, the multilingual encoder's protocol: small FAQs cut from xsid's intents (English
+phrasings), asked in one other language at a time, their left-out intents' requests as on-topic
+unanswerable ones (xsid has no off-topic questions); ``--part dev`` asks them in the languages
+its article-sized calibration is fitted on (ar, de, it, tr), ``--part heldout`` in the others
+(nl, zh, ja).
+
 ``--one-size`` scores every small FAQ with the model's calibration for large FAQs, without its
 article-sized part (no small FAQ here has the alternates to calibrate itself), to compare.
 ``--off-topic-share X`` measures the confidence as served with ``ASKBOT_OFF_TOPIC_SHARE=X``.
@@ -54,7 +60,7 @@ from askbot.evaluate.article_faqs import (
 )
 from askbot.evaluate.datasets import load_eval_set
 from askbot.retrieve import Calibration, default_calibration
-from askbot.service import batch_embedder
+from askbot.service import batch_embedder, multilingual_embedder
 
 REPO = Path(__file__).resolve().parent.parent
 EVAL = REPO / "docs" / "eval"
@@ -129,6 +135,17 @@ def main() -> None:
         )
         development = articles_table(embedder, calibration, DEV_ARTICLES)
         check = articles_table(embedder, calibration)
+        encoder = CachingEmbedder(multilingual_embedder(settings, threads=2), capacity=None)
+        both = default_calibration(encoder.model_id).for_traffic(args.off_topic_share)
+        languages = protocol_table(
+            args.datasets,
+            args.part,
+            encoder,
+            faqs=args.faqs,
+            seed=args.seed,
+            calibration=replace(both, small_faq=None) if args.one_size else both,
+            languages=True,
+        )
     share = args.off_topic_share
     print(
         f"article-FAQ protocol: part {args.part}, seed {args.seed}, {args.faqs} FAQs of "
@@ -140,6 +157,7 @@ def main() -> None:
     print(table)
     print(f"\nThe development articles, asked their readers' questions:\n\n{development}")
     print(f"\nThe check articles, asked their readers' questions:\n\n{check}")
+    print(f"\nIn other languages (small FAQs cut from xsid; {encoder.model_id}):\n\n{languages}")
 
 
 if __name__ == "__main__":

@@ -33,8 +33,11 @@ fitted the same way on small FAQs of 6-12 entries cut from the same development 
 answerable questions in scope, their on-topic unanswerable and off-topic ones not, weighted so
 that these make a fifth of all questions, as a collection's own calibration assumes
 (``ASSUMED_OFF_TOPIC_SHARE``). It is checked on small FAQs cut from the held-out data. The
-multilingual encoder has no such part: the small FAQs are English, and it answers the rest.
-``scripts/article_protocol.py`` reports what it does.
+multilingual encoder's is fitted on small FAQs cut from xsid's intents, asked in the languages
+of ``FIT_LANGUAGES`` (their on-topic unanswerable questions weighted to the same fifth; xsid
+has no off-topic ones), and checked in those of ``CHECK_LANGUAGES``
+(``askbot.evaluate.article_faqs.language_sources``). ``scripts/article_protocol.py`` reports
+what each does.
 
     python scripts/fit_calibration.py [--model M] [--backend onnx-int8] [--write [small]]
         [--datasets ../shared/datasets] [--cache EMB.pkl] [--index-dir DIR]
@@ -57,8 +60,8 @@ import numpy.typing as npt
 from askbot.config import DEFAULT_MODEL, Settings
 from askbot.embed import CachingEmbedder, Embedder, model_name
 from askbot.embed.usem import UsemEmbedder
-from askbot.evaluate import EvalSet, hold_out, load_eval_folder
-from askbot.evaluate.article_faqs import Outcomes, ask_small_faqs, sources
+from askbot.evaluate import EvalQuery, EvalSet, hold_out, load_eval_folder
+from askbot.evaluate.article_faqs import Outcomes, ask_small_faqs, language_sources, sources
 from askbot.evaluate.askbot_ranker import AskbotRanker
 from askbot.evaluate.metrics import expected_calibration_error
 from askbot.evaluate.run import split_half
@@ -82,9 +85,10 @@ THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 Features = tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]
 
 
-def examples(dataset: EvalSet, embedder: Embedder, sample: int) -> Features:
+def examples(dataset: EvalSet, embedder: Embedder, sample: int, spelling: bool) -> Features:
     """Calibration features, labels and in-scope flags; a set without out-of-scope questions
-    gets 20 % of its groups held out of the index, whose questions become out-of-scope."""
+    gets 20 % of its groups held out of the index, whose questions become out-of-scope.
+    ``spelling``: English typos corrected first, as the English space does."""
     held = hold_out(dataset) if not dataset.has_oos else dataset
     queries = list(held.queries)
     if len(queries) > sample:
@@ -99,6 +103,7 @@ def examples(dataset: EvalSet, embedder: Embedder, sample: int) -> Features:
         # The large FAQs' part is fitted on scores as a large FAQ gets them, although a held-out
         # half of covidfaq has fewer entries than that.
         as_large_faq=True,
+        spelling=spelling,
     )
     return calibration_examples(
         ranker.retriever, [q.query for q in queries], [set(q.relevant) for q in queries]
@@ -106,17 +111,30 @@ def examples(dataset: EvalSet, embedder: Embedder, sample: int) -> Features:
 
 
 def small_faq_examples(
-    datasets: Path, part: str, embedder: Embedder, faqs: int, seed: int
+    datasets: Path, part: str, embedder: Embedder, faqs: int, seed: int, languages: bool
 ) -> Features:
     """Calibration features of small FAQs cut from ``part``, as the protocol asks them:
-    answerable questions in scope, on-topic unanswerable and off-topic ones out of scope."""
-    cut, off_topic = sources(datasets, part)
+    answerable questions in scope, on-topic unanswerable and off-topic ones out of scope.
+    ``languages``: the multilingual encoder's small FAQs (``language_sources``)."""
+    off_topic: list[EvalQuery] = []
+    if languages:
+        cut = language_sources(datasets, part)
+    else:
+        cut, off_topic = sources(datasets, part)
     rng = random.Random(seed)
     default = default_calibration(embedder.model_id)  # spares fitting a self-calibration
     outcomes = Outcomes()
     for dataset in cut.values():
         outcomes.add(
-            ask_small_faqs(dataset, off_topic, embedder, faqs=faqs, rng=rng, calibration=default)
+            ask_small_faqs(
+                dataset,
+                off_topic,
+                embedder,
+                faqs=faqs,
+                rng=rng,
+                calibration=default,
+                spelling=not languages,
+            )
         )
     declined = outcomes.unanswerable + outcomes.off_topic
     answers = [a for a, _ in outcomes.answerable] + declined
@@ -247,8 +265,9 @@ def fit(args: argparse.Namespace, embedder: Embedder) -> None:
         xsid = load_eval_folder(args.datasets / "xsid")
         develop["xsid half A"] = split_half(xsid, develop=True)
         held_out["xsid half B"] = split_half(xsid, develop=False)
+    multilingual = args.model == MULTILINGUAL
     features = {
-        name: examples(data, embedder, args.sample)
+        name: examples(data, embedder, args.sample, spelling=not multilingual)
         for name, data in {**develop, **held_out}.items()
     }
     parts = [features[name] for name in develop]
@@ -258,22 +277,18 @@ def fit(args: argparse.Namespace, embedder: Embedder) -> None:
     fitted = rounded(fit_calibration(x, y, in_scope))
     print(f"encoder: {embedder.model_id} ({args.backend})")
     print(f"fit: {len(y)} questions from {', '.join(develop)}; {y.mean():.3f} right at top-1")
-    small_held_out = None
-    # The small FAQs are English: the multilingual encoder, which answers the other languages,
-    # keeps one calibration for every size.
-    if args.model != MULTILINGUAL:
-        small_x, small_y, small_in_scope = small_faq_examples(
-            args.datasets, "dev", embedder, args.small_faqs, args.small_seed
-        )
-        # An article's readers ask more that its FAQ does not answer than a large FAQ's users
-        # do: the share a collection's own calibration assumes, not the large pool's.
-        weights = prior_weights(small_in_scope, ASSUMED_OFF_TOPIC_SHARE)
-        small = fit_calibration(small_x, small_y, small_in_scope, weights=weights)
-        fitted = replace(fitted, small_faq=rounded(small))
-        print(f"small FAQs: {len(small_y)} questions, {small_in_scope.mean():.3f} answerable")
-        small_held_out = small_faq_examples(
-            args.datasets, "heldout", embedder, args.small_faqs, args.small_seed
-        )
+    small_x, small_y, small_in_scope = small_faq_examples(
+        args.datasets, "dev", embedder, args.small_faqs, args.small_seed, multilingual
+    )
+    # An article's readers ask more that its FAQ does not answer than a large FAQ's users
+    # do: the share a collection's own calibration assumes, not the large pool's.
+    weights = prior_weights(small_in_scope, ASSUMED_OFF_TOPIC_SHARE)
+    small = fit_calibration(small_x, small_y, small_in_scope, weights=weights)
+    fitted = replace(fitted, small_faq=rounded(small))
+    print(f"small FAQs: {len(small_y)} questions, {small_in_scope.mean():.3f} answerable")
+    small_held_out = small_faq_examples(
+        args.datasets, "heldout", embedder, args.small_faqs, args.small_seed, multilingual
+    )
     stored = read_calibrations(CALIBRATIONS)
     name = args.model if args.model == MULTILINGUAL else model_name(args.model)
     candidates = {"fitted": fitted}
@@ -283,9 +298,8 @@ def fit(args: argparse.Namespace, embedder: Embedder) -> None:
         print(f"{label}: {json.dumps(calibration_to_dict(calibration))}")
         for set_name, set_features in features.items():
             print(f"  {report(set_name, set_features, calibration)}", flush=True)
-        if small_held_out is not None:
-            article = calibration.for_size(SMALL_FAQ_ENTRIES)
-            print(f"  {report('small FAQs, held out', small_held_out, article)}", flush=True)
+        article = calibration.for_size(SMALL_FAQ_ENTRIES)
+        print(f"  {report('small FAQs, held out', small_held_out, article)}", flush=True)
     if args.write == "small" and "stored" in candidates:
         fitted = replace(candidates["stored"], small_faq=fitted.small_faq)
     if args.write:

@@ -37,7 +37,14 @@ from askbot.evaluate import (
     load_eval_folder,
     markdown_table,
 )
-from askbot.evaluate.article_faqs import PARTS, PER_KIND, SIZES, protocol_table
+from askbot.evaluate.article_faqs import (
+    CHECK_LANGUAGES,
+    FIT_LANGUAGES,
+    PARTS,
+    PER_KIND,
+    SIZES,
+    protocol_table,
+)
 from askbot.evaluate.askbot_ranker import AskbotRanker, askbot_factory
 from askbot.evaluate.datasets import FAQ_FILE
 from askbot.evaluate.plots import plot_precision_coverage, plot_reliability
@@ -57,6 +64,7 @@ from article_protocol import CHECK_ARTICLES, DEV_ARTICLES, articles_table
 from dialogue_protocol import MULTILINGUAL, dialogues_table
 from quality_text import (
     ARTICLES,
+    ARTICLES_IN_OTHER_LANGUAGES,
     DIALOGUES,
     DIALOGUES_IN_OTHER_LANGUAGES,
     FITTED_ON_ALTERNATES,
@@ -305,13 +313,22 @@ def fitted_on_alternates_section(root: Path, embedder: Embedder, progress: bool)
     )
 
 
-def article_section(root: Path, embedder: Embedder, settings: Settings) -> str:
-    """The article-FAQ protocol on both parts, and the repo's article FAQs with their readers'
-    questions and their dialogues."""
+def article_section(
+    root: Path, embedder: Embedder, multilingual: Embedder, settings: Settings
+) -> str:
+    """The article-FAQ protocol on both parts, in English and in other languages, and the
+    repo's article FAQs with their readers' questions and their dialogues."""
     text = ""
     for part in PARTS:
         table = protocol_table(root, part, embedder)
         text += f"**{part}** (draw 0, 30 FAQs per source):\n\n{table}\n\n"
+    article = default_calibration(multilingual.model_id).for_size(SMALL_FAQ_ENTRIES)
+    text += ARTICLES_IN_OTHER_LANGUAGES.format(
+        fit=", ".join(FIT_LANGUAGES), check=", ".join(CHECK_LANGUAGES), article=article
+    )
+    for part in PARTS:
+        table = protocol_table(root, part, multilingual, languages=True)
+        text += f"**{part}** in other languages (draw 0, 30 FAQs per language):\n\n{table}\n\n"
     return (
         text
         + "The development articles, asked their readers' questions:\n\n"
@@ -390,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         calibrating = [data.name for data in sets if keeps_own_calibration(data, embedder)]
         held = held_out_section(args.datasets, embedder, progress)
         own = fitted_on_alternates_section(args.datasets, embedder, progress)
-        articles = article_section(args.datasets, embedder, settings)
+        articles = article_section(args.datasets, embedder, multilingual, settings)
     if args.cache:
         for used in (embedder, baseline_embedder, multilingual):
             used.save(cache_file(args.cache, used.inner))

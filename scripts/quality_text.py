@@ -176,6 +176,18 @@ right ≥ .85, declined ≥ .75 of on-topic unanswerable and all off-topic quest
 
 """
 
+ARTICLES_IN_OTHER_LANGUAGES = """
+The multilingual encoder's protocol (`--part dev|heldout` prints it last) cuts small FAQs the
+same way from xsid's intents (English phrasings) and asks them in one other language at a
+time: **dev** in {fit}, on which the multilingual space's small-FAQ calibration is fitted
+(`scripts/fit_calibration.py --model usem3`: in scope {article.in_scope.intercept} +
+{article.in_scope.score_weight} × score + {article.in_scope.margin_weight} × margin, right if in
+scope {article.right_if_in_scope.intercept} + {article.right_if_in_scope.score_weight} × score +
+{article.right_if_in_scope.margin_weight} × margin), **heldout** in {check}. xsid has no
+off-topic questions; its left-out intents' requests are the on-topic unanswerable ones.
+
+"""
+
 DIALOGUES = """
 
 ### Conversations

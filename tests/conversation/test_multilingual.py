@@ -16,7 +16,7 @@ from askbot.config import Settings
 from askbot.conversation import new_state
 from askbot.embed import Embedder
 from askbot.index import current_build
-from askbot.retrieve import Decision
+from askbot.retrieve import Decision, default_calibration
 from tests.conftest import DATA, SEED_CORPUS
 
 PROMPTED = "What prompted South Korea and Japan to strengthen ties now?"
@@ -216,3 +216,13 @@ def test_a_pick_by_rank_and_tell_me_more_in_another_language(seed: service.Servi
     more, _ = seed.conversation.reply(state, "erzähl mir mehr")
     assert (more.decision, more.via) == (Decision.ANSWER, "more")
     assert more.answer is not None and more.answer.id != picked.answer.id
+
+
+def test_an_article_reads_the_multilingual_encoders_small_faq_calibration(
+    seed: service.Service,
+) -> None:
+    assert seed.multilingual is not None
+    usem = default_calibration(seed.multilingual.embedder.model_id)
+    assert usem.small_faq is not None and usem.small_faq != usem
+    assert seed.multilingual.calibration_of(SEED) == usem.for_size(6)
+    assert seed.retriever.calibration_of(SEED) != seed.multilingual.calibration_of(SEED)

@@ -12,6 +12,10 @@ thread: its top answer) and clinc150 (intents with alternates). Part ``dev`` is 
 only (the development half of covidfaq's and stackfaq's groups, ``split_half``, and clinc150's
 dev split); ``heldout`` the other halves and clinc150's test split. ``scripts/article_protocol.py``
 reports on them; ``scripts/fit_calibration.py`` fits the article-sized calibration on them.
+
+``language_sources`` does the same for the multilingual encoder: xsid's intents (English
+phrasings) asked in one language at a time, the languages of part ``dev`` (``FIT_LANGUAGES``)
+apart from those of ``heldout`` (``CHECK_LANGUAGES``). xsid has no off-topic questions.
 """
 
 from __future__ import annotations
@@ -33,6 +37,11 @@ from askbot.retrieve import Answer, Calibration, Decision
 SIZES = (6, 12)  # entries per small FAQ, inclusive
 PER_KIND = 15  # questions of each kind asked of one FAQ, at most
 PARTS = ("dev", "heldout")
+
+# xsid's languages that the multilingual encoder knows, split: the article-sized calibration of
+# the multilingual space is fitted on the first, checked on the second.
+FIT_LANGUAGES = ("ar", "de", "it", "tr")
+CHECK_LANGUAGES = ("nl", "zh", "ja")
 
 SmallFaq = tuple[list[EvalEntry], list[EvalQuery], list[EvalQuery], list[EvalQuery]]
 
@@ -69,6 +78,18 @@ def sources(datasets: Path, part: str) -> tuple[dict[str, EvalSet], list[EvalQue
         "clinc150": replace(clinc_part, queries=tuple(q for q in clinc_part.queries if q.in_scope)),
     }
     return cut, [q for q in clinc_part.queries if not q.in_scope]
+
+
+def language_sources(datasets: Path, part: str) -> dict[str, EvalSet]:
+    """xsid asked in each language of ``part``, one set per language (no off-topic queries)."""
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {', '.join(PARTS)}")
+    xsid = load_eval_folder(datasets / "xsid")
+    languages = FIT_LANGUAGES if part == "dev" else CHECK_LANGUAGES
+    return {
+        language: replace(xsid, queries=tuple(q for q in xsid.queries if q.lang == language))
+        for language in languages
+    }
 
 
 def draw_faq(dataset: EvalSet, off_topic: list[EvalQuery], rng: random.Random) -> SmallFaq:
@@ -161,15 +182,18 @@ def ask_small_faqs(
     faqs: int,
     rng: random.Random,
     calibration: Calibration | None = None,
+    spelling: bool = True,
 ) -> Outcomes:
     """Cut ``faqs`` small FAQs from ``dataset`` and ask each its three kinds of question, with
-    ``calibration`` if given, else as served."""
+    ``calibration`` if given, else as served; ``spelling``: English typos corrected, as in
+    the English space."""
     outcomes = Outcomes()
     for _ in range(faqs):
         chosen, answerable, unanswerable, away = draw_faq(dataset, off_topic, rng)
         if not answerable:
             continue
-        retriever = AskbotRanker(chosen, embedder, calibration=calibration).retriever
+        ranker = AskbotRanker(chosen, embedder, calibration=calibration, spelling=spelling)
+        retriever = ranker.retriever
         answers = retriever.ask_many([q.query for q in answerable + unanswerable + away])
         n, m = len(answerable), len(unanswerable)
         outcomes.answerable += [
@@ -208,16 +232,28 @@ def protocol_table(
     faqs: int = 30,
     seed: int = 0,
     calibration: Calibration | None = None,
+    languages: bool = False,
 ) -> str:
     """The protocol's Markdown table: ``faqs`` small FAQs cut from each source of ``part``
-    (draw ``seed``), a row per source and one for all."""
-    cut, off_topic = sources(datasets, part)
+    (draw ``seed``), a row per source and one for all. ``languages``: the multilingual
+    encoder's (``language_sources``; ``embedder`` is that encoder)."""
+    off_topic: list[EvalQuery] = []
+    if languages:
+        cut = language_sources(datasets, part)
+    else:
+        cut, off_topic = sources(datasets, part)
     rng = random.Random(seed)
     total = Outcomes()
     rows = []
     for name, dataset in cut.items():
         outcomes = ask_small_faqs(
-            dataset, off_topic, embedder, faqs=faqs, rng=rng, calibration=calibration
+            dataset,
+            off_topic,
+            embedder,
+            faqs=faqs,
+            rng=rng,
+            calibration=calibration,
+            spelling=not languages,
         )
         rows.append(outcomes.row(name))
         total.add(outcomes)

@@ -58,9 +58,12 @@ class AskbotRanker:
         multilingual: Embedder | None = None,
         detector: LanguageDetector | None = None,
         as_large_faq: bool = False,
+        spelling: bool = True,
     ) -> None:
         """``as_large_faq``: answers are not split into sentences, whatever the FAQ's size, as
-        in a collection of more than ``SMALL_FAQ_ENTRIES`` entries."""
+        in a collection of more than ``SMALL_FAQ_ENTRIES`` entries. ``spelling``: correct
+        English typos before ``embedder`` reads a query (off when it is the multilingual
+        encoder, whose queries are not English)."""
         self._name = name
         corpus = corpus_from_entries(faq_entries(entries))
         # Fit only what is used: an explicit calibration overrides a self-calibration, and a
@@ -87,7 +90,10 @@ class AskbotRanker:
 
         split: dict[str, str] | None = {} if as_large_faq else None
         self.retriever = retriever(
-            build_index(corpus, embedder, sentences_in=split), embedder, calibration
+            build_index(corpus, embedder, sentences_in=split),
+            embedder,
+            calibration,
+            spelling=spelling,
         )
         # A calibration fitted on the served encoder's scores does not fit the other's.
         self.multilingual = (
