@@ -91,6 +91,11 @@ def test_a_question_is_never_small_talk(message: str) -> None:
         ("谢谢你！", "thanks", "zh"),
         ("你是谁？", "identity", "zh"),
         ("สวัสดีครับ", "greeting", "th"),
+        ("¡Eres inútil!", "insult", "es"),
+        ("Du bist dumm", "insult", "de"),
+        ("tu ne sers à rien", "insult", "fr"),
+        ("바보야", "insult", "ko"),
+        ("你真没用", "insult", "zh"),
     ],
 )
 def test_small_talk_in_another_language_has_a_kind_and_its_language(
@@ -105,6 +110,7 @@ def test_small_talk_in_another_language_has_a_kind_and_its_language(
         "¿y China?",
         "hola, ¿por qué se acercan?",
         "una persona cayó",
+        "Ist das nutzlos?",  # a question, not an insult
         "谢谢你的回答，中国呢？",
         "merci" * 20,
     ],

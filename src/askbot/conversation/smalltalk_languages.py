@@ -22,8 +22,8 @@ from functools import cache
 from importlib import resources
 
 # Package data: "phrases" (language -> kind -> phrases; "filler" pads a pleasantry without
-# making it a question; insults are recognised in English only) and "lines" (language -> kind,
-# or "footer" for the line after one that does not end with a colon -> what askbot says).
+# making it a question) and "lines" (language -> kind, or "footer" for the line after one that
+# does not end with a colon -> what askbot says).
 _DATA = json.loads(resources.files(__package__).joinpath("smalltalk.json").read_text("utf-8"))
 PHRASES: dict[str, dict[str, list[str]]] = _DATA["phrases"]
 LINES: dict[str, dict[str, str]] = _DATA["lines"]
