@@ -60,8 +60,8 @@ import numpy.typing as npt
 from askbot.config import DEFAULT_MODEL, Settings
 from askbot.embed import CachingEmbedder, Embedder, model_name
 from askbot.embed.usem import UsemEmbedder
-from askbot.evaluate import EvalQuery, EvalSet, hold_out, load_eval_folder
-from askbot.evaluate.article_faqs import Outcomes, ask_small_faqs, language_sources, sources
+from askbot.evaluate import EvalSet, hold_out, load_eval_folder
+from askbot.evaluate.article_faqs import Outcomes, ask_small_faqs, protocol_sources
 from askbot.evaluate.askbot_ranker import AskbotRanker
 from askbot.evaluate.metrics import expected_calibration_error
 from askbot.evaluate.run import split_half
@@ -116,11 +116,7 @@ def small_faq_examples(
     """Calibration features of small FAQs cut from ``part``, as the protocol asks them:
     answerable questions in scope, on-topic unanswerable and off-topic ones out of scope.
     ``languages``: the multilingual encoder's small FAQs (``language_sources``)."""
-    off_topic: list[EvalQuery] = []
-    if languages:
-        cut = language_sources(datasets, part)
-    else:
-        cut, off_topic = sources(datasets, part)
+    cut, off_topic = protocol_sources(datasets, part, languages)
     rng = random.Random(seed)
     default = default_calibration(embedder.model_id)  # spares fitting a self-calibration
     outcomes = Outcomes()

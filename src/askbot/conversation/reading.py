@@ -12,7 +12,6 @@ import difflib
 import re
 
 from askbot.conversation import cues
-from askbot.conversation.cues import knows, leans_back, subject_of
 from askbot.corpus import normalise_question
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
@@ -50,9 +49,9 @@ FUZZY_MAX_CHARS = 120
 def is_elliptical(message: str, language: str | None = "en", *, first: bool = False) -> bool:
     """Whether a message in ``language`` probably leans on the previous turn (on a ``first``
     turn, the article's title) for its meaning."""
-    if knows(language):
+    if cues.knows(language):
         assert language is not None
-        return leans_back(message, language, first=first)
+        return cues.leans_back(message, language, first=first)
     words = message.split()
     if len(words) > _ELLIPTICAL_MAX_WORDS * 2:
         return False
@@ -63,9 +62,9 @@ def is_elliptical(message: str, language: str | None = "en", *, first: bool = Fa
 
 def focus(message: str, language: str | None = "en") -> str:
     """A follow-up without its linking words: "and what about China?" -> "China?"."""
-    if knows(language):
+    if cues.knows(language):
         assert language is not None
-        return subject_of(message, language)
+        return cues.subject_of(message, language)
     return _LINKING.sub("", message, count=1).strip() or message.strip()
 
 

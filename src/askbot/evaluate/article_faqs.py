@@ -92,6 +92,14 @@ def language_sources(datasets: Path, part: str) -> dict[str, EvalSet]:
     }
 
 
+def protocol_sources(
+    datasets: Path, part: str, languages: bool = False
+) -> tuple[dict[str, EvalSet], list[EvalQuery]]:
+    """``sources``, or with ``languages`` the multilingual encoder's (``language_sources``,
+    no off-topic queries)."""
+    return (language_sources(datasets, part), []) if languages else sources(datasets, part)
+
+
 def draw_faq(dataset: EvalSet, off_topic: list[EvalQuery], rng: random.Random) -> SmallFaq:
     """One small FAQ cut from ``dataset``, with its answerable, on-topic unanswerable and
     off-topic questions."""
@@ -237,11 +245,7 @@ def protocol_table(
     """The protocol's Markdown table: ``faqs`` small FAQs cut from each source of ``part``
     (draw ``seed``), a row per source and one for all. ``languages``: the multilingual
     encoder's (``language_sources``; ``embedder`` is that encoder)."""
-    off_topic: list[EvalQuery] = []
-    if languages:
-        cut = language_sources(datasets, part)
-    else:
-        cut, off_topic = sources(datasets, part)
+    cut, off_topic = protocol_sources(datasets, part, languages)
     rng = random.Random(seed)
     total = Outcomes()
     rows = []
