@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import doctest
+import json
+from pathlib import Path
 
 import pytest
 
 from askbot.conversation import cues, is_elliptical
 from askbot.conversation.cues import CUES, subject_of
 from askbot.conversation.reading import asks_for_more, choose, focus
-from askbot.conversation.smalltalk_languages import PHRASES
+from askbot.conversation.smalltalk_languages import PHRASES, fold
 
 
 @pytest.mark.parametrize(
@@ -123,3 +125,16 @@ def test_tell_me_more_in_other_languages(message: str, expected: bool) -> None:
 
 def test_the_modules_examples_hold() -> None:
     assert doctest.testmod(cues).failed == 0
+
+
+def test_no_phrase_names_two_ranks_or_both_a_rank_and_more() -> None:
+    """Ranks and "tell me more" are matched in every language at once: no two may collide."""
+    data = json.loads((Path(cues.__file__).parent / "cues.json").read_text("utf-8"))
+    ranks: dict[str, set[str]] = {}
+    for fields in data.values():
+        for number, phrases in fields["ordinals"].items():
+            for phrase in phrases:
+                ranks.setdefault(fold(phrase), set()).add(number)
+    assert {p: n for p, n in ranks.items() if len(n) > 1} == {}
+    more = {fold(p) for fields in data.values() for p in fields["more"]}
+    assert more.isdisjoint(ranks)
