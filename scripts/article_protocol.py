@@ -122,30 +122,28 @@ def main() -> None:
         index_dir = args.index_dir or Path(scratch)
         settings = Settings(model=args.model, backend=args.backend, index_dir=index_dir)
         embedder = CachingEmbedder(batch_embedder(settings), capacity=None)
-        calibration = default_calibration(embedder.model_id).for_traffic(args.off_topic_share)
-        if args.one_size:
-            calibration = replace(calibration, small_faq=None)
-        table = protocol_table(
-            args.datasets,
-            args.part,
-            embedder,
-            faqs=args.faqs,
-            seed=args.seed,
-            calibration=calibration,
-        )
-        development = articles_table(embedder, calibration, DEV_ARTICLES)
-        check = articles_table(embedder, calibration)
+
+        def served(encoder: Embedder) -> Calibration:
+            """The encoder's default calibration, as the options ask it to be read."""
+            default = default_calibration(encoder.model_id).for_traffic(args.off_topic_share)
+            return replace(default, small_faq=None) if args.one_size else default
+
+        def protocol(encoder: Embedder, languages: bool = False) -> str:
+            return protocol_table(
+                args.datasets,
+                args.part,
+                encoder,
+                faqs=args.faqs,
+                seed=args.seed,
+                calibration=served(encoder),
+                languages=languages,
+            )
+
+        table = protocol(embedder)
+        development = articles_table(embedder, served(embedder), DEV_ARTICLES)
+        check = articles_table(embedder, served(embedder))
         encoder = CachingEmbedder(multilingual_embedder(settings, threads=2), capacity=None)
-        both = default_calibration(encoder.model_id).for_traffic(args.off_topic_share)
-        languages = protocol_table(
-            args.datasets,
-            args.part,
-            encoder,
-            faqs=args.faqs,
-            seed=args.seed,
-            calibration=replace(both, small_faq=None) if args.one_size else both,
-            languages=True,
-        )
+        languages = protocol(encoder, languages=True)
     share = args.off_topic_share
     print(
         f"article-FAQ protocol: part {args.part}, seed {args.seed}, {args.faqs} FAQs of "

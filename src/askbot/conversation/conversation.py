@@ -154,9 +154,11 @@ class Conversation:
             return _Turn(state, message, decided, [], detected=detected, reader=reader)
         retriever = self._space(language, state["collection"])
         question = retriever.spelled(strip_pleasantries(message))
-        first = previous_question(state) is None
-        elliptical = is_elliptical(question, reader, first=first)
-        context = self._context(state, question) if elliptical else None
+        # What an elliptical question leans on: the previous question, else the article's title.
+        previous = previous_question(state)
+        context = None
+        if is_elliptical(question, reader, first=previous is None):
+            context = previous if previous is not None else self._title(state)
         return _Turn(state, message, None, [question], context, retriever, detected, reader)
 
     def _space(self, detected: str | None, collection: str | None) -> Retriever:
@@ -172,11 +174,8 @@ class Conversation:
             self._localising = ReplyLocaliser(self.retriever.index)
         return self._localising
 
-    def _context(self, state: SessionState, question: str) -> str | None:
-        """What an elliptical question leans on: the previous question, else the article's title."""
-        previous = previous_question(state)
-        if previous is not None:
-            return previous
+    def _title(self, state: SessionState) -> str | None:
+        """The title (else the summary) of the collection in scope, if any."""
         collection = self._scope(state)  # an index of one article needs no collection named
         for candidate in self.retriever.index.collections:
             if candidate.id == collection:
