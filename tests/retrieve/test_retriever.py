@@ -387,13 +387,3 @@ def test_entry_scores_follow_the_per_entry_definition(embedder: Embedder) -> Non
 def test_decision_policy(confidence: float, margin: float, expected: Decision) -> None:
     plausibility = [max(confidence, 0.15), max(confidence - 0.05, 0.15)]
     assert DecisionPolicy().decide(confidence, plausibility, margin) is expected
-
-
-def test_a_large_faq_asks_about_a_close_runner_up_however_sure() -> None:
-    plausibility = [0.9, 0.85]
-    assert DecisionPolicy().for_size(SMALL_FAQ_ENTRIES).decide(0.9, plausibility, 0.01) is (
-        Decision.ANSWER
-    )
-    assert DecisionPolicy().for_size(SMALL_FAQ_ENTRIES + 1).decide(0.9, plausibility, 0.01) is (
-        Decision.CLARIFY
-    )

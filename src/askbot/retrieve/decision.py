@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
-
-from askbot.index import SMALL_FAQ_ENTRIES
 
 
 class Decision(StrEnum):
@@ -25,17 +22,9 @@ class DecisionPolicy:
     answer_threshold: float = 0.5  # answer when P(correct) is at least this
     clarify_margin: float = 0.07  # top two closer than this in score are "too close to separate"
     clarify_threshold: float = 0.2  # ...and each must be at least this plausible on its own
-    # In an article-sized FAQ, at this confidence the top is answered even with a close
-    # runner-up: the calibration has already weighed the margin (``for_size``).
+    # At this confidence the top is answered even with a close runner-up: the calibration has
+    # already weighed the margin, and asking would cost the reader a click to be told the same.
     sure_threshold: float = 0.6
-
-    def for_size(self, entries: int) -> DecisionPolicy:
-        """The policy as a collection of ``entries`` reads it. Only an article-sized one answers
-        over a close runner-up when sure: a large FAQ's close entries are often near-twins,
-        and there the reader's choice beats a confident pick."""
-        if entries <= SMALL_FAQ_ENTRIES:
-            return self
-        return replace(self, sure_threshold=math.inf)
 
     def decide(self, confidence: float, plausibility: Sequence[float], margin: float) -> Decision:
         """Pick the decision for a ranked candidate list."""

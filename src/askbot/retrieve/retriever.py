@@ -100,10 +100,6 @@ class Retriever:
             for collection in index.collection_ids()
         }
         self.policy = policy or DecisionPolicy()
-        self._policies = {
-            collection: self.policy.for_size(len(index.entries_of(collection)))
-            for collection in index.collection_ids()
-        }
         self.alternatives = alternatives
         self._kinds = index.rows[:, 1]
         self._owners = index.rows[:, 0]
@@ -294,7 +290,7 @@ class Retriever:
         confidence = calibration.probability(scores[0], margin)
         # On its own (margin 0): how plausible is each candidate, regardless of the others.
         plausibility = [calibration.probability(s, 0.0) for s in scores[: self.alternatives + 1]]
-        decision = self._policies[top.collection].decide(confidence, plausibility, margin)
+        decision = self.policy.decide(confidence, plausibility, margin)
         # After an answer the alternatives are the runners-up, else the best guesses, top included.
         first = 1 if decision is Decision.ANSWER else 0
         alternatives = [
