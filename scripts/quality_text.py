@@ -131,10 +131,9 @@ here. Fitted does better on {summary}.
 THRESHOLDS = """
 ## Recommended default thresholds
 
-`DecisionPolicy`: answer when confidence ≥ {policy.sure_threshold}; else clarify when the top
-two scores are within {policy.clarify_margin} and both have a stand-alone plausibility ≥
-{policy.clarify_threshold}; else answer when confidence ≥ {policy.answer_threshold}; else fall
-back. Chosen on development data only: the `answer` and
+`DecisionPolicy`: answer when confidence ≥ {policy.answer_threshold}; clarify when the top two
+scores are within {policy.clarify_margin} and both have a stand-alone plausibility ≥
+{policy.clarify_threshold}; else fall back. Chosen on development data only: the `answer` and
 `acc` columns of the held-out check above are its coverage and precision on data it was not
 chosen on, and `scripts/fit_calibration.py` prints both for answer thresholds 0.3–0.7 on
 clinc150 dev and the held-out halves. Because confidence is calibrated, the threshold reads

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from pathlib import Path
 
 import pytest
 
 from askbot.conversation import Conversation, SessionState, is_elliptical, new_state
-from askbot.corpus import load_collection, load_corpus
+from askbot.corpus import load_corpus
 from askbot.embed import Embedder
 from askbot.index import build_index
-from askbot.retrieve import Decision, DecisionPolicy, Retriever
+from askbot.retrieve import Decision, Retriever
 from tests.conftest import DATA
 
 
@@ -171,29 +169,3 @@ def test_the_async_reply_is_the_same_reply_and_encodes_only_what_a_search_needs(
     else:  # a follow-up is asked as typed, then in context; "tell me more" is not searched
         assert asked[1][0] == [messages[1]] and asked[2] == []
         assert len(asked[1]) == 2 and asked[1][1][1].startswith("What prompted")  # the context
-
-
-def test_an_answer_over_a_close_second_offers_that_second_first(
-    embedder: Embedder, tmp_path: Path
-) -> None:
-    # The election FAQ, its registration entry naming two follow-ups that would lead otherwise.
-    article = load_collection(DATA / "corpus_articles" / "riverside-mayoral-election.md")
-    register = "How do I register to vote, and is there a deadline?"
-    follow_ups = ["What do I need to bring to the polling station?", "Who is running for mayor?"]
-    with (tmp_path / "election.jsonl").open("w") as out:
-        for entry in article.entries:
-            row = {"id": entry.id, "question": entry.question, "answer": entry.answer}
-            row["follow_ups"] = follow_ups if entry.question == register else []
-            out.write(json.dumps(row) + "\n")
-    # Sure at .5: this question's answer is likely (.62), not .6-sure.
-    policy = DecisionPolicy(sure_threshold=0.5)
-    retriever = Retriever(build_index(load_corpus(tmp_path), embedder), embedder, policy=policy)
-    question = "how do I get a postal ballot"
-    close = retriever.ask(question)
-    assert close.margin < policy.clarify_margin, "close enough to ask, were it unsure"
-    (reply,) = talk(Conversation(retriever), question)
-    assert reply.decision is Decision.ANSWER
-    assert reply.answer.question == register
-    # The reader who meant the close second sees it first, then the entry's own follow-ups.
-    offered = [s.question for s in reply.suggestions]
-    assert offered == ["Can I vote early or by mail?", *follow_ups]

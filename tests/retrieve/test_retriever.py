@@ -17,7 +17,6 @@ from askbot.retrieve import (
     Answer,
     Calibration,
     Decision,
-    DecisionPolicy,
     Logistic,
     Retriever,
     calibration_from_dict,
@@ -371,19 +370,3 @@ def test_entry_scores_follow_the_per_entry_definition(embedder: Embedder) -> Non
         parking = sims_of(4, vector, VectorKind.ANSWER_SENTENCE)[0]
         sentence_counted.append(bool(parking > top_phrasing))
     assert sentence_counted == [False, True]  # both sides of the rule are checked
-
-
-@pytest.mark.parametrize(
-    ("confidence", "margin", "expected"),
-    [
-        (0.9, 0.01, Decision.ANSWER),  # sure: the close runner-up is not asked about
-        (0.55, 0.01, Decision.CLARIFY),  # likely, but a close second is as plausible
-        (0.55, 0.2, Decision.ANSWER),
-        (0.3, 0.01, Decision.CLARIFY),
-        (0.3, 0.2, Decision.FALLBACK),
-        (0.1, 0.01, Decision.FALLBACK),  # neither plausible enough to offer
-    ],
-)
-def test_decision_policy(confidence: float, margin: float, expected: Decision) -> None:
-    plausibility = [max(confidence, 0.15), max(confidence - 0.05, 0.15)]
-    assert DecisionPolicy().decide(confidence, plausibility, margin) is expected

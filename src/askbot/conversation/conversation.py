@@ -274,13 +274,7 @@ class Conversation:
             entry = self._entry(answer.answer.id)
             assert entry is not None  # the retriever only returns indexed entries
             return self._answer_reply(
-                entry,
-                answer.confidence,
-                answer.alternatives,
-                readings[best],
-                via,
-                state,
-                self._close_second(turn, answer),
+                entry, answer.confidence, answer.alternatives, readings[best], via, state
             )
         if answer.decision is Decision.CLARIFY:
             return Reply(
@@ -314,26 +308,17 @@ class Conversation:
         understood_as: str,
         via: str,
         state: SessionState,
-        runner_up: FaqEntry | None = None,
     ) -> Reply:
         return Reply(
             Decision.ANSWER,
             confidence,
             Match.of(entry),
             alternatives,
-            self._suggester.after_answer(entry, state, runner_up),
+            self._suggester.after_answer(entry, state),
             entry.answer,
             understood_as,
             via,
         )
-
-    def _close_second(self, turn: _Turn, answer: Answer) -> FaqEntry | None:
-        """The runner-up of an answer given over it although it was close enough to ask
-        "did you mean…?": the reader sees it first among the suggestions."""
-        assert turn.retriever is not None  # only a searched turn has an answer
-        if not answer.alternatives or answer.margin >= turn.retriever.policy.clarify_margin:
-            return None
-        return self._entry(answer.alternatives[0].id)
 
     def _entry(self, entry_id: str) -> FaqEntry | None:
         return self.retriever.index.entry(entry_id)

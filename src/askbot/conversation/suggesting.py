@@ -39,14 +39,10 @@ class Suggester:
         default_factory=dict, init=False, repr=False
     )
 
-    def after_answer(
-        self, entry: FaqEntry, state: SessionState, runner_up: FaqEntry | None = None
-    ) -> list[Suggestion]:
-        """Follow-ups first, then the closest questions the reader has not seen yet; led by
-        ``runner_up``, the question's close second when askbot answered without asking."""
+    def after_answer(self, entry: FaqEntry, state: SessionState) -> list[Suggestion]:
+        """Follow-ups first, then the closest questions the reader has not seen yet."""
         shown = set(state.get("shown", [])) | {entry.id}
-        pool = [runner_up] if runner_up is not None else []
-        pool += self.follow_ups(entry) + self.related_to(entry.id, SUGGESTIONS + 3)
+        pool = self.follow_ups(entry) + self.related_to(entry.id, SUGGESTIONS + 3)
         picked: dict[str, Suggestion] = {}
         for candidate in pool:
             if candidate.id not in shown and candidate.id not in picked:

@@ -22,14 +22,9 @@ class DecisionPolicy:
     answer_threshold: float = 0.5  # answer when P(correct) is at least this
     clarify_margin: float = 0.07  # top two closer than this in score are "too close to separate"
     clarify_threshold: float = 0.2  # ...and each must be at least this plausible on its own
-    # At this confidence the top is answered even with a close runner-up: the calibration has
-    # already weighed the margin, and asking would cost the reader a click to be told the same.
-    sure_threshold: float = 0.6
 
     def decide(self, confidence: float, plausibility: Sequence[float], margin: float) -> Decision:
         """Pick the decision for a ranked candidate list."""
-        if confidence >= self.sure_threshold:
-            return Decision.ANSWER
         if (
             len(plausibility) >= 2
             and margin < self.clarify_margin
