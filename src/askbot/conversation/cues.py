@@ -25,6 +25,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from importlib import resources
+from typing import TypeGuard
 
 from askbot.conversation.smalltalk_languages import fold
 
@@ -99,7 +100,7 @@ def ordinal(message: str) -> int | None:
     return _ORDINALS.get(fold(message)) if len(message) <= MAX_PHRASE_CHARS else None
 
 
-def knows(language: str | None) -> bool:
+def knows(language: str | None) -> TypeGuard[str]:
     """Whether ``language`` has follow-up cues here."""
     return language in CUES
 

@@ -50,7 +50,6 @@ def is_elliptical(message: str, language: str | None = "en", *, first: bool = Fa
     """Whether a message in ``language`` probably leans on the previous turn (on a ``first``
     turn, the article's title) for its meaning."""
     if cues.knows(language):
-        assert language is not None
         return cues.leans_back(message, language, first=first)
     words = message.split()
     if len(words) > _ELLIPTICAL_MAX_WORDS * 2:
@@ -63,7 +62,6 @@ def is_elliptical(message: str, language: str | None = "en", *, first: bool = Fa
 def focus(message: str, language: str | None = "en") -> str:
     """A follow-up without its linking words: "and what about China?" -> "China?"."""
     if cues.knows(language):
-        assert language is not None
         return cues.subject_of(message, language)
     return _LINKING.sub("", message, count=1).strip() or message.strip()
 
