@@ -17,6 +17,7 @@ from askbot.retrieve import (
     Answer,
     Calibration,
     Decision,
+    DecisionPolicy,
     Logistic,
     Retriever,
     calibration_from_dict,
@@ -25,9 +26,10 @@ from askbot.retrieve import (
     model_calibrations,
 )
 from askbot.retrieve.lexical import top_positions
-from tests.conftest import DATA, SEED_CORPUS
+from tests.conftest import DATA, REPO, SEED_CORPUS
 
 SEED = "south-korea-japan-relations"
+DEV_ARTICLES = REPO / "docs" / "eval" / "dev-articles"
 
 # Reader phrasings of each seed question (by its first words), none sharing its wording.
 PARAPHRASES = {
@@ -152,6 +154,28 @@ def test_two_close_entries_ask_for_clarification(embedder: Embedder, tmp_path: P
     offered = {a.question for a in answer.alternatives}
     assert {"How do I renew my passport?", "How do I replace a lost passport?"} <= offered
     assert retriever.ask("How do I replace a lost passport?").decision is Decision.ANSWER
+
+
+@pytest.mark.parametrize(
+    ("question", "answered"),
+    [
+        ("are they going to raise rates again?", "Will rates go up again?"),
+        ("why are rates going up again?", "Why did it raise rates again?"),
+    ],
+)
+def test_a_close_call_goes_to_the_entry_asking_what_the_question_asks(
+    embedder: Embedder, tmp_path: Path, question: str, answered: str
+) -> None:
+    """The entries "Will rates go up again?" and "Why did it raise rates again?" score within a
+    hair of each other on both questions; their opening words tell which one is asked."""
+    (tmp_path / "rates.md").write_text((DEV_ARTICLES / "interest-rate-rise.md").read_text())
+    index = build_index(load_corpus(tmp_path), embedder)
+    by_scores = Retriever(index, embedder, policy=DecisionPolicy(question_kinds=False))
+    assert by_scores.ask(question).decision is Decision.CLARIFY
+    answer = Retriever(index, embedder).ask(question)
+    assert answer.decision is Decision.ANSWER and answer.answer is not None
+    assert answer.answer.question == answered
+    assert answered not in {a.question for a in answer.alternatives}
 
 
 def test_answers_to_one_question_are_offered_once(embedder: Embedder) -> None:

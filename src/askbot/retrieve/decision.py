@@ -22,6 +22,8 @@ class DecisionPolicy:
     answer_threshold: float = 0.5  # answer when P(correct) is at least this
     clarify_margin: float = 0.07  # top two closer than this in score are "too close to separate"
     clarify_threshold: float = 0.2  # ...and each must be at least this plausible on its own
+    # ...unless only one of the two asks for what the question asks (a reason, a time...).
+    question_kinds: bool = True
 
     def decide(self, confidence: float, plausibility: Sequence[float], margin: float) -> Decision:
         """Pick the decision for a ranked candidate list."""

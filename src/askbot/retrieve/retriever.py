@@ -12,8 +12,9 @@
    (``retrieve.phrasing``).
 3. A calibration turns the top score and its margin over the runner-up into a confidence
    (``retrieve.calibration``).
-4. ``DecisionPolicy`` answers, asks "did you mean…?" or falls back. Low confidence is data,
-   never an exception.
+4. ``DecisionPolicy`` answers, asks "did you mean…?" or falls back. Two entries too close to
+   call are no choice when only one asks for what the question asks, a reason or a time
+   (``retrieve.question_kind``). Low confidence is data, never an exception.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from askbot.retrieve.calibration import Calibration, collection_calibrations, de
 from askbot.retrieve.decision import Decision, DecisionPolicy
 from askbot.retrieve.lexical import LexicalIndex, top_positions
 from askbot.retrieve.phrasing import PhrasingClassifier
+from askbot.retrieve.question_kind import settles
 from askbot.retrieve.spelling import Speller
 
 
@@ -291,6 +293,15 @@ class Retriever:
         # On its own (margin 0): how plausible is each candidate, regardless of the others.
         plausibility = [calibration.probability(s, 0.0) for s in scores[: self.alternatives + 1]]
         decision = self.policy.decide(confidence, plausibility, margin)
+        if decision is Decision.CLARIFY and confidence >= self.policy.answer_threshold:
+            chosen = self._settled_by_kind(question, distinct)
+            if chosen is not None:
+                decision = Decision.ANSWER
+                if chosen == 1:  # the runner-up asks what the question asks: it leads
+                    distinct[:2] = distinct[1::-1]
+                    scores[:2] = scores[1::-1]
+                    plausibility[:2] = plausibility[1::-1]
+                    top = self.index.entries[distinct[0][0]]
         # After an answer the alternatives are the runners-up, else the best guesses, top included.
         first = 1 if decision is Decision.ANSWER else 0
         alternatives = [
@@ -313,6 +324,14 @@ class Retriever:
             candidates=[(self.index.entries[i].id, s) for i, s in ranked[:10]],
             margin=margin,
         )
+
+    def _settled_by_kind(self, question: str, distinct: list[tuple[int, float]]) -> int | None:
+        """Which of two entries too close to call (0 or 1) is the answer, as the only one that
+        asks for what ``question`` asks ("will…?" against "why did…?"); ``None``: neither."""
+        if not self.policy.question_kinds:
+            return None
+        first, second = (self.index.entries[position].question for position, _ in distinct[:2])
+        return settles(question, first, second)
 
     def calibration_of(self, collection: str) -> Calibration:
         """The calibration that turns scores into confidence for ``collection``'s entries: its
