@@ -21,6 +21,11 @@ from askbot.retrieve.question_kind import kind_of, settles
         ("How can I keep my home cool?", "manner"),
         ("will they raise rates again?", "yes-no"),
         ("Can I vote by mail?", "yes-no"),
+        ("wasn’t it cancelled?", "yes-no"),
+        ("Won't they strike again?", "yes-no"),
+        ("which year did it start?", "time"),
+        ("how soon will it arrive", "time"),
+        ("What forms do I need?", None),
         ("What did the central bank decide?", None),
         ("passport form", None),
         ("however you like", None),  # "how" only as a whole word

@@ -22,14 +22,14 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for kind, pattern in (
         ("quantity", r"how (?:much|many|long|often|big|high|far|old)"),
         ("reason", r"why|how come|what for"),
-        ("time", r"when|what time|what date|what day|by when|until when"),
+        ("time", r"when|how soon|(?:what|which) (?:time|date|day|month|year)|by when|until when"),
         ("place", r"where|from where"),
         ("person", r"who|whom|whose"),
         ("manner", r"how"),
         (
             "yes-no",
-            r"is|are|was|were|will|would|can|could|do|does|did|should|shall|may|might|must"
-            r"|has|have|had|isn't|aren't|won't|can't|doesn't|don't|didn't",
+            r"(?:am|is|are|was|were|will|would|can|could|do|does|did|should|shall|may|might"
+            r"|must|has|have|had)(?:n['’]t)?|won['’]t|can['’]t|shan['’]t",
         ),
     )
 )
