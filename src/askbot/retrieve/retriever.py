@@ -293,15 +293,16 @@ class Retriever:
         # On its own (margin 0): how plausible is each candidate, regardless of the others.
         plausibility = [calibration.probability(s, 0.0) for s in scores[: self.alternatives + 1]]
         decision = self.policy.decide(confidence, plausibility, margin)
-        if decision is Decision.CLARIFY and confidence >= self.policy.answer_threshold:
-            chosen = self._settled_by_kind(question, distinct)
-            if chosen is not None:
+        chosen = self._settled_by_kind(question, distinct) if decision is Decision.CLARIFY else None
+        if chosen is not None:
+            # The one that asks what the question asks leads, and is the answer if sure enough.
+            if chosen == 1:
+                distinct[:2] = distinct[1::-1]
+                scores[:2] = scores[1::-1]
+                plausibility[:2] = plausibility[1::-1]
+                top = self.index.entries[distinct[0][0]]
+            if confidence >= self.policy.answer_threshold:
                 decision = Decision.ANSWER
-                if chosen == 1:  # the runner-up asks what the question asks: it leads
-                    distinct[:2] = distinct[1::-1]
-                    scores[:2] = scores[1::-1]
-                    plausibility[:2] = plausibility[1::-1]
-                    top = self.index.entries[distinct[0][0]]
         # After an answer the alternatives are the runners-up, else the best guesses, top included.
         first = 1 if decision is Decision.ANSWER else 0
         alternatives = [
