@@ -75,6 +75,19 @@ def test_ask_json_and_stdin_jsonl(workdir: Path) -> None:
     assert lines[1]["answer"] is None and lines[1]["alternatives"]
 
 
+def test_ask_answers_as_a_chat_answers_a_first_message(workdir: Path) -> None:
+    """A reader's first message, whatever it is: small talk, another language, a pronoun that
+    only the article's title explains."""
+    stdin = "hello\n일본과 한국은 왜 가까워지고 있나요?\nwhy are they getting closer?\n"
+    result = run("ask", "--json", cwd=workdir, stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    greeting, korean, pronoun = (json.loads(line) for line in result.stdout.splitlines())
+    assert greeting["via"] == "small-talk" and greeting["suggestions"]
+    assert korean["decision"] == "answer" and korean["language"]["served"] == "ko"
+    assert korean["answer"]["id"] == pronoun["answer"]["id"]
+    assert pronoun["answer"]["question"].startswith("What prompted South Korea and Japan")
+
+
 def test_stale_index_is_refused_by_ask(workdir: Path, tmp_path: Path) -> None:
     import shutil
 

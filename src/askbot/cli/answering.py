@@ -19,8 +19,10 @@ from askbot.cli.app import (
     out,
     settings_from,
 )
-from askbot.conversation import Reply, SessionState, Suggestion, new_state
-from askbot.retrieve import Alternative, Answer, Decision, Match
+from askbot.config import Settings
+from askbot.conversation import Conversation, Reply, SessionState, Suggestion, new_state
+from askbot.errors import UnknownCollectionError
+from askbot.retrieve import Alternative, Decision, Match
 
 
 @app.command()
@@ -35,29 +37,20 @@ def ask(
     index: IndexOption = None,
     model: ModelOption = None,
 ) -> None:
-    """Answer one question, or every line of stdin."""
-    retriever = service.open_service(settings_from(corpus, index, model)).retriever
+    """Answer one question, or every line of stdin, each as the first message of a chat."""
+    conversation = conversation_for(settings_from(corpus, index, model), collection)
     if question is not None:
         questions = [question]
     else:
         questions = [line.strip() for line in sys.stdin if line.strip()]
-    for start in range(0, len(questions), 64):
-        for answer in retriever.ask_many(questions[start : start + 64], collection):
-            if as_json:
-                print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
-            else:
-                print_answer(answer)
-
-
-def print_answer(answer: Answer) -> None:
-    """Human-readable rendering of an answer."""
-    if answer.decision is Decision.ANSWER and answer.answer is not None:
-        print_match(answer.answer, answer.confidence)
-    elif answer.decision is Decision.CLARIFY:
-        print_options("Did you mean…", answer.confidence, answer.alternatives)
-    else:
-        message = "I don't know: nothing in the FAQ matches well enough."
-        print_options(message, answer.confidence, answer.alternatives[:1])
+    for text in questions:
+        # A first message, as a reader's on the article's page: in any language, small talk
+        # included, a pronoun read against the collection's title.
+        reply, _ = conversation.reply(new_state(collection), text, collection)
+        if as_json:
+            print(json.dumps(reply.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            print_reply(reply)
 
 
 def print_match(match: Match, confidence: float) -> None:
@@ -83,7 +76,7 @@ def chat(
     model: ModelOption = None,
 ) -> None:
     """A conversation in the terminal, with follow-ups and picks (Ctrl-D or 'quit' to leave)."""
-    conversation = service.open_service(settings_from(corpus, index, model)).conversation
+    conversation = conversation_for(settings_from(corpus, index, model), collection)
     state: SessionState = new_state(collection)
     out.print("[dim]Ask a question (Ctrl-D or 'quit' to leave).[/dim]")
     while True:
@@ -97,6 +90,16 @@ def chat(
         if message:
             reply, state = conversation.reply(state, message, collection)
             print_reply(reply)
+
+
+def conversation_for(settings: Settings, collection: str | None) -> Conversation:
+    """The saved index's conversation; an unknown ``collection`` is an error before any message
+    (small talk would otherwise answer without searching it)."""
+    opened = service.open_service(settings)
+    known = opened.retriever.index.collection_ids()
+    if collection is not None and collection not in known:
+        raise UnknownCollectionError(collection, known)
+    return opened.conversation
 
 
 def print_reply(reply: Reply) -> None:
