@@ -176,6 +176,8 @@ def test_a_close_call_goes_to_the_entry_asking_what_the_question_asks(
     assert answer.decision is Decision.ANSWER and answer.answer is not None
     assert answer.answer.question == answered
     assert answered not in {a.question for a in answer.alternatives}
+    # The candidates lead with it too, as evaluations judge the first of them.
+    assert answer.candidates[0][0] == answer.answer.id
 
 
 def test_answers_to_one_question_are_offered_once(embedder: Embedder) -> None:

@@ -43,10 +43,9 @@ class Answer:
     confidence: float
     answer: Match | None
     alternatives: list[Alternative]
-    score: float = 0.0
-    candidates: list[tuple[str, float]] = field(
-        default_factory=list
-    )  # (entry id, score), best first
+    score: float = 0.0  # the top score, which the confidence reads with the margin
+    # (entry id, score), best first; the entry askbot leads with first (``question_kind``).
+    candidates: list[tuple[str, float]] = field(default_factory=list)
     margin: float = 0.0  # top score over the best entry asking a different question
 
     def to_dict(self) -> dict[str, Any]:

@@ -286,10 +286,11 @@ class Retriever:
         # The runner-up and the alternatives are other questions, never another answer to this one.
         distinct = self._distinct_questions(ranked)
         scores = [score for _, score in distinct]
+        top_score = scores[0]  # what the confidence reads, whichever entry the kinds put first
         margin = scores[0] - scores[1] if len(scores) > 1 else scores[0]
         top = self.index.entries[ranked[0][0]]
         calibration = self.calibration_of(top.collection)
-        confidence = calibration.probability(scores[0], margin)
+        confidence = calibration.probability(top_score, margin)
         # On its own (margin 0): how plausible is each candidate, regardless of the others.
         plausibility = [calibration.probability(s, 0.0) for s in scores[: self.alternatives + 1]]
         decision = self.policy.decide(confidence, plausibility, margin)
@@ -301,6 +302,7 @@ class Retriever:
                 scores[:2] = scores[1::-1]
                 plausibility[:2] = plausibility[1::-1]
                 top = self.index.entries[distinct[0][0]]
+                ranked = [distinct[0], *(c for c in ranked if c[0] != distinct[0][0])]
             if confidence >= self.policy.answer_threshold:
                 decision = Decision.ANSWER
         # After an answer the alternatives are the runners-up, else the best guesses, top included.
@@ -321,7 +323,7 @@ class Retriever:
             confidence=confidence,
             answer=Match.of(top) if decision is Decision.ANSWER else None,
             alternatives=alternatives,
-            score=scores[0],
+            score=top_score,
             candidates=[(self.index.entries[i].id, s) for i, s in ranked[:10]],
             margin=margin,
         )
