@@ -153,6 +153,7 @@ def service_over(
             previous=before,
             words_of=retriever,
             spelling=False,
+            english=False,
         )
     # Small-talk lines: English defaults, overridden by the corpus folder's _smalltalk.json.
     small_talk = load_small_talk(settings.corpus_dir, human_contact=settings.human_contact)

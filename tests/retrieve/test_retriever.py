@@ -172,6 +172,8 @@ def test_a_close_call_goes_to_the_entry_asking_what_the_question_asks(
     index = build_index(load_corpus(tmp_path), embedder)
     by_scores = Retriever(index, embedder, policy=DecisionPolicy(question_kinds=False))
     assert by_scores.ask(question).decision is Decision.CLARIFY
+    # A space that reads other languages has no English openings to go by.
+    assert Retriever(index, embedder, english=False).ask(question).decision is Decision.CLARIFY
     answer = Retriever(index, embedder).ask(question)
     assert answer.decision is Decision.ANSWER and answer.answer is not None
     assert answer.answer.question == answered

@@ -61,9 +61,10 @@ class AskbotRanker:
         spelling: bool = True,
     ) -> None:
         """``as_large_faq``: answers are not split into sentences, whatever the FAQ's size, as
-        in a collection of more than ``SMALL_FAQ_ENTRIES`` entries. ``spelling``: correct
-        English typos before ``embedder`` reads a query (off when it is the multilingual
-        encoder, whose queries are not English)."""
+        in a collection of more than ``SMALL_FAQ_ENTRIES`` entries. ``spelling``: the queries are
+        English: their typos are corrected before ``embedder`` reads them, and their opening
+        words may settle a close call (off when it is the multilingual encoder, whose queries
+        are not English)."""
         self._name = name
         corpus = corpus_from_entries(faq_entries(entries))
         # Fit only what is used: an explicit calibration overrides a self-calibration, and a
@@ -86,6 +87,7 @@ class AskbotRanker:
                 policy=policy,
                 off_topic_share=off_topic_share,
                 spelling=spelling,
+                english=spelling,
             )
 
         split: dict[str, str] | None = {} if as_large_faq else None

@@ -191,7 +191,11 @@ def _fold_examples(
     # Any calibration will do: the examples are the raw (top score, margin) features. The
     # alternates are asked as written: only their stored vectors exist, not a corrected text's.
     retriever = Retriever(
-        index, embedder, calibration=default_calibration(index.model_id), spelling=False
+        index,
+        embedder,
+        calibration=default_calibration(index.model_id),
+        spelling=False,
+        english=not embedder.multilingual,
     )
     return calibration_examples(
         retriever,

@@ -3,8 +3,8 @@
 Two FAQ questions about the same thing can score within a hair of each other while asking for
 different things: "Will rates go up again?" and "Why did it raise rates again?". A reader's
 "will they raise rates again?" is told apart by its first words, which the sentence encoder
-weighs little. ``settles`` uses the kind only to choose between two entries too close to call;
-it never changes a ranking on its own.
+weighs little. ``settles`` uses the kind only to choose between two entries too close to call,
+never to rank others. English only: "was" opens a German "what" question.
 
 >>> kind_of("And why are they striking?"), kind_of("will they raise rates again?")
 ('reason', 'yes-no')

@@ -77,13 +77,17 @@ class Retriever:
         previous: Retriever | None = None,
         words_of: Retriever | None = None,
         spelling: bool = True,
+        english: bool = True,
     ) -> None:
         """``previous``: the retriever this one replaces after a corpus change; what it worked
         out for texts that did not change (BM25 tokens, question keys) is reused.
         ``words_of``: a retriever over the same entries in another embedding space, whose BM25
         index and question keys this one shares.
         ``spelling``: correct English typos before a question is embedded (``Speller``); off
-        for a space that reads other languages."""
+        for a space that reads other languages.
+        ``english``: its questions are English, whose opening words may settle a close call
+        (``question_kind``); off for a space that reads other languages ("was" is German's
+        "what")."""
         self.index = index
         self.embedder = embedder
         self.scoring = scoring or Scoring()
@@ -126,6 +130,7 @@ class Retriever:
                 previous._lexical if previous is not None else None,
             )
         self.speller = Speller(self._lexical.written) if spelling else None
+        self.english = english
         self._classifiers = {
             collection: PhrasingClassifier(index.entries_of(collection), weights)
             for collection, weights in index.classifiers.items()
@@ -331,7 +336,7 @@ class Retriever:
     def _settled_by_kind(self, question: str, distinct: list[tuple[int, float]]) -> int | None:
         """Which of two entries too close to call (0 or 1) is the answer, as the only one that
         asks for what ``question`` asks ("will…?" against "why did…?"); ``None``: neither."""
-        if not self.policy.question_kinds:
+        if not (self.policy.question_kinds and self.english):
             return None
         first, second = (self.index.entries[position].question for position, _ in distinct[:2])
         return settles(question, first, second)
