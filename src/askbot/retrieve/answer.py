@@ -43,10 +43,12 @@ class Answer:
     confidence: float
     answer: Match | None
     alternatives: list[Alternative]
-    score: float = 0.0  # the top score, which the confidence reads with the margin
+    score: float = 0.0  # the leading entry's score, which the confidence reads with the margin
     # (entry id, score), best first; the entry askbot leads with first (``question_kind``).
     candidates: list[tuple[str, float]] = field(default_factory=list)
-    margin: float = 0.0  # top score over the best entry asking a different question
+    # The leading score over the best entry asking a different question, or over the next one
+    # when the question's kind put the runner-up out of the running.
+    margin: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape shared by ``askbot ask --json`` and the chat API."""

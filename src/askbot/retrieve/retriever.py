@@ -291,23 +291,25 @@ class Retriever:
         # The runner-up and the alternatives are other questions, never another answer to this one.
         distinct = self._distinct_questions(ranked)
         scores = [score for _, score in distinct]
-        top_score = scores[0]  # what the confidence reads, whichever entry the kinds put first
         margin = scores[0] - scores[1] if len(scores) > 1 else scores[0]
         top = self.index.entries[ranked[0][0]]
         calibration = self.calibration_of(top.collection)
-        confidence = calibration.probability(top_score, margin)
+        confidence = calibration.probability(scores[0], margin)
         # On its own (margin 0): how plausible is each candidate, regardless of the others.
         plausibility = [calibration.probability(s, 0.0) for s in scores[: self.alternatives + 1]]
         decision = self.policy.decide(confidence, plausibility, margin)
         chosen = self._settled_by_kind(question, distinct) if decision is Decision.CLARIFY else None
         if chosen is not None:
-            # The one that asks what the question asks leads, and is the answer if sure enough.
+            # Only one of the two asks what the question asks: it leads, the other is out of the
+            # running, and the confidence reads its margin over the next entry.
             if chosen == 1:
                 distinct[:2] = distinct[1::-1]
                 scores[:2] = scores[1::-1]
                 plausibility[:2] = plausibility[1::-1]
                 top = self.index.entries[distinct[0][0]]
                 ranked = [distinct[0], *(c for c in ranked if c[0] != distinct[0][0])]
+            margin = scores[0] - scores[2] if len(scores) > 2 else scores[0]
+            confidence = calibration.probability(scores[0], margin)
             if confidence >= self.policy.answer_threshold:
                 decision = Decision.ANSWER
         # After an answer the alternatives are the runners-up, else the best guesses, top included.
@@ -328,7 +330,7 @@ class Retriever:
             confidence=confidence,
             answer=Match.of(top) if decision is Decision.ANSWER else None,
             alternatives=alternatives,
-            score=top_score,
+            score=scores[0],
             candidates=[(self.index.entries[i].id, s) for i, s in ranked[:10]],
             margin=margin,
         )
