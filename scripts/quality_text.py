@@ -168,11 +168,13 @@ in it can lead the runner-up by a margin that a 700-entry FAQ gives only to a cl
 the large FAQs' fit trusts such margins. Such a collection also embeds each answer sentence by
 sentence, and a sentence that matches a question better than every entry's question does stands
 for its entry's question ([method](method.md#scoring)): readers ask about one fact of an answer
-in words no question uses. The development articles (`docs/eval/dev-articles/`, four FAQs with
-their readers' questions) were used to choose this; the check articles (the seed and the two of
-`tests/data/corpus_articles/`) check it. What an article FAQ should reach (issue 24): answered
-right ≥ .85, declined ≥ .75 of on-topic unanswerable and all off-topic questions, clarify
-≤ .15, AUROC ≥ .85.
+in words no question uses. Two entries too close to call get "did you mean…?" unless only one
+of them asks for what an English question asks (a reason, a time, a place…): that one leads,
+and is answered when sure enough ([method](method.md#decisions)). The development articles
+(`docs/eval/dev-articles/`, four FAQs with their readers' questions) were used to choose this;
+the check articles (the seed and the two of `tests/data/corpus_articles/`) check it. What an
+article FAQ should reach (issue 24): answered right ≥ .85, declined ≥ .75 of on-topic
+unanswerable and all off-topic questions, clarify ≤ .15, AUROC ≥ .85.
 
 """
 
