@@ -96,7 +96,7 @@ def conversation_for(settings: Settings, collection: str | None) -> Conversation
     """The saved index's conversation; an unknown ``collection`` is an error before any message
     (small talk would otherwise answer without searching it)."""
     opened = service.open_service(settings)
-    known = opened.retriever.index.collection_ids()
+    known = opened.index.collection_ids()
     if collection is not None and collection not in known:
         raise UnknownCollectionError(collection, known)
     return opened.conversation

@@ -51,7 +51,8 @@ class Answer:
     margin: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape shared by ``askbot ask --json`` and the chat API."""
+        """The JSON shape of an answer, which the chat API's reply body (``Reply.to_dict``)
+        extends."""
         return {
             "decision": self.decision.value,
             "confidence": round(self.confidence, 4),
