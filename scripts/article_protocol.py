@@ -89,7 +89,7 @@ def articles_table(
     rows, pooled = [], Outcomes()
     for faq, queries in articles:
         data = load_eval_set(faq, queries)
-        outcomes = ask_labelled(data.entries, data.queries, embedder, calibration)
+        outcomes = ask_labelled(data.entries, data.queries, embedder, calibration, data.title)
         rows.append(outcomes.row(queries.name.removesuffix(".queries.jsonl")))
         pooled.add(outcomes)
     table = [HEADER.replace("| source |", "| article |", 1), *rows, pooled.row("all")]

@@ -172,9 +172,12 @@ in words no question uses. Two entries too close to call get "did you mean…?" 
 of them asks for what an English question asks (a reason, a time, a place…): that one leads,
 and is answered when sure enough ([method](method.md#decisions)). The development articles
 (`docs/eval/dev-articles/`, four FAQs with their readers' questions) were used to choose this;
-the check articles (the seed and the two of `tests/data/corpus_articles/`) check it. What an
-article FAQ should reach (issue 24): answered right ≥ .85, declined ≥ .75 of on-topic
-unanswerable and all off-topic questions, clarify ≤ .15, AUROC ≥ .85.
+the check articles (the seed and the two of `tests/data/corpus_articles/`) check it. Their
+readers' questions are each asked as the chat reads a first message on the article: one that
+leans on it ("will this be good for trade between them?") is also read against the article's
+title ([method](method.md#evaluation)). What an article FAQ should reach (issue 24): answered
+right ≥ .85, declined ≥ .75 of on-topic unanswerable and all off-topic questions, clarify
+≤ .15, AUROC ≥ .85.
 
 """
 

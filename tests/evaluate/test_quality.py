@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from askbot.embed import Embedder
 from askbot.errors import ConfigError
 from askbot.evaluate import evaluate, load_eval_folder
 from askbot.evaluate.askbot_ranker import AskbotRanker
-from askbot.evaluate.datasets import EvalEntry, EvalQuery, EvalSet
+from askbot.evaluate.datasets import EvalEntry, EvalQuery, EvalSet, load_eval_set
 from askbot.evaluate.run import (
     MIN_REAL_OOS,
     fit_set_calibration,
@@ -21,8 +22,9 @@ from askbot.evaluate.run import (
     split_half,
 )
 from askbot.fit.calibration import choose_margin_cap, fit_calibration, prior_weights
+from askbot.retrieve import Decision
 from askbot.retrieve.lexical import LexicalIndex
-from tests.conftest import DATA, FakeEmbedder
+from tests.conftest import DATA, SEED_ARTICLE, FakeEmbedder
 
 EVAL = DATA / "eval"
 
@@ -37,6 +39,29 @@ def test_askbot_ranker_is_calibrated_and_decides(fake_embedder: FakeEmbedder) ->
         assert record.decision in {"answer", "clarify", "fallback"}
         if record.relevant:
             assert record.ids[0] in record.relevant
+
+
+def test_a_corpus_files_queries_are_read_as_the_chat_reads_a_first_message(
+    embedder: Embedder, tmp_path: Path
+) -> None:
+    """A question that leans on the article ("them") is also read against its title, as the
+    chat reads a reader's first message; a JSONL FAQ has no title to read it against."""
+    queries = tmp_path / "queries.jsonl"
+    trade = "How will this improved relationship impact regional security and trade?"
+    question = "will this be good for trade between them"
+    queries.write_text(json.dumps({"query": question, "relevant": [trade]}) + "\n")
+    data = load_eval_set(SEED_ARTICLE, queries)
+    assert data.title == "South Korea Japan Relations"
+    assert load_eval_folder(EVAL).title == ""
+    alone = AskbotRanker(data.entries, embedder).answers([question])[0]
+    assert alone.decision is not Decision.ANSWER
+    read = AskbotRanker(data.entries, embedder, context=data.title).answers([question])[0]
+    assert read.decision is Decision.ANSWER
+    assert read.answer is not None and read.answer.question == trade
+    # A question that answers on its own is left as it is.
+    direct = "will China be annoyed?"
+    ranker = AskbotRanker(data.entries, embedder, context=data.title)
+    assert ranker.answers([direct]) == AskbotRanker(data.entries, embedder).answers([direct])
 
 
 def test_run_eval_writes_a_report_for_default_and_a_baseline(

@@ -37,7 +37,14 @@ import numpy.typing as npt
 
 from askbot.conversation.languages import ReplyLanguage
 from askbot.conversation.localising import ReplyLocaliser
-from askbot.conversation.reading import asks_for_more, choose, focus, is_elliptical
+from askbot.conversation.reading import (
+    asks_for_more,
+    choose,
+    contextual_reading,
+    contextual_texts,
+    focus,
+    is_elliptical,
+)
 from askbot.conversation.reply import MESSAGES, Reply
 from askbot.conversation.smalltalk import SmallTalk, small_talk_of, strip_pleasantries
 from askbot.conversation.state import (
@@ -52,11 +59,6 @@ from askbot.corpus import FaqEntry
 from askbot.embed import Vectors, encode_async
 from askbot.language import LanguageDetector
 from askbot.retrieve import Alternative, Answer, Decision, Match, Retriever
-
-# Share of the context's own vector taken out of the contextual reading: the context tells what
-# "they" or "China?" is about, but left whole it pulls every follow-up back to the entries
-# closest to the previous question (or, on a first turn, to the article's title).
-CONTEXT_PULL = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +252,7 @@ class Conversation:
         """
         if turn.context is None or _stands_alone(bare, last_answered(turn.state)):
             return []
-        return [f"{focus(turn.texts[0], turn.reader)} {turn.context}", turn.context]
+        return contextual_texts(turn.texts[0], turn.context, turn.reader)
 
     def _search(self, turn: _Turn, bare: Answer, vectors: Vectors | None) -> Reply:
         state, texts = turn.state, turn.texts
@@ -259,8 +261,7 @@ class Conversation:
         answers = [bare]
         readings = [texts[0]]
         if vectors is not None:
-            reading = vectors[0] - CONTEXT_PULL * vectors[1]
-            reading /= np.linalg.norm(reading) or 1.0
+            reading = contextual_reading(vectors[0], vectors[1])
             exclude = frozenset({last}) if last and not _still_on(bare, last) else frozenset()
             # Words are matched on the subject alone: the context's words would pull back too.
             subject = focus(texts[0], turn.reader)

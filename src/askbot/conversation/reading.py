@@ -11,6 +11,9 @@ from __future__ import annotations
 import difflib
 import re
 
+import numpy as np
+import numpy.typing as npt
+
 from askbot.conversation import cues
 from askbot.corpus import normalise_question
 
@@ -38,6 +41,10 @@ _LINKING = re.compile(
     r"(?:(?:what|how) about|what of)?\b\s*",
     re.I,
 )
+# Share of the context's own vector taken out of the contextual reading: the context tells what
+# "they" or "China?" is about, but left whole it pulls every follow-up back to the entries
+# closest to the previous question (or, on a first turn, to the article's title).
+CONTEXT_PULL = 0.5
 # A typed option counts as picked from this similarity (difflib ratio of normalised texts) up.
 PICK_SIMILARITY = 0.85
 # Longest normalised message compared fuzzily with the options: difflib's ratio costs up to the
@@ -64,6 +71,21 @@ def focus(message: str, language: str | None = "en") -> str:
     if cues.knows(language):
         return cues.subject_of(message, language)
     return _LINKING.sub("", message, count=1).strip() or message.strip()
+
+
+def contextual_texts(message: str, context: str, language: str | None = "en") -> list[str]:
+    """What to encode to read an elliptical message in ``context``: its subject followed by the
+    context, and the context alone (``contextual_reading``)."""
+    return [f"{focus(message, language)} {context}", context]
+
+
+def contextual_reading(
+    with_context: npt.NDArray[np.float32], context: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float32]:
+    """The vector of a message read in context, from the vectors of ``contextual_texts``."""
+    reading = (with_context - CONTEXT_PULL * context).astype(np.float32)
+    norm = np.float32(np.linalg.norm(reading))
+    return reading / norm if norm else reading
 
 
 def asks_for_more(message: str) -> bool:

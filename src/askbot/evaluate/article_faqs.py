@@ -218,11 +218,14 @@ def ask_labelled(
     queries: Sequence[EvalQuery],
     embedder: Embedder,
     calibration: Calibration | None = None,
+    context: str | None = None,
 ) -> Outcomes:
     """One FAQ asked its labelled queries: those with a relevant entry are answerable, the
-    rest (an article's reader questions it does not answer) count as unanswerable."""
-    retriever = AskbotRanker(entries, embedder, calibration=calibration).retriever
-    answers = retriever.ask_many([q.query for q in queries])
+    rest (an article's reader questions it does not answer) count as unanswerable. Given the
+    article's title (``context``), each is read as the chat reads a first message
+    (``AskbotRanker``)."""
+    ranker = AskbotRanker(entries, embedder, calibration=calibration, context=context)
+    answers = ranker.answers([q.query for q in queries])
     outcomes = Outcomes(faqs=1)
     for answer, query in zip(answers, queries, strict=True):
         if query.relevant:

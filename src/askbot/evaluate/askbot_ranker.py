@@ -7,6 +7,10 @@ at build time from its alternates, when it has enough of them) and the decision 
 exactly those of ``askbot ask`` and the chat API. A ``clarify`` offers the alternatives the
 user would see. Given a multilingual encoder, the FAQ is embedded with it too, and a query that
 the language detector reads as another language than English is asked there, as in serving.
+Given the collection's title (``context``), each query is read as the chat reads a reader's
+first message on the article: one that leans on it ("why are they getting closer?") and does
+not answer on its own is also read against the title, and the reading with the higher
+confidence counts.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from askbot.conversation.reading import contextual_reading, contextual_texts, focus, is_elliptical
 from askbot.corpus import FaqEntry, corpus_from_entries
 from askbot.embed import Embedder
 from askbot.evaluate.datasets import EvalEntry
@@ -59,13 +64,16 @@ class AskbotRanker:
         detector: LanguageDetector | None = None,
         as_large_faq: bool = False,
         spelling: bool = True,
+        context: str | None = None,
     ) -> None:
         """``as_large_faq``: answers are not split into sentences, whatever the FAQ's size, as
         in a collection of more than ``SMALL_FAQ_ENTRIES`` entries. ``spelling``: the queries are
         English: their typos are corrected before ``embedder`` reads them, and their opening
         words may settle a close call (off when it is the multilingual encoder, whose queries
-        are not English)."""
+        are not English). ``context``: the title (else summary) of the article the FAQ is
+        under."""
         self._name = name
+        self.context = context or None
         corpus = corpus_from_entries(faq_entries(entries))
         # Fit only what is used: an explicit calibration overrides a self-calibration, and a
         # scoring without the classifier has no use for one (nor its self-calibration's rounds).
@@ -118,7 +126,7 @@ class AskbotRanker:
     def rank(self, queries: Sequence[str]) -> list[Ranking]:
         """Ask every query; ids and scores are the retriever's candidates, best first."""
         rankings = []
-        for answer in self._answers(list(queries)):
+        for answer in self.answers(list(queries)):
             offered = None
             if answer.decision is Decision.CLARIFY:
                 # The clarify question lists the alternatives (one entry per question), best
@@ -135,19 +143,43 @@ class AskbotRanker:
             )
         return rankings
 
-    def _answers(self, queries: list[str]) -> list[Answer]:
+    def answers(self, queries: list[str]) -> list[Answer]:
         """Each query asked in its space: English ones in the served encoder's, others in the
-        multilingual one (when there is one)."""
+        multilingual one (when there is one); read in context when it leans on the article."""
+        languages = [self._language(q) for q in queries]
+        answers: dict[int, Answer] = {}
+        for space, asked in self._spaces(languages):
+            for i, answer in zip(asked, space.ask_many([queries[i] for i in asked]), strict=True):
+                answers[i] = self._in_context(space, answer, languages[i])
+        return [answers[i] for i in range(len(queries))]
+
+    def _language(self, query: str) -> str:
         if self.multilingual is None or self.detector is None:
-            return self.retriever.ask_many(queries)
-        other = [(self.detector.detect(q).language or "en") != "en" for q in queries]
-        english = iter(
-            self.retriever.ask_many([q for q, o in zip(queries, other, strict=True) if not o])
-        )
-        foreign = iter(
-            self.multilingual.ask_many([q for q, o in zip(queries, other, strict=True) if o])
-        )
-        return [next(foreign) if o else next(english) for o in other]
+            return "en"
+        return self.detector.detect(query).language or "en"
+
+    def _spaces(self, languages: list[str]) -> list[tuple[Retriever, list[int]]]:
+        """Which queries (by position) each space answers."""
+        if self.multilingual is None:
+            return [(self.retriever, list(range(len(languages))))]
+        english = [i for i, language in enumerate(languages) if language == "en"]
+        other = [i for i, language in enumerate(languages) if language != "en"]
+        return [(self.retriever, english), (self.multilingual, other)]
+
+    def _in_context(self, space: Retriever, bare: Answer, language: str) -> Answer:
+        """``bare``, or its question read against the article's title when it leans on it and
+        does not answer on its own, whichever is the more confident (``Conversation``)."""
+        question = bare.question  # as the retriever spelled it
+        if (
+            self.context is None
+            or bare.decision is Decision.ANSWER
+            or not is_elliptical(question, language, first=True)
+        ):
+            return bare
+        texts = contextual_texts(question, self.context, language)
+        reading = contextual_reading(*space.embedder.encode(texts))
+        read = space.answer_vector(focus(question, language), reading)
+        return read if read.confidence > bare.confidence else bare
 
 
 def askbot_factory(
@@ -157,6 +189,7 @@ def askbot_factory(
     calibration: Calibration | None = None,
     off_topic_share: float | None = None,
     multilingual: Embedder | None = None,
+    context: str | None = None,
 ) -> RankerFactory:
     """A factory building an ``AskbotRanker`` over whatever entries the harness passes."""
     detector = LanguageDetector() if multilingual is not None else None
@@ -168,4 +201,5 @@ def askbot_factory(
         off_topic_share=off_topic_share,
         multilingual=multilingual,
         detector=detector,
+        context=context,
     )

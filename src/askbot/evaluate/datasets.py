@@ -77,6 +77,9 @@ class EvalSet:
     queries: tuple[EvalQuery, ...]
     # The file queries came from, so a bad ``--split`` can name it.
     source: Path = field(default=Path("."), compare=False)
+    # A corpus collection's title (else summary), which the chat reads a first question that
+    # leans on the article against; none for an FAQ given as JSONL.
+    title: str = ""
 
     @property
     def splits(self) -> list[str]:
@@ -120,8 +123,10 @@ def load_eval_set(
     (4, 6)
     """
     faq_path, queries_path = Path(faq), Path(queries)
-    entries = (
-        _parse_faq(faq_path) if faq_path.suffix.lower() == ".jsonl" else _read_corpus(faq_path)
+    entries, title = (
+        (_parse_faq(faq_path), "")
+        if faq_path.suffix.lower() == ".jsonl"
+        else _read_corpus(faq_path)
     )
     parsed = _parse_queries(queries_path, entries)
     dataset = EvalSet(
@@ -131,6 +136,7 @@ def load_eval_set(
         entries=entries,
         queries=parsed,
         source=queries_path,
+        title=title,
     )
     return dataset.select(split)
 
@@ -207,8 +213,9 @@ def _strings(obj: dict[str, Any], key: str, path: Path, line: int) -> tuple[str,
     return tuple(value)
 
 
-def _read_corpus(path: Path) -> tuple[EvalEntry, ...]:
-    """A corpus collection file in any format askbot serves, with the ids it serves it under."""
+def _read_corpus(path: Path) -> tuple[tuple[EvalEntry, ...], str]:
+    """A corpus collection file in any format askbot serves, with the ids it serves it under,
+    and its title (else summary)."""
     formats = ", ".join(SUPPORTED_SUFFIXES)
     if path.is_dir():
         raise CorpusError(path, None, f"a folder: give one of its collection files ({formats})")
@@ -216,12 +223,14 @@ def _read_corpus(path: Path) -> tuple[EvalEntry, ...]:
         raise CorpusError(path, None, f"not an FAQ file (expected one of: {formats})")
     if not path.is_file():
         raise CorpusError(path, None, "file not found")
-    return tuple(
+    collection = load_collection(path)
+    entries = tuple(
         EvalEntry(
             id=e.id, question=e.question, answer=e.answer, alternates=e.alternates, group=e.id
         )
-        for e in load_collection(path).entries
+        for e in collection.entries
     )
+    return entries, collection.title or collection.summary
 
 
 def _parse_faq(path: Path) -> tuple[EvalEntry, ...]:

@@ -200,6 +200,7 @@ def tuned_factory(
     calibration: Calibration | None = None,
     off_topic_share: float | None = None,
     multilingual: Embedder | None = None,
+    context: str | None = None,
 ) -> RankerFactory:
     """Like ``askbot_factory``, but each ranker's model is first tuned on its entries (the
     multilingual encoder is not tuned)."""
@@ -212,6 +213,7 @@ def tuned_factory(
         off_topic_share=off_topic_share,
         multilingual=multilingual,
         detector=detector,
+        context=context,
     )
 
 
@@ -233,6 +235,7 @@ def ranker_factory(
             calibration=calibration,
             off_topic_share=off_topic_share,
             multilingual=multilingual,
+            context=full.title,
         )
     factories = baseline_factories(embedder)
     if scoring not in factories:
@@ -286,6 +289,7 @@ def run_eval(
                 calibration=calibration,
                 off_topic_share=off_topic_share,
                 multilingual=multilingual,
+                context=full.title,
             )
             result = evaluate_factory(build, data, progress=progress)
     if out is not None:
