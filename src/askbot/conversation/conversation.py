@@ -44,6 +44,7 @@ from askbot.conversation.reading import (
     contextual_texts,
     focus,
     is_elliptical,
+    stands_alone,
 )
 from askbot.conversation.reply import MESSAGES, Reply
 from askbot.conversation.smalltalk import SmallTalk, small_talk_of, strip_pleasantries
@@ -250,7 +251,7 @@ class Conversation:
         A second encoder call, made only for the elliptical questions that need it: most
         questions answer on their own and pay for one text.
         """
-        if turn.context is None or _stands_alone(bare, last_answered(turn.state)):
+        if turn.context is None or stands_alone(bare, last_answered(turn.state)):
             return []
         return contextual_texts(turn.texts[0], turn.context, turn.reader)
 
@@ -333,12 +334,3 @@ class Conversation:
 def _still_on(answer: Answer, last: str) -> bool:
     """Whether a message, read on its own, is closest to the entry just answered."""
     return bool(answer.candidates) and answer.candidates[0][0] == last
-
-
-def _stands_alone(answer: Answer, last: str | None) -> bool:
-    """Whether a message answers by itself, with something new: then context cannot improve it."""
-    return (
-        answer.decision is Decision.ANSWER
-        and answer.answer is not None
-        and answer.answer.id != last
-    )

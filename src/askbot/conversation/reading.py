@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from askbot.conversation import cues
 from askbot.corpus import normalise_question
+from askbot.retrieve import Answer, Decision
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
 _PICK = re.compile(r"^\s*(?:(?:number|option|no\.?|#)\s*)?(\d{1,2})\s*[.)]?\s*$", re.I)
@@ -71,6 +72,16 @@ def focus(message: str, language: str | None = "en") -> str:
     if cues.knows(language):
         return cues.subject_of(message, language)
     return _LINKING.sub("", message, count=1).strip() or message.strip()
+
+
+def stands_alone(answer: Answer, last: str | None) -> bool:
+    """Whether a message answers by itself, with something new (not the entry ``last``
+    answered): then context cannot improve it."""
+    return (
+        answer.decision is Decision.ANSWER
+        and answer.answer is not None
+        and answer.answer.id != last
+    )
 
 
 def contextual_texts(message: str, context: str, language: str | None = "en") -> list[str]:

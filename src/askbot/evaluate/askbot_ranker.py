@@ -18,7 +18,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from askbot.conversation.reading import contextual_reading, contextual_texts, focus, is_elliptical
+from askbot.conversation.reading import (
+    contextual_reading,
+    contextual_texts,
+    focus,
+    is_elliptical,
+    stands_alone,
+)
 from askbot.corpus import FaqEntry, corpus_from_entries
 from askbot.embed import Embedder
 from askbot.evaluate.datasets import EvalEntry
@@ -172,7 +178,7 @@ class AskbotRanker:
         question = bare.question  # as the retriever spelled it
         if (
             self.context is None
-            or bare.decision is Decision.ANSWER
+            or stands_alone(bare, None)  # a first message: nothing answered before it
             or not is_elliptical(question, language, first=True)
         ):
             return bare
