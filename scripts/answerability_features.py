@@ -17,6 +17,11 @@ every question asked of one, records features of the question and the Retriever'
   entry (of any entry), every word encoded alone;
 - ``centroid_sim``: cosine of the question with the mean of every vector of the FAQ (how
   close it is to what the FAQ is about as a whole, whichever entry it matches);
+- ``residual_sim``: the question without the words it shares (by stem) with the top entry's
+  question and alternates ("who is the governor of the central bank" against "What did the
+  central bank decide?" leaves "who is the governor of the"), its best cosine with those
+  phrasings (0 when no word is left); ``residual_drop``: ``phrasing_sim`` minus it. A match
+  made of the shared topic words alone drops far;
 - ``bm25``: the top entry's normalised BM25 score; ``words``: content words in the question;
 - with ``--second-opinion``, the same FAQ asked with the multilingual encoder too:
   ``second_confidence`` (its own confidence), ``second_agrees`` (1 when its top entry is the
@@ -54,13 +59,14 @@ from sklearn.model_selection import GroupKFold
 from sklearn.preprocessing import StandardScaler
 
 from askbot.config import DEFAULT_MODEL, Settings
+from askbot.corpus import FaqEntry
 from askbot.embed import CachingEmbedder, Embedder
 from askbot.evaluate import EvalEntry, EvalQuery, EvalSet
 from askbot.evaluate.article_faqs import draw_faq, sources
 from askbot.evaluate.askbot_ranker import AskbotRanker
 from askbot.evaluate.datasets import load_eval_set
 from askbot.index import VectorKind
-from askbot.retrieve.lexical import _STOPWORDS, _words
+from askbot.retrieve.lexical import _STOPWORDS, LexicalIndex, _words
 from askbot.retrieve.retriever import lexical_document
 from askbot.service import batch_embedder, multilingual_embedder
 
@@ -79,6 +85,8 @@ FEATURES = (
     "centroid_sim",
     "bm25",
     "words",
+    "residual_sim",
+    "residual_drop",
 )
 SECOND_FEATURES = ("second_confidence", "second_agrees", "second_joint")
 KINDS = ("answerable", "unanswerable", "off_topic")
@@ -112,16 +120,34 @@ def question_rows(
     every = index.vectors_at(np.arange(index.vector_count)).astype(np.float32)
     centroid = every.mean(axis=0)
     centroid /= np.linalg.norm(centroid) or 1.0
+    rankings = [
+        retriever.rank(v, lexical=lexical.scores([q])[0])
+        for q, v in zip(queries, vectors, strict=True)
+    ]
+    residuals = [
+        residual(q, index.entries[r[0][0]], lexical) for q, r in zip(queries, rankings, strict=True)
+    ]
+    residual_vectors = embedder.encode([r or "." for r in residuals])
     rows: list[dict[str, float | str]] = []
-    for (kind, query), answer, vector, words, opinion, asked_plain in zip(
-        asked, answers, vectors, tokens, opinions, asked_words, strict=True
+    for (kind, query), answer, vector, words, opinion, said, ranked, rest, rest_vector in zip(
+        asked,
+        answers,
+        vectors,
+        tokens,
+        opinions,
+        asked_words,
+        rankings,
+        residuals,
+        residual_vectors,
+        strict=True,
     ):
-        ranked = retriever.rank(vector, lexical=lexical.scores([query.query])[0])
         top = ranked[0][0]
         ids = index.vector_ids_of(top)
         kinds = retriever._kinds[ids]
         sims = index.vectors_at(ids).astype(np.float32) @ vector
         phrasing = sims[kinds != VectorKind.QUESTION_ANSWER]
+        own = kinds <= VectorKind.ALTERNATE
+        residual_sim = float((index.vectors_at(ids[own]) @ rest_vector).max()) if rest else 0.0
         qa = sims[kinds == VectorKind.QUESTION_ANSWER]
         others = [s for _, s in ranked[1:]]
         idf = [
@@ -134,8 +160,8 @@ def question_rows(
         )
         unknown = sum(i for w, i in zip(words, idf, strict=True) if w not in vocabulary) / mass
         right = index.entries[top].id in query.relevant
-        soft_uncovered = soft_miss(asked_plain, plain[top], word_vectors, lexical)
-        soft_unknown = soft_miss(asked_plain, set().union(*plain), word_vectors, lexical)
+        soft_uncovered = soft_miss(said, plain[top], word_vectors, lexical)
+        soft_unknown = soft_miss(said, set().union(*plain), word_vectors, lexical)
         rows.append(
             {
                 "kind": kind,
@@ -155,6 +181,8 @@ def question_rows(
                 "centroid_sim": float(centroid @ vector),
                 "bm25": float(lexical.scores([query.query])[0][top]),
                 "words": float(len(words)),
+                "residual_sim": residual_sim,
+                "residual_drop": float(sims[own].max()) - residual_sim,
             }
         )
         if opinion is not None:
@@ -165,6 +193,12 @@ def question_rows(
                 second_joint=opinion.confidence if agrees else 0.0,
             )
     return rows
+
+
+def residual(question: str, entry: EvalEntry | FaqEntry, lexical: LexicalIndex) -> str:
+    """``question`` without the words whose stems the entry's question or alternates use."""
+    shared = set(lexical.tokenize([" ".join((entry.question, *entry.alternates))])[0])
+    return " ".join(w for w in question.split() if shared.isdisjoint(lexical.tokenize([w])[0]))
 
 
 def content_words(text: str) -> set[str]:
@@ -250,8 +284,10 @@ def transfer_report(
         "score+margin+uncovered": ["score", "margin", "uncovered"],
         "score+margin+unknown": ["score", "margin", "unknown"],
         "score+margin+uncovered+unknown": ["score", "margin", "uncovered", "unknown"],
+        "score+margin+residual (both)": ["score", "margin", "residual_sim", "residual_drop"],
     }
-    rows = [(f, [f]) for f in ("confidence", "score", "margin", "uncovered", "unknown")]
+    singles = ("confidence", "score", "margin", "uncovered", "unknown")
+    rows = [(f, [f]) for f in (*singles, "residual_sim", "residual_drop")]
     for label, columns in [*rows, *((f"head: {k}", v) for k, v in heads.items())]:
         matrix = np.array([[float(r[c]) for c in columns] for r in fit])
         scaler = StandardScaler().fit(matrix)
@@ -300,6 +336,9 @@ def report(rows: list[dict[str, float | str]]) -> None:
         "score+margin+soft_uncovered": ["score", "margin", "soft_uncovered"],
         "score+margin+soft (both)": ["score", "margin", "soft_uncovered", "soft_unknown"],
         "score+margin+centroid_sim": ["score", "margin", "centroid_sim"],
+        "score+margin+residual_sim": ["score", "margin", "residual_sim"],
+        "score+margin+residual_drop": ["score", "margin", "residual_drop"],
+        "score+margin+residual (both)": ["score", "margin", "residual_sim", "residual_drop"],
     }
     if "second_joint" in features:
         combos |= {
