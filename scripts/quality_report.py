@@ -314,10 +314,15 @@ def fitted_on_alternates_section(root: Path, embedder: Embedder, progress: bool)
 
 
 def article_section(
-    root: Path, embedder: Embedder, multilingual: Embedder, settings: Settings
+    root: Path, embedder: CachingEmbedder, multilingual: Embedder, settings: Settings
 ) -> str:
     """The article-FAQ protocol on both parts, in English and in other languages, and the
-    repo's article FAQs with their readers' questions and their dialogues."""
+    repo's article FAQs with their readers' questions and their dialogues.
+
+    The dialogues are encoded afresh, as ``scripts/dialogue_protocol.py`` and a server encode
+    them: an int8 vector moves a little with the batch it was encoded in (one activation scale
+    per call), and a cached one was encoded among other texts."""
+    served = embedder.inner
     text = ""
     for part in PARTS:
         table = protocol_table(root, part, embedder)
@@ -337,14 +342,14 @@ def article_section(
         + articles_table(embedder)
         + DIALOGUES
         + "The development articles:\n\n"
-        + dialogues_table(embedder, DEV_ARTICLES, settings)[0]
+        + dialogues_table(served, DEV_ARTICLES, settings)[0]
         + "\n\nThe check articles:\n\n"
-        + dialogues_table(embedder, CHECK_ARTICLES, settings)[0]
+        + dialogues_table(served, CHECK_ARTICLES, settings)[0]
         + DIALOGUES_IN_OTHER_LANGUAGES
         + "The development articles, in other languages:\n\n"
-        + dialogues_table(embedder, DEV_ARTICLES, settings, MULTILINGUAL)[0]
+        + dialogues_table(served, DEV_ARTICLES, settings, MULTILINGUAL)[0]
         + "\n\nThe check articles, in other languages:\n\n"
-        + dialogues_table(embedder, CHECK_ARTICLES, settings, MULTILINGUAL)[0]
+        + dialogues_table(served, CHECK_ARTICLES, settings, MULTILINGUAL)[0]
         + TYPOS
         + typo_table(embedder)
     )
