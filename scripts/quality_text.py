@@ -218,9 +218,10 @@ The same articles' dialogues in the multilingual encoder's other languages
 Portuguese, Dutch, Polish, Korean, Japanese, Chinese), written the same way before askbot was
 run on them. Their questions are scored in the multilingual space; their follow-ups ("¿y
 China?", "Und warum?", "중국은요?") lean on the previous turn by each language's own cues
-(`askbot.conversation.cues`). `tests/conversation/test_dialogues.py` asserts the check
-articles' too, three turns whose "did you mean…?" the multilingual space leads with another
-entry marked as known misses.
+(`askbot.conversation.cues`), and a close call goes to the entry that asks what their question
+word asks ("warum", "いつ": `askbot.retrieve.question_kind`).
+`tests/conversation/test_dialogues.py` asserts the check articles' too, three turns whose "did
+you mean…?" the multilingual space leads with another entry marked as known misses.
 
 """
 

@@ -29,6 +29,7 @@ Only the first ``MAX_CHARS`` characters are read. Every step is measured in
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -161,6 +162,16 @@ def language_name(code: str) -> str:
     'Korean (한국어)'
     """
     return _LANGUAGE_NAMES.get(code, code)
+
+
+def fold(text: str) -> str:
+    """``text`` as a language's phrases are compared with it (small talk, follow-up cues, question
+    kinds): combining marks dropped, case folded, punctuation and symbols made single spaces."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = (c for c in decomposed if unicodedata.category(c) != "Mn")
+    spaced = ("".join(kept)).casefold()
+    plain = "".join(" " if unicodedata.category(c)[0] in "PSZC" else c for c in spaced)
+    return " ".join(plain.split())
 
 
 def is_latin(char: str) -> bool:

@@ -11,7 +11,8 @@ import pytest
 from askbot.conversation import cues, is_elliptical
 from askbot.conversation.cues import CUES, subject_of
 from askbot.conversation.reading import asks_for_more, choose, focus
-from askbot.conversation.smalltalk_languages import PHRASES, fold
+from askbot.conversation.smalltalk_languages import PHRASES
+from askbot.language import fold
 
 
 @pytest.mark.parametrize(

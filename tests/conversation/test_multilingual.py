@@ -17,7 +17,7 @@ from askbot.conversation import new_state
 from askbot.embed import Embedder
 from askbot.index import current_build
 from askbot.retrieve import Decision, default_calibration
-from tests.conftest import DATA, SEED_CORPUS
+from tests.conftest import DATA, REPO, SEED_CORPUS
 
 PROMPTED = "What prompted South Korea and Japan to strengthen ties now?"
 CHINA_US = "Will this diplomatic shift affect their relationships with China and the US?"
@@ -226,3 +226,45 @@ def test_an_article_reads_the_multilingual_encoders_small_faq_calibration(
     assert usem.small_faq is not None and usem.small_faq != usem
     assert seed.multilingual.calibration_of(SEED) == usem.for_size(6)
     assert seed.retriever.calibration_of(SEED) != seed.multilingual.calibration_of(SEED)
+
+
+@pytest.fixture(scope="module")
+def articles(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> service.Service:
+    """The development articles' FAQs (docs/eval/dev-articles), in both spaces."""
+    root = tmp_path_factory.mktemp("dev-articles")
+    for path in (REPO / "docs" / "eval" / "dev-articles").glob("*.md"):
+        shutil.copy(path, root / path.name)
+    settings = Settings(index_dir=tmp_path_factory.mktemp("index"), multilingual=True)
+    return service.in_memory_service(root, settings, embedder)
+
+
+@pytest.mark.parametrize(
+    ("collection", "question", "language", "meant"),
+    [
+        (
+            "comet-sighting",
+            "彗星はいつ見えますか？",
+            "ja",
+            "When is the best time to see the comet?",
+        ),
+        ("interest-rate-rise", "央行为什么又加息了？", "zh", "Why did it raise rates again?"),
+        ("rail-strike", "Und warum streiken die Lokführer?", "de", "Why are the drivers striking?"),
+    ],
+)
+def test_a_close_call_in_another_language_leads_with_the_entry_asking_the_same_thing(
+    articles: service.Service, collection: str, question: str, language: str, meant: str
+) -> None:
+    # The multilingual encoder ranks another entry first ("Where in the sky should I look?" for
+    # the comet);
+    # the question word ("いつ", "为什么", "warum" after "und") settles the close call.
+    space = articles.multilingual
+    assert space is not None
+    vector = space.embedder.encode([question])[0]
+    unread = space.answer_vector(question, vector, collection)
+    assert unread.decision is Decision.CLARIFY and unread.alternatives[0].question != meant
+    read = space.answer_vector(question, vector, collection, language=language)
+    assert read.candidates[0][0] == next(a.id for a in unread.alternatives if a.question == meant)
+    reply, _ = articles.conversation.reply(new_state(collection), question)
+    assert reply.to_dict()["language"]["detected"] == language
+    first = reply.answer or reply.alternatives[0]
+    assert first.question == meant

@@ -70,3 +70,53 @@ def test_settles_only_when_exactly_one_asks_the_same_specific_thing(
     question: str, first: str, second: str, chosen: int | None
 ) -> None:
     assert settles(question, first, second) == chosen
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "kind"),
+    [
+        ("Und warum streiken die Lokführer?", "de", "reason"),
+        ("Wann ist der Streik?", "de", "time"),
+        ("Wie viel kostet es?", "de", "quantity"),
+        ("Wie funktioniert das?", "de", "manner"),
+        ("Wie steht es mit den Zügen?", "de", None),  # "what about the trains?"
+        ("Wie is de president van de bank?", "nl", "person"),  # Dutch "wie" asks who
+        ("Hoe laat begint het?", "nl", "time"),
+        ("Et pourquoi ?", "fr", "reason"),
+        ("Où se trouvent les centres ?", "fr", "place"),
+        ("¿Por qué suben los tipos?", "es", "reason"),
+        ("por que suben los tipos", "es", "reason"),  # accents left out
+        ("Quanto custa?", "pt", "quantity"),
+        ("E quanto ao salário?", "pt", None),  # "and as for the salary?"
+        ("А когда следующее решение?", "ru", "time"),
+        ("Dlaczego strajkują?", "pl", "reason"),
+        ("Chi si candida?", "it", "person"),
+        ("ولماذا رفع البنك الفائدة؟", "ar", "reason"),
+        ("Grev ne zaman?", "tr", "time"),
+        ("彗星はいつ見えますか？", "ja", "time"),
+        ("いつも混んでいますか？", "ja", None),  # "always", not "when"
+        ("몇 시에 열어요?", "ko", "time"),
+        ("몇 명이에요?", "ko", "quantity"),
+        ("央行为什么又加息了？", "zh", "reason"),
+        ("กี่โมง", "th", "time"),
+        ("Warum?", None, None),  # the language unknown
+        ("Warum?", "sv", None),  # a language without question words here
+    ],
+)
+def test_kind_of_reads_each_languages_question_words(
+    question: str, language: str | None, kind: str | None
+) -> None:
+    assert kind_of(question, language) == kind
+
+
+def test_a_question_in_another_language_settles_between_english_entries() -> None:
+    first, second = "Will the trains that do run be busy?", "Why are the drivers striking?"
+    assert settles("Und warum streiken die Lokführer?", first, second, "de") == 1
+    assert settles("Und warum streiken die Lokführer?", first, second) is None  # read as English
+    # The entries are read in their own language: a German FAQ's "Wann…?" asks for a time.
+    assert settles("When is it?", "Wann ist der Streik?", "Warum streiken sie?", "en", "de") == 0
+
+
+def test_reading_a_long_message_is_bounded() -> None:
+    assert kind_of("彗" * 100_000 + "いつ", "ja") is None  # past MAX_CHARS
+    assert kind_of("いつ" + "彗" * 100_000, "ja") == "time"

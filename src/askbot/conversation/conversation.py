@@ -243,7 +243,9 @@ class Conversation:
     def _ask(self, turn: _Turn, vector: npt.NDArray[np.float32]) -> Answer:
         """The question as typed (less any pleasantry in front), on its own."""
         assert turn.retriever is not None  # only a turn to search is asked
-        return turn.retriever.answer_vector(turn.texts[0], vector, turn.state["collection"])
+        return turn.retriever.answer_vector(
+            turn.texts[0], vector, turn.state["collection"], language=turn.reader
+        )
 
     def _contextual_texts(self, turn: _Turn, bare: Answer) -> list[str]:
         """What to encode for the reading in context; nothing when the question stands alone.
@@ -267,7 +269,10 @@ class Conversation:
             # Words are matched on the subject alone: the context's words would pull back too.
             subject = focus(texts[0], turn.reader)
             assert turn.retriever is not None  # only a turn to search is searched
-            answers.append(turn.retriever.answer_vector(subject, reading, scope, exclude=exclude))
+            read = turn.retriever.answer_vector(
+                subject, reading, scope, exclude=exclude, language=turn.reader
+            )
+            answers.append(read)
             readings.append(f"{texts[0]} ({turn.context})")
         best = max(range(len(answers)), key=lambda i: answers[i].confidence)
         answer = answers[best]

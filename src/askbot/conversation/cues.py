@@ -7,7 +7,7 @@ English keeps its regexes in ``askbot.conversation.reading``. Each language of `
 ist mit"), stripped from its subject; openings that ask about the previous turn ("why"), kept;
 endings that make a bare topic a follow-up (Korean "은요", Japanese "は", Chinese "呢"); words
 that point back ("eso", "sie", "それ"); its "tell me more" phrases; and its ordinals. Messages
-and cues are compared folded (``smalltalk_languages.fold``: accents and case dropped,
+and cues are compared folded (``askbot.language.fold``: accents and case dropped,
 punctuation made a space), so "por que" reads as "¿por qué?".
 
 >>> leans_back("¿y China?", "es"), subject_of("¿y China?", "es")
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TypeGuard
 
-from askbot.conversation.smalltalk_languages import fold
+from askbot.language import fold
 
 
 @dataclass(frozen=True, slots=True)

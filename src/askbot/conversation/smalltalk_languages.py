@@ -21,6 +21,8 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
+from askbot.language import fold
+
 # Package data: "phrases" (language -> kind -> phrases; "filler" pads a pleasantry without
 # making it a question) and "lines" (language -> kind, or "footer" for the line after one that
 # does not end with a colon -> what askbot says).
@@ -32,16 +34,6 @@ LINES: dict[str, dict[str, str]] = _DATA["lines"]
 PRIORITY = ("human", "insult", "abilities", "identity", "goodbye", "thanks", "greeting")
 # Longer text is never small talk; this also bounds the matching's work.
 MAX_CHARS = 60
-
-
-def fold(text: str) -> str:
-    """``text`` as phrases are compared: combining marks dropped, case folded, punctuation and
-    symbols made single spaces."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    kept = (c for c in decomposed if unicodedata.category(c) != "Mn")
-    spaced = ("".join(kept)).casefold()
-    plain = "".join(" " if unicodedata.category(c)[0] in "PSZC" else c for c in spaced)
-    return " ".join(plain.split())
 
 
 @cache

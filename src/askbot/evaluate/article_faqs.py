@@ -191,10 +191,11 @@ def ask_small_faqs(
     rng: random.Random,
     calibration: Calibration | None = None,
     spelling: bool = True,
+    language: str | None = None,
 ) -> Outcomes:
     """Cut ``faqs`` small FAQs from ``dataset`` and ask each its three kinds of question, with
     ``calibration`` if given, else as served; ``spelling``: English typos corrected, as in
-    the English space."""
+    the English space; ``language``: the questions' language, as the chat detects it."""
     outcomes = Outcomes()
     for _ in range(faqs):
         chosen, answerable, unanswerable, away = draw_faq(dataset, off_topic, rng)
@@ -202,7 +203,8 @@ def ask_small_faqs(
             continue
         ranker = AskbotRanker(chosen, embedder, calibration=calibration, spelling=spelling)
         retriever = ranker.retriever
-        answers = retriever.ask_many([q.query for q in answerable + unanswerable + away])
+        asked = [q.query for q in answerable + unanswerable + away]
+        answers = retriever.ask_many(asked, languages=[language] * len(asked))
         n, m = len(answerable), len(unanswerable)
         outcomes.answerable += [
             (a, frozenset(q.relevant)) for a, q in zip(answers[:n], answerable, strict=True)
@@ -261,6 +263,7 @@ def protocol_table(
             rng=rng,
             calibration=calibration,
             spelling=not languages,
+            language=name if languages else None,
         )
         rows.append(outcomes.row(name))
         total.add(outcomes)

@@ -155,7 +155,9 @@ class AskbotRanker:
         languages = [self._language(q) for q in queries]
         answers: dict[int, Answer] = {}
         for space, asked in self._spaces(languages):
-            for i, answer in zip(asked, space.ask_many([queries[i] for i in asked]), strict=True):
+            spoken = [languages[i] for i in asked]
+            replies = space.ask_many([queries[i] for i in asked], languages=spoken)
+            for i, answer in zip(asked, replies, strict=True):
                 answers[i] = self._in_context(space, answer, languages[i])
         return [answers[i] for i in range(len(queries))]
 
@@ -184,7 +186,7 @@ class AskbotRanker:
             return bare
         texts = contextual_texts(question, self.context, language)
         reading = contextual_reading(*space.embedder.encode(texts))
-        read = space.answer_vector(focus(question, language), reading)
+        read = space.answer_vector(focus(question, language), reading, language=language)
         return read if read.confidence > bare.confidence else bare
 
 

@@ -85,8 +85,9 @@ class Retriever:
         index and question keys this one shares.
         ``spelling``: correct English typos before a question is embedded (``Speller``); off
         for a space that reads other languages.
-        ``english``: its questions are English, whose opening words may settle a close call
-        (``question_kind``); off for a space that reads other languages ("was" is German's
+        ``english``: a question whose language is not given is English, whose opening words may
+        settle a close call (``question_kind``); off for a space that reads many languages,
+        where a question's kind is read only in the language given with it ("was" is German's
         "what")."""
         self.index = index
         self.embedder = embedder
@@ -131,6 +132,7 @@ class Retriever:
             )
         self.speller = Speller(self._lexical.written) if spelling else None
         self.english = english
+        self._language_of = {c.id: c.language for c in index.collections}
         self._classifiers = {
             collection: PhrasingClassifier(index.entries_of(collection), weights)
             for collection, weights in index.classifiers.items()
@@ -147,8 +149,10 @@ class Retriever:
         collection: str | None = None,
         *,
         exclude: AbstractSet[str] = frozenset(),
+        languages: Sequence[str | None] | None = None,
     ) -> list[Answer]:
-        """Answer several questions with one encoder call, never matching ``exclude``d ids."""
+        """Answer several questions with one encoder call, never matching ``exclude``d ids.
+        ``languages``: each question's, when known (see ``answer_vector``)."""
         if collection is not None and collection not in self.index.collection_ids():
             raise UnknownCollectionError(collection, self.index.collection_ids())
         if not questions:
@@ -156,9 +160,10 @@ class Retriever:
         questions = [self.spelled(q) for q in questions]
         vectors = self.embedder.encode(questions)
         lexical = self._lexical.scores(questions)
+        languages = languages if languages is not None else [None] * len(questions)
         return [
-            self._answer(q, self.rank(v, collection, lexical=lex), exclude)
-            for q, v, lex in zip(questions, vectors, lexical, strict=True)
+            self._answer(q, self.rank(v, collection, lexical=lex), exclude, language)
+            for q, v, lex, language in zip(questions, vectors, lexical, languages, strict=True)
         ]
 
     def spelled(self, question: str) -> str:
@@ -276,13 +281,21 @@ class Retriever:
         collection: str | None = None,
         *,
         exclude: AbstractSet[str] = frozenset(),
+        language: str | None = None,
     ) -> Answer:
-        """Turn an already-embedded question into an ``Answer``."""
+        """Turn an already-embedded question into an ``Answer``. ``language``: the question's,
+        which tells what it asks for in a close call; unknown, English in a space that reads
+        English and not read in one that reads many languages."""
         lexical = self._lexical.scores([question])[0]
-        return self._answer(question, self.rank(vector, collection, lexical=lexical), exclude)
+        ranked = self.rank(vector, collection, lexical=lexical)
+        return self._answer(question, ranked, exclude, language)
 
     def _answer(
-        self, question: str, ranked: list[tuple[int, float]], exclude: AbstractSet[str]
+        self,
+        question: str,
+        ranked: list[tuple[int, float]],
+        exclude: AbstractSet[str],
+        language: str | None = None,
     ) -> Answer:
         if exclude:
             ranked = [(i, s) for i, s in ranked if self.index.entries[i].id not in exclude]
@@ -298,7 +311,11 @@ class Retriever:
         # On its own (margin 0): how plausible is each candidate, regardless of the others.
         plausibility = [calibration.probability(s, 0.0) for s in scores[: self.alternatives + 1]]
         decision = self.policy.decide(confidence, plausibility, margin)
-        chosen = self._settled_by_kind(question, distinct) if decision is Decision.CLARIFY else None
+        chosen = (
+            self._settled_by_kind(question, distinct, language)
+            if decision is Decision.CLARIFY
+            else None
+        )
         if chosen is not None:
             # Only one of the two asks what the question asks: it leads, the other is out of the
             # running, and the confidence reads its margin over the next entry.
@@ -335,13 +352,20 @@ class Retriever:
             margin=margin,
         )
 
-    def _settled_by_kind(self, question: str, distinct: list[tuple[int, float]]) -> int | None:
+    def _settled_by_kind(
+        self, question: str, distinct: list[tuple[int, float]], language: str | None
+    ) -> int | None:
         """Which of two entries too close to call (0 or 1) is the answer, as the only one that
-        asks for what ``question`` asks ("will…?" against "why did…?"); ``None``: neither."""
-        if not (self.policy.question_kinds and self.english):
+        asks for what ``question`` (in ``language``) asks ("will…?" against "why did…?");
+        ``None``: neither."""
+        language = language or ("en" if self.english else None)
+        if not self.policy.question_kinds or language is None:
             return None
-        first, second = (self.index.entries[position].question for position, _ in distinct[:2])
-        return settles(question, first, second)
+        first, second = (self.index.entries[position] for position, _ in distinct[:2])
+        written = {self._language_of.get(entry.collection, "en") for entry in (first, second)}
+        if len(written) > 1:
+            return None  # FAQs written in two languages: their kinds are not read alike
+        return settles(question, first.question, second.question, language, written.pop())
 
     def calibration_of(self, collection: str) -> Calibration:
         """The calibration that turns scores into confidence for ``collection``'s entries: its
