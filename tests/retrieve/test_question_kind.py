@@ -95,6 +95,7 @@ def test_settles_only_when_exactly_one_asks_the_same_specific_thing(
         ("Grev ne zaman?", "tr", "time"),
         ("彗星はいつ見えますか？", "ja", "time"),
         ("いつも混んでいますか？", "ja", None),  # "always", not "when"
+        ("いつもの電車はいつ動きますか？", "ja", "time"),  # "when does the usual train run?"
         ("몇 시에 열어요?", "ko", "time"),
         ("몇 명이에요?", "ko", "quantity"),
         ("央行为什么又加息了？", "zh", "reason"),

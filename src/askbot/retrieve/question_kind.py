@@ -138,14 +138,23 @@ def _opening_kind(text: str, words: _Words) -> str | None:
 
 def _first_kind(text: str, words: _Words) -> str | None:
     """The kind of the phrase found first in ``text`` (the longest of those found there), as
-    whole words when the language spaces them."""
-    spaced = f" {text} "
-    best: tuple[int, int, str] | None = None  # (position, -length, kind)
-    for phrase, kind in words.phrases:
-        at = spaced.find(f" {phrase} ") if words.where == "words" else text.find(phrase)
-        if at >= 0 and (best is None or (at, -len(phrase)) < best[:2]):
-            best = (at, -len(phrase), kind)
-    return None if best is None or best[2] == "none" else best[2]
+    whole words when the language spaces them; a ``none`` phrase hides shorter ones where it
+    starts ("いつもの電車はいつ…" asks when)."""
+    spaced = words.where == "words"
+    haystack = f" {text} " if spaced else text
+    hidden: set[int] = set()
+    found: list[tuple[int, int, str]] = []  # (position, -length, kind)
+    for phrase, kind in words.phrases:  # the longest first
+        needle = f" {phrase} " if spaced else phrase
+        at = haystack.find(needle)
+        while at >= 0:
+            if kind == "none":
+                hidden.add(at)
+            elif at not in hidden:
+                found.append((at, -len(phrase), kind))
+                break
+            at = haystack.find(needle, at + 1)
+    return min(found)[2] if found else None
 
 
 def settles(
