@@ -31,7 +31,7 @@ class ReplyLocaliser:
     def languages(self) -> dict[str, str]:
         """Each collection's language."""
         if self._languages is None:
-            self._languages = {c.id: c.language for c in self.index.collections}
+            self._languages = self.index.collection_languages()
         return self._languages
 
     def localise(self, reply: Reply, detected: str | None, reader: str) -> Reply:

@@ -74,10 +74,10 @@ class AskbotRanker:
     ) -> None:
         """``as_large_faq``: answers are not split into sentences, whatever the FAQ's size, as
         in a collection of more than ``SMALL_FAQ_ENTRIES`` entries. ``spelling``: the queries are
-        English: their typos are corrected before ``embedder`` reads them, and their opening
-        words may settle a close call (off when it is the multilingual encoder, whose queries
-        are not English). ``context``: the title (else summary) of the article the FAQ is
-        under."""
+        English: their typos are corrected before ``embedder`` reads them, and a query given
+        without its language is read as English when a close call is settled (off when it is
+        the multilingual encoder, whose queries are read in the language detected). ``context``:
+        the title (else summary) of the article the FAQ is under."""
         self._name = name
         self.context = context or None
         corpus = corpus_from_entries(faq_entries(entries))
@@ -161,12 +161,14 @@ class AskbotRanker:
                 answers[i] = self._in_context(space, answer, languages[i])
         return [answers[i] for i in range(len(queries))]
 
-    def _language(self, query: str) -> str:
+    def _language(self, query: str) -> str | None:
+        """The query's language as the chat detects it; ``None`` (the space's own reading)
+        without a multilingual space."""
         if self.multilingual is None or self.detector is None:
-            return "en"
+            return None
         return self.detector.detect(query).language or "en"
 
-    def _spaces(self, languages: list[str]) -> list[tuple[Retriever, list[int]]]:
+    def _spaces(self, languages: list[str | None]) -> list[tuple[Retriever, list[int]]]:
         """Which queries (by position) each space answers."""
         if self.multilingual is None:
             return [(self.retriever, list(range(len(languages))))]
@@ -174,7 +176,7 @@ class AskbotRanker:
         other = [i for i, language in enumerate(languages) if language != "en"]
         return [(self.retriever, english), (self.multilingual, other)]
 
-    def _in_context(self, space: Retriever, bare: Answer, language: str) -> Answer:
+    def _in_context(self, space: Retriever, bare: Answer, language: str | None) -> Answer:
         """``bare``, or its question read against the article's title when it leans on it and
         does not answer on its own, whichever is the more confident (``Conversation``)."""
         question = bare.question  # as the retriever spelled it

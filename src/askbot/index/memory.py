@@ -149,6 +149,10 @@ class FaqIndex:
         """Ids of every collection in the index."""
         return [collection.id for collection in self.collections]
 
+    def collection_languages(self) -> dict[str, str]:
+        """Each collection's language, by id (the language its file is written in)."""
+        return {collection.id: collection.language for collection in self.collections}
+
     def position_of(self, entry_id: str) -> int:
         """Position of an entry by id (``KeyError`` if absent)."""
         return self._positions[entry_id]

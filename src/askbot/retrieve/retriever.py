@@ -132,7 +132,7 @@ class Retriever:
             )
         self.speller = Speller(self._lexical.written) if spelling else None
         self.english = english
-        self._language_of = {c.id: c.language for c in index.collections}
+        self._language_of = index.collection_languages()
         self._classifiers = {
             collection: PhrasingClassifier(index.entries_of(collection), weights)
             for collection, weights in index.classifiers.items()
